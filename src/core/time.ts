@@ -1,0 +1,237 @@
+/**
+ * Time zones and timestamp formats. Instants are epoch seconds (UTC); local wall-clock
+ * fields are derived through the IANA zone, so daylight-saving changes are handled by the
+ * platform's zone database rather than by fixed offsets.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    formatter(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of the zone from UTC, in seconds, at a UTC instant (local = utc + offset). */
+function computeOffset(tz: string, utcSeconds: number): number {
+  const parts = formatter(tz).formatToParts(new Date(utcSeconds * 1000));
+  const v: Record<string, number> = {};
+  for (const p of parts) if (p.type !== 'literal') v[p.type] = Number(p.value);
+  const asUtc = Date.UTC(v.year!, v.month! - 1, v.day!, v.hour!, v.minute!, v.second!) / 1000;
+  return asUtc - Math.floor(utcSeconds);
+}
+
+/**
+ * Offsets change only on whole hours in every zone CityOps targets, so one lookup per
+ * UTC hour is exact and makes converting millions of stamps cheap.
+ */
+const offsetCache = new Map<string, Map<number, number>>();
+
+export function offsetAt(tz: string, utcSeconds: number): number {
+  let byHour = offsetCache.get(tz);
+  if (!byHour) offsetCache.set(tz, (byHour = new Map()));
+  const hour = Math.floor(utcSeconds / 3600);
+  let off = byHour.get(hour);
+  if (off === undefined) {
+    off = computeOffset(tz, hour * 3600);
+    byHour.set(hour, off);
+  }
+  return off;
+}
+
+export interface LocalResolution {
+  utc: number;
+  /** The wall time occurred twice (autumn change); the earlier instant was taken. */
+  ambiguous: boolean;
+  /** The wall time never occurred (spring change); it was read with the offset before the change. */
+  nonexistent: boolean;
+}
+
+/** Converts a wall-clock time in `tz` (given as if it were UTC, in seconds) to a UTC instant. */
+export function localToUtc(localAsUtc: number, tz: string): LocalResolution {
+  const before = offsetAt(tz, localAsUtc - 43200);
+  const after = offsetAt(tz, localAsUtc + 43200);
+  const tBefore = localAsUtc - before;
+  const tAfter = localAsUtc - after;
+  const okBefore = offsetAt(tz, tBefore) === before;
+  const okAfter = offsetAt(tz, tAfter) === after;
+  if (okBefore && okAfter) {
+    return { utc: Math.min(tBefore, tAfter), ambiguous: tBefore !== tAfter, nonexistent: false };
+  }
+  if (okBefore) return { utc: tBefore, ambiguous: false, nonexistent: false };
+  if (okAfter) return { utc: tAfter, ambiguous: false, nonexistent: false };
+  return { utc: tBefore, ambiguous: false, nonexistent: true };
+}
+
+/** Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */
+export function civilFromDays(days: number): { y: number; m: number; d: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: era * 400 + yoe + (m <= 2 ? 1 : 0), m, d };
+}
+
+/** Local calendar fields of an instant: year, month (1-12), day, hour, ISO weekday index (0 = Monday). */
+export interface LocalFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  /** 0 = Monday … 6 = Sunday */
+  dow: number;
+  /** days since 1970-01-01 in local time */
+  localDay: number;
+  /** seconds since local midnight */
+  secondOfDay: number;
+}
+
+export function localFields(utcSeconds: number, tz: string): LocalFields {
+  const local = utcSeconds + offsetAt(tz, utcSeconds);
+  const localDay = Math.floor(local / 86400);
+  const secondOfDay = local - localDay * 86400;
+  const { y, m, d } = civilFromDays(localDay);
+  return {
+    year: y, month: m, day: d,
+    hour: Math.floor(secondOfDay / 3600),
+    minute: Math.floor((secondOfDay % 3600) / 60),
+    dow: (((localDay + 3) % 7) + 7) % 7, // 1970-01-01 was a Thursday (index 3)
+    localDay, secondOfDay,
+  };
+}
+
+/** Month key `YYYY-MM` of an instant in a zone. */
+export function localMonth(utcSeconds: number, tz: string): string {
+  const f = localFields(utcSeconds, tz);
+  return `${f.year}-${String(f.month).padStart(2, '0')}`;
+}
+
+/** Parses `YYYY-MM-DD` as local midnight in `tz`; returns the UTC instant. */
+export function localDateStart(date: string, tz: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) throw new Error(`"${date}" is not a date in the form YYYY-MM-DD`);
+  const asUtc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 1000;
+  if (new Date(asUtc * 1000).getUTCDate() !== Number(m[3])) throw new Error(`"${date}" is not a real calendar date`);
+  return localToUtc(asUtc, tz).utc;
+}
+
+/** Adds whole local days to a `YYYY-MM-DD` date. */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y!, m! - 1, d! + days)).toISOString().slice(0, 10);
+}
+
+export function isoUtc(utcSeconds: number): string {
+  return new Date(utcSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+// ---------------------------------------------------------------------------------------
+// Timestamp formats
+
+export type TimestampResult =
+  | { ok: true; utc: number; ambiguous: boolean; nonexistent: boolean }
+  | { ok: false; reason: string };
+
+export type TimestampParser = (text: string) => TimestampResult;
+
+const TOKEN = /YYYY|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g;
+
+/**
+ * Builds a parser for a format such as `MM/DD/YYYY hh:mm:ss A` (tokens YYYY MM M DD D HH H hh h
+ * mm ss SSS A), or one of `iso` (ISO 8601; read in `tz` when it has no offset), `epoch_s`, `epoch_ms`.
+ */
+export function timestampParser(format: string, tz: string): TimestampParser {
+  if (format === 'epoch_s' || format === 'epoch_ms') {
+    const scale = format === 'epoch_s' ? 1 : 1000;
+    return (text) => {
+      const n = Number(text);
+      return Number.isFinite(n) && text.trim() !== ''
+        ? { ok: true, utc: n / scale, ambiguous: false, nonexistent: false }
+        : { ok: false, reason: `"${text}" is not a number of ${format === 'epoch_s' ? 'seconds' : 'milliseconds'}` };
+    };
+  }
+  if (format === 'iso') return isoParser(tz);
+
+  const tokens: string[] = [];
+  const source = format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(TOKEN, (t) => {
+    tokens.push(t);
+    if (t === 'A') return '([AaPp][Mm])';
+    if (t === 'SSS') return '(\\d{1,9})';
+    if (t === 'YYYY') return '(\\d{4})';
+    return t.length === 2 ? '(\\d{2})' : '(\\d{1,2})';
+  });
+  const re = new RegExp(`^\\s*${source}\\s*$`);
+  return (text) => {
+    const m = re.exec(text);
+    if (!m) return { ok: false, reason: `"${text}" does not match the time format "${format}"` };
+    let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0, frac = 0, ampm = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const v = m[i + 1]!;
+      switch (tokens[i]) {
+        case 'YYYY': y = Number(v); break;
+        case 'MM': case 'M': mo = Number(v); break;
+        case 'DD': case 'D': d = Number(v); break;
+        case 'HH': case 'H': case 'hh': case 'h': h = Number(v); break;
+        case 'mm': mi = Number(v); break;
+        case 'ss': s = Number(v); break;
+        case 'SSS': frac = Number(`0.${v}`); break;
+        case 'A': ampm = v.toUpperCase(); break;
+      }
+    }
+    if (ampm) {
+      if (h < 1 || h > 12) return { ok: false, reason: `"${text}": hour ${h} is not valid with AM/PM` };
+      h = (h % 12) + (ampm === 'PM' ? 12 : 0);
+    }
+    return fromFields(text, y, mo, d, h, mi, s + frac, tz);
+  };
+}
+
+function fromFields(text: string, y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): TimestampResult {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s >= 61) {
+    return { ok: false, reason: `"${text}" has a field out of range` };
+  }
+  const asUtc = Date.UTC(y, mo - 1, d, h, mi, 0) / 1000 + s;
+  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) return { ok: false, reason: `"${text}" is not a real calendar date` };
+  const r = localToUtc(asUtc, tz);
+  return { ok: true, ...r };
+}
+
+const ISO = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;
+
+function isoParser(tz: string): TimestampParser {
+  return (text) => {
+    const m = ISO.exec(text);
+    if (!m) return { ok: false, reason: `"${text}" is not an ISO 8601 timestamp` };
+    const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+    const sec = s + (m[7] ? Number(`0.${m[7]}`) : 0);
+    const zone = m[8];
+    if (!zone) return fromFields(text, y, mo, d, h, mi, sec, tz);
+    const asUtc = Date.UTC(y, mo - 1, d, h, mi, 0) / 1000 + sec;
+    if (Number.isNaN(asUtc) || mo < 1 || mo > 12) return { ok: false, reason: `"${text}" has a field out of range` };
+    if (zone === 'Z') return { ok: true, utc: asUtc, ambiguous: false, nonexistent: false };
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const off = sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2)) * 60);
+    return { ok: true, utc: asUtc - off, ambiguous: false, nonexistent: false };
+  };
+}

@@ -1,0 +1,426 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, closeSync, openSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { UserError } from '../core/errors.ts';
+import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sources.ts';
+import type { Store } from '../store/db.ts';
+import { loadMappingFile, normaliseHeader, type Mapping } from './mapping.ts';
+import { UNIT_STAMPS, type Category } from './model.ts';
+import {
+  eventNormaliser, requiredFields, resolveColumns, wideNormaliser, type FieldGetter, type RowWarning,
+} from './normalise.ts';
+import { cadStatusEvents } from './profiles/cad-status-events.ts';
+import { flattenNeris, neris } from './profiles/neris.ts';
+import { sfFireCalls } from './profiles/sf-fire-calls.ts';
+
+export const PROFILES: Record<string, Mapping> = {
+  'sf-fire-calls': sfFireCalls,
+  'cad-status-events': cadStatusEvents,
+  neris,
+};
+
+export interface ImportOptions {
+  profile?: string;
+  mappingFile?: string;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export interface ImportSummary {
+  batchId: number;
+  file: string;
+  profile: string;
+  rowsRead: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  warnings: Record<string, number>;
+  incidentsTouched: number;
+}
+
+/** At most this many warning rows of one kind are stored per import; all are counted. */
+const WARNINGS_KEPT_PER_KIND = 1000;
+
+function chooseMapping(opts: ImportOptions): Mapping | null {
+  if (opts.profile && opts.mappingFile) throw new UserError('Give either --profile or --mapping, not both.');
+  if (opts.mappingFile) return loadMappingFile(opts.mappingFile);
+  if (opts.profile) {
+    const m = PROFILES[opts.profile];
+    if (!m) throw new UserError(`Unknown profile "${opts.profile}". Known profiles: ${Object.keys(PROFILES).join(', ')}; or describe the export in a mapping file (--mapping FILE).`);
+    return m;
+  }
+  return null; // decided from the file's header or first record
+}
+
+/** Picks the built-in profile whose required columns the headers carry. */
+function detectProfile(file: string, headers: string[]): Mapping {
+  let best: { m: Mapping; hits: number } | null = null;
+  for (const m of [sfFireCalls, cadStatusEvents]) {
+    const res = resolveColumns(m, headers);
+    const required = requiredFields(m);
+    if (required.some((f) => !res.index.has(f))) continue;
+    if (!best || res.index.size > best.hits) best = { m, hits: res.index.size };
+  }
+  if (!best) {
+    throw new UserError(`${file}: cannot tell which profile fits its columns (${headers.slice(0, 8).join(', ')}${headers.length > 8 ? ', …' : ''}). ` +
+      `Name one with --profile (${Object.keys(PROFILES).join(', ')}) or write a mapping file (--mapping FILE).`);
+  }
+  return best.m;
+}
+
+// ---------------------------------------------------------------------------------------
+// Staging: normalised rows are streamed to CSV files on disk, then loaded in one transaction.
+
+const csvValue = (v: unknown): string =>
+  v === null || v === undefined ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : `"${String(v).replace(/"/g, '""')}"`;
+
+class StageFile {
+  private fd: number;
+  private buf: string[] = [];
+  private size = 0;
+  rows = 0;
+  constructor(readonly path: string, readonly columns: string[]) {
+    this.fd = openSync(path, 'w');
+    this.buf.push(columns.join(',') + '\n');
+  }
+  write(values: unknown[]): void {
+    const line = values.map(csvValue).join(',') + '\n';
+    this.buf.push(line);
+    this.size += line.length;
+    this.rows++;
+    if (this.size > 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length) writeSync(this.fd, this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+const INCIDENT_COLS = ['incident_id', 'call_received', 'call_created', 'closed_at', 'incident_type', 'category', 'priority',
+  'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood'] as const;
+const UNIT_COLS = ['unit_id', 'unit_type', 'unit_type_source', 'home_station', 'own_agency', 'dispatch_order', 'cancelled', 'staffing'] as const;
+const WIDE_STAGE = ['source_row_id', 'line', 'raw', 'response_id', ...INCIDENT_COLS, ...UNIT_COLS, ...UNIT_STAMPS];
+const EVENT_STAGE = ['source_row_id', 'line', 'raw', 'event_id', 'status', 'status_at', ...INCIDENT_COLS, ...UNIT_COLS];
+
+const STAGE_TYPES: Record<string, string> = {
+  line: 'INTEGER', lat: 'DOUBLE', lon: 'DOUBLE', emergency: 'BOOLEAN', own_agency: 'BOOLEAN', cancelled: 'BOOLEAN',
+  dispatch_order: 'INTEGER', staffing: 'INTEGER', status_at: 'DOUBLE', call_received: 'DOUBLE', call_created: 'DOUBLE', closed_at: 'DOUBLE',
+  ...Object.fromEntries(UNIT_STAMPS.map((s) => [s, 'DOUBLE'])),
+};
+
+function readStageSql(stage: StageFile): string {
+  const cols = stage.columns.map((c) => `'${c}': '${STAGE_TYPES[c] ?? 'VARCHAR'}'`).join(', ');
+  // The path is one we made under the OS temp dir; quotes are doubled all the same.
+  return `read_csv('${stage.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
+    `nullstr = '', strict_mode = true, max_line_size = 134217728, columns = {${cols}})`;
+}
+
+interface Collected {
+  file: string;
+  mapping: Mapping;
+  stage: StageFile;
+  quarantine: StageFile;
+  warnings: StageFile;
+  warningCounts: Record<string, number>;
+  rowsRead: number;
+  quarantined: number;
+}
+
+async function collect(file: string, opts: ImportOptions, dir: string): Promise<Collected> {
+  const info = inspectFile(file);
+  let mapping = chooseMapping(opts);
+  const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw']);
+  const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message']);
+  const warningCounts: Record<string, number> = {};
+  let stage: StageFile | null = null;
+  let rowsRead = 0;
+  let quarantined = 0;
+  const name = basename(file);
+
+  const warn = (line: number | null, w: RowWarning) => {
+    const n = (warningCounts[w.kind] = (warningCounts[w.kind] ?? 0) + 1);
+    if (n <= WARNINGS_KEPT_PER_KIND) warnings.write([line, w.field ?? null, w.kind, w.message]);
+  };
+  const reject = (line: number, field: string | null, reason: string, raw: string) => {
+    quarantined++;
+    quarantine.write([line, field, reason, raw.slice(0, MAX_RAW_KEPT)]);
+  };
+
+  let handleRecord: (get: FieldGetter, raw: unknown, line: number, extra?: Record<string, string | null>) => void = () => undefined;
+  const setup = (m: Mapping) => {
+    mapping = m;
+    if (m.shape === 'events') {
+      const s = (stage = new StageFile(join(dir, 'stage.csv'), EVENT_STAGE));
+      const norm = eventNormaliser(m);
+      handleRecord = (get, raw, line) => {
+        const r = norm(get);
+        const rawText = JSON.stringify(raw);
+        if (!r.ok) return reject(line, r.field, r.reason, rawText);
+        for (const w of r.warnings) warn(line, w);
+        const inc = r.incident as Record<string, unknown>;
+        const unit = r.unit as Record<string, unknown>;
+        s.write([r.event.event_id, line, rawText, r.event.event_id, r.event.status, r.event.at,
+          r.event.incident_id, ...INCIDENT_COLS.slice(1).map((c) => inc[c] ?? null),
+          r.event.unit_id, ...UNIT_COLS.slice(1).map((c) => unit[c] ?? null)]);
+      };
+    } else {
+      const s = (stage = new StageFile(join(dir, 'stage.csv'), WIDE_STAGE));
+      const norm = wideNormaliser(m);
+      handleRecord = (get, raw, line, extra) => {
+        const r = norm(get);
+        const rawText = JSON.stringify(raw);
+        if (!r.ok) return reject(line, r.field, r.reason, rawText);
+        for (const w of r.warnings) warn(line, w);
+        if (extra?.category) r.incident.category = extra.category as Category;
+        const inc = r.incident as unknown as Record<string, unknown>;
+        const res = r.response as unknown as Record<string, unknown>;
+        s.write([r.rowId, line, rawText, r.response.response_id, ...INCIDENT_COLS.map((c) => inc[c]),
+          ...UNIT_COLS.map((c) => res[c]), ...UNIT_STAMPS.map((c) => res[c])]);
+      };
+    }
+  };
+  if (mapping) setup(mapping);
+  const progress = (bytes: number) => opts.onProgress?.(bytes, info.size);
+
+  if (info.kind === 'csv') {
+    let headers: string[] = [];
+    let index = new Map<string, number>();
+    let values: string[] = [];
+    const get: FieldGetter = (f) => { const i = index.get(f); return i === undefined ? null : values[i] ?? null; };
+    await readCsv(file, {
+      onHeader(h) {
+        headers = h;
+        if (!mapping) setup(detectProfile(name, h));
+        const m = mapping!;
+        if (m === neris) throw new UserError(`${name}: the neris profile reads JSON incidents, and this file is CSV.`);
+        const res = resolveColumns(m, h);
+        const required = requiredFields(m);
+        const missingRequired = res.missing.filter((x) => required.includes(x.field));
+        if (missingRequired.length) {
+          throw new UserError(`${name}: no column for ${missingRequired.map((x) => `${x.field} (looked for: ${x.looked.join(', ')})`).join('; ')}. ` +
+            `Columns in the file: ${h.join(', ')}`);
+        }
+        for (const x of res.missing) warn(1, { kind: 'missing_column', field: x.field, message: `no column for ${x.field} (looked for: ${x.looked.join(', ')})` });
+        for (const u of res.unmapped) warn(1, { kind: 'unmapped_column', field: u, message: `column "${u}" is not mapped to a field; kept in the raw row only` });
+        index = res.index;
+      },
+      onRecord(v, line) {
+        rowsRead++;
+        values = v;
+        const raw: Record<string, string> = {};
+        for (let i = 0; i < headers.length; i++) raw[headers[i]!] = v[i]!;
+        handleRecord(get, raw, line);
+      },
+      onError(e) {
+        rowsRead++;
+        reject(e.line, null, e.message, e.raw);
+      },
+      onProgress: progress,
+    }, mapping?.delimiter);
+  } else {
+    const lookupFor = (rec: Record<string, unknown>): FieldGetter => {
+      const m = mapping!;
+      const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
+      return (field) => {
+        const ref = (m.columns as Record<string, string | string[] | undefined>)[field];
+        if (!ref) return null;
+        for (const name of Array.isArray(ref) ? ref : [ref]) {
+          const key = keys.get(normaliseHeader(name));
+          if (key !== undefined) {
+            const v = rec[key];
+            return v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          }
+        }
+        return null;
+      };
+    };
+    await readJsonRecords(file, {
+      onRecord(rec, line) {
+        if (!mapping) setup('unit_responses' in rec || 'dispatch' in rec ? neris : cadStatusEvents);
+        if (mapping === neris) {
+          const flat = flattenNeris(rec);
+          if ('error' in flat) { rowsRead++; return reject(line, flat.error.field, flat.error.reason, JSON.stringify(rec)); }
+          for (const row of flat.rows) {
+            rowsRead++;
+            const v = row.values;
+            handleRecord((f) => v[f] ?? null, row.raw, line, v);
+          }
+          return;
+        }
+        rowsRead++;
+        handleRecord(lookupFor(rec), rec, line);
+      },
+      onError(e) {
+        rowsRead++;
+        reject(e.line, null, e.message, e.raw);
+      },
+      onProgress: progress,
+    });
+  }
+  if (!stage || !mapping) throw new UserError(`${name} holds no records.`);
+  for (const f of [stage as StageFile, quarantine, warnings]) f.close();
+  return { file, mapping, stage, quarantine, warnings, warningCounts, rowsRead, quarantined };
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Imports one CAD file. Rows are read and checked in a stream, then applied in one transaction:
+ * a failure or a killed process leaves the database exactly as it was. Rows are keyed by source
+ * row id, so re-importing a file changes nothing and a file with corrected rows updates them.
+ */
+export async function importFireFile(store: Store, file: string, opts: ImportOptions = {}): Promise<ImportSummary> {
+  const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
+  try {
+    const c = await collect(file, opts, dir);
+    const sha = await fileSha256(file);
+    const source = c.mapping.source ?? c.mapping.name;
+    return await store.transaction(async () => {
+      const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
+      const batchId = batch!.id;
+      await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at)
+        VALUES ($1, 'fire', $2, $3, $4, $5, now())`, [batchId, file, sha, c.mapping.name, source]);
+      const counts = c.mapping.shape === 'events'
+        ? await applyEvents(store, c, batchId, source)
+        : await applyWide(store, c, batchId, source);
+      await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
+        $1, $2, line, field, reason, raw FROM ${readStageSql(c.quarantine)}`, [batchId, file]);
+      await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM ${readStageSql(c.warnings)}`, [batchId, file]);
+      const warnings = { ...c.warningCounts };
+      if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
+      await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
+        quarantined = $6, warnings = $7 WHERE batch_id = $1`,
+      [batchId, c.rowsRead, counts.inserted, counts.updated, counts.unchanged, c.quarantined, JSON.stringify(warnings)]);
+      // Fault-injection point for the crash-safety test: dies with the transaction open.
+      if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
+      return {
+        batchId, file, profile: c.mapping.name, rowsRead: c.rowsRead, inserted: counts.inserted, updated: counts.updated,
+        unchanged: counts.unchanged, quarantined: c.quarantined, warnings, incidentsTouched: counts.incidents,
+      };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface ApplyCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  incidents: number;
+}
+
+/** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
+async function stageAndDiff(store: Store, c: Collected, batchId: number, source: string, existing: string): Promise<Omit<ApplyCounts, 'incidents'>> {
+  await store.run(`CREATE OR REPLACE TEMP TABLE stage_all AS SELECT * FROM ${readStageSql(c.stage)}`);
+  await store.run(`INSERT INTO import_warnings
+    SELECT $1, $2, max(line), NULL, 'duplicate_row_id',
+      'row id ' || source_row_id || ' appears ' || count(*) || ' times (lines ' || string_agg(line::VARCHAR, ', ' ORDER BY line) || '); the last one was kept'
+    FROM stage_all GROUP BY source_row_id HAVING count(*) > 1`, [batchId, c.file]);
+  const dup = await store.one<{ n: number }>('SELECT count(*) - count(DISTINCT source_row_id) AS n FROM stage_all');
+  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage_all
+    QUALIFY row_number() OVER (PARTITION BY source_row_id ORDER BY line DESC) = 1`);
+  await store.run(`CREATE OR REPLACE TEMP TABLE changes AS
+    SELECT s.source_row_id, r.source_row_id IS NULL AS is_new
+    FROM stage s LEFT JOIN ${existing} r ON r.source = $1 AND r.source_row_id = s.source_row_id
+    WHERE r.source_row_id IS NULL OR r.raw <> s.raw`, [source]);
+  const k = (await store.one<{ inserted: number; updated: number; total: number }>(`SELECT
+      (SELECT count(*) FROM changes WHERE is_new) AS inserted,
+      (SELECT count(*) FROM changes WHERE NOT is_new) AS updated,
+      (SELECT count(*) FROM stage) AS total`))!;
+  await store.run(`DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
+  await store.run(`INSERT INTO source_rows SELECT $1, s.source_row_id, $2, s.line, s.raw FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
+  return { inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, duplicates: dup!.n };
+}
+
+const ts = (col: string) => `to_timestamp(${col})`;
+
+/** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
+async function upsertIncidents(store: Store, batchId: number, source: string): Promise<number> {
+  await store.run(`CREATE OR REPLACE TEMP TABLE touched AS
+    SELECT incident_id,
+      min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
+      arg_max(incident_type, line) FILTER (WHERE incident_type IS NOT NULL) AS incident_type,
+      arg_max(category, line) FILTER (WHERE category IS NOT NULL) AS category,
+      arg_max(priority, line) FILTER (WHERE priority IS NOT NULL) AS priority,
+      arg_max(emergency, line) FILTER (WHERE emergency IS NOT NULL) AS emergency,
+      arg_max(lat, line) FILTER (WHERE lat IS NOT NULL) AS lat,
+      arg_max(lon, line) FILTER (WHERE lon IS NOT NULL) AS lon,
+      ${['address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
+    .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
+    FROM stage WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))
+    GROUP BY incident_id`);
+  await store.run(`INSERT OR REPLACE INTO incidents
+    SELECT t.incident_id, $1,
+      coalesce(${ts('t.call_received')}, i.call_received), coalesce(${ts('t.call_created')}, i.call_created),
+      ${['incident_type'].map((c) => `coalesce(t.${c}, i.${c})`)},
+      coalesce(t.category, i.category, 'OTHER'),
+      ${['priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
+    .map((c) => `coalesce(t.${c}, i.${c})`).join(', ')},
+      coalesce(${ts('t.closed_at')}, i.closed_at), $2
+    FROM touched t LEFT JOIN incidents i USING (incident_id)`, [source, batchId]);
+  return (await store.one<{ n: number }>('SELECT count(*) AS n FROM touched'))!.n;
+}
+
+async function applyWide(store: Store, c: Collected, batchId: number, source: string): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, c, batchId, source, 'source_rows');
+  await store.run(`DELETE FROM unit_responses WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
+  await store.run(`INSERT INTO unit_responses
+    SELECT s.response_id, s.incident_id, $1, s.source_row_id, ${responseColumnsInTableOrder()}, $2
+    FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
+  const incidents = await upsertIncidents(store, batchId, source);
+  return { ...diff, incidents };
+}
+
+/** unit_responses columns after (response_id, incident_id, source, source_row_id), in table order. */
+function responseColumnsInTableOrder(): string {
+  return ['s.unit_id', 's.unit_type', 's.unit_type_source', 's.home_station', 's.own_agency', 's.dispatch_order',
+    ...UNIT_STAMPS.map((u) => ts(`s.${u}`)), 's.cancelled', 's.staffing'].join(', ');
+}
+
+/**
+ * Narrow events: each is kept by event id; the unit responses of touched (incident, unit) pairs are
+ * then folded again from all their events, the latest-received event of a status winning.
+ */
+async function applyEvents(store: Store, c: Collected, batchId: number, source: string): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, c, batchId, source, 'source_rows');
+  await store.run(`CREATE OR REPLACE TEMP TABLE touched_units AS
+    SELECT DISTINCT incident_id, unit_id FROM unit_status_events WHERE event_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)
+    UNION SELECT DISTINCT incident_id, unit_id FROM stage SEMI JOIN changes USING (source_row_id)`);
+  await store.run(`DELETE FROM unit_status_events WHERE event_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`);
+  await store.run(`INSERT INTO unit_status_events
+    SELECT s.event_id, $1, s.incident_id, s.unit_id, s.status, to_timestamp(s.status_at), $2::BIGINT * 1000000000 + s.line,
+      s.unit_type, s.unit_type_source, s.own_agency, s.home_station, s.staffing, $2
+    FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
+  const stampOf = (status: string) => `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${status}')`;
+  await store.run(`DELETE FROM unit_responses WHERE response_id IN (SELECT incident_id || '|' || unit_id FROM touched_units)`);
+  await store.run(`INSERT INTO unit_responses
+    SELECT e.incident_id || '|' || e.unit_id, e.incident_id, $1, NULL, e.unit_id,
+      coalesce(arg_max(e.unit_type, e.seq) FILTER (WHERE e.unit_type IS NOT NULL), 'OTHER'),
+      arg_max(e.unit_type_source, e.seq) FILTER (WHERE e.unit_type_source IS NOT NULL),
+      arg_max(e.home_station, e.seq) FILTER (WHERE e.home_station IS NOT NULL),
+      coalesce(arg_max(e.own_agency, e.seq) FILTER (WHERE e.own_agency IS NOT NULL), true),
+      NULL,
+      ${['dispatched', 'enroute', 'staging', 'on_scene', 'transporting', 'at_hospital', 'available', 'in_quarters'].map(stampOf).join(', ')},
+      NULL, arg_max(e.staffing, e.seq) FILTER (WHERE e.staffing IS NOT NULL), $2
+    FROM unit_status_events e SEMI JOIN touched_units USING (incident_id, unit_id)
+    GROUP BY e.incident_id, e.unit_id`, [source, batchId]);
+  // dispatch order follows dispatch time within the incident
+  await store.run(`UPDATE unit_responses u SET dispatch_order = o.k FROM (
+      SELECT response_id, row_number() OVER (PARTITION BY incident_id ORDER BY dispatched NULLS LAST, unit_id) AS k
+      FROM unit_responses WHERE incident_id IN (SELECT incident_id FROM touched_units)) o
+    WHERE u.response_id = o.response_id`);
+  const incidents = await upsertIncidents(store, batchId, source);
+  return { ...diff, incidents };
+}

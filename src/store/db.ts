@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { UserError } from '../core/errors.ts';
+import { migrate } from './migrations.ts';
+
+export const DEFAULT_DB = './data/cityops.duckdb';
+
+/** Database path: the explicit option, then CITYOPS_DB, then ./data/cityops.duckdb. */
+export function resolveDbPath(option?: string): string {
+  return option ?? process.env.CITYOPS_DB ?? DEFAULT_DB;
+}
+
+export type Row = Record<string, unknown>;
+
+/** One open CityOps database: a DuckDB file (or ':memory:') with migrations applied. */
+export class Store {
+  private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
+
+  static async open(path: string = resolveDbPath()): Promise<Store> {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, { threads: '2' });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/lock/i.test(msg)) {
+        throw new UserError(`The database ${path} is in use by another process (is \`cityops serve\` running?). ` +
+          `Stop it, or send the work to the running server's API.`);
+      }
+      throw new UserError(`Cannot open the database ${path}: ${msg}`);
+    }
+    const conn = await instance.connect();
+    const store = new Store(path, instance, conn);
+    await store.run("SET TimeZone = 'UTC'");
+    await migrate(store);
+    return store;
+  }
+
+  async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    await this.conn.run(sql, params);
+  }
+
+  /** Rows as plain JS objects; BIGINT/HUGEINT become numbers so results serialise as JSON. */
+  async all<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
+    const reader = await this.conn.runAndReadAll(sql, params);
+    const rows = reader.getRowObjectsJS() as Row[];
+    for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
+    return rows as T[];
+  }
+
+  async one<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  /** Runs `work` in one transaction: all of it is committed, or none of it. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    try {
+      const out = await work();
+      await this.run('COMMIT');
+      return out;
+    } catch (e) {
+      await this.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}

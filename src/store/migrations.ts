@@ -1,0 +1,130 @@
+import type { Store } from './db.ts';
+
+/**
+ * Versioned schema. A migration is applied once, in order, inside a transaction; its version is
+ * recorded in schema_migrations. Never edit a released migration: add a new one.
+ * Instants are TIMESTAMPTZ (UTC); the agency's zone is applied when reading local fields.
+ */
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'fire canonical model, raw rows, batches, quarantine',
+    sql: `
+      CREATE TABLE import_batches (
+        batch_id INTEGER PRIMARY KEY,
+        domain VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        file_sha256 VARCHAR,
+        profile VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        inserted INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        quarantined INTEGER NOT NULL DEFAULT 0,
+        warnings VARCHAR
+      );
+      CREATE TABLE source_rows (
+        source VARCHAR NOT NULL,
+        source_row_id VARCHAR NOT NULL,
+        batch_id INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        raw VARCHAR NOT NULL,
+        PRIMARY KEY (source, source_row_id)
+      );
+      CREATE TABLE incidents (
+        incident_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        call_received TIMESTAMPTZ,
+        call_created TIMESTAMPTZ,
+        incident_type VARCHAR,
+        category VARCHAR NOT NULL,
+        priority VARCHAR,
+        emergency BOOLEAN,
+        lat DOUBLE,
+        lon DOUBLE,
+        address VARCHAR,
+        station_area VARCHAR,
+        battalion VARCHAR,
+        zone VARCHAR,
+        risk_class VARCHAR,
+        neighborhood VARCHAR,
+        closed_at TIMESTAMPTZ,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE TABLE unit_responses (
+        response_id VARCHAR PRIMARY KEY,
+        incident_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        source_row_id VARCHAR,
+        unit_id VARCHAR NOT NULL,
+        unit_type VARCHAR NOT NULL,
+        unit_type_source VARCHAR,
+        home_station VARCHAR,
+        own_agency BOOLEAN NOT NULL,
+        dispatch_order INTEGER,
+        dispatched TIMESTAMPTZ,
+        enroute TIMESTAMPTZ,
+        staging TIMESTAMPTZ,
+        on_scene TIMESTAMPTZ,
+        transport_started TIMESTAMPTZ,
+        at_hospital TIMESTAMPTZ,
+        cleared TIMESTAMPTZ,
+        in_quarters TIMESTAMPTZ,
+        cancelled BOOLEAN,
+        staffing INTEGER,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE INDEX unit_responses_incident ON unit_responses (incident_id);
+      CREATE TABLE unit_status_events (
+        event_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        incident_id VARCHAR NOT NULL,
+        unit_id VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        status_at TIMESTAMPTZ NOT NULL,
+        seq BIGINT NOT NULL,
+        unit_type VARCHAR,
+        unit_type_source VARCHAR,
+        own_agency BOOLEAN,
+        home_station VARCHAR,
+        staffing INTEGER,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE TABLE quarantine (
+        quarantine_id BIGINT PRIMARY KEY,
+        batch_id INTEGER NOT NULL,
+        file VARCHAR NOT NULL,
+        line INTEGER,
+        field VARCHAR,
+        reason VARCHAR NOT NULL,
+        raw VARCHAR
+      );
+      CREATE TABLE import_warnings (
+        batch_id INTEGER NOT NULL,
+        file VARCHAR NOT NULL,
+        line INTEGER,
+        field VARCHAR,
+        kind VARCHAR NOT NULL,
+        message VARCHAR NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export async function migrate(store: Store): Promise<void> {
+  await store.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+  const done = new Set((await store.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    await store.transaction(async () => {
+      await store.run(m.sql);
+      await store.run('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    });
+  }
+}
