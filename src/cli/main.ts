@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { UserError } from '../core/errors.ts';
+import { registerFire } from './fire.ts';
+import { registerImport } from './import.ts';
+import { registerQuarantine } from './quarantine.ts';
+import { registerServe } from './serve.ts';
+
+const program = new Command('cityops')
+  .description('CityOps: operations intelligence for city governments (fire CAD analytics first)')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerImport(program);
+registerFire(program);
+registerQuarantine(program);
+registerServe(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof UserError) {
+    process.stderr.write(`cityops: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`cityops: unexpected error: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+}

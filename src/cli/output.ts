@@ -1,0 +1,48 @@
+import { SingleBar } from 'cli-progress';
+
+/** Prints JSON to stdout, the format scripts and checks read. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+const useColour = () => process.stdout.isTTY && !process.env.NO_COLOR;
+export const green = (s: string) => (useColour() ? `\x1b[32m${s}\x1b[0m` : s);
+export const red = (s: string) => (useColour() ? `\x1b[31m${s}\x1b[0m` : s);
+export const dim = (s: string) => (useColour() ? `\x1b[2m${s}\x1b[0m` : s);
+
+/** A plain text table with right-aligned numbers. */
+export function table(headers: string[], rows: (string | number | null)[][]): string {
+  const text = rows.map((r) => r.map((c) => (c === null ? '–' : String(c))));
+  // eslint-free width computation that ignores colour escapes
+  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const widths = headers.map((h, k) => Math.max(visible(h), ...text.map((r) => visible(r[k] ?? ''))));
+  const pad = (s: string, k: number, right: boolean) => (right ? ' '.repeat(widths[k]! - visible(s)) + s : s + ' '.repeat(widths[k]! - visible(s)));
+  const isNum = headers.map((_, k) => text.every((r) => /^[-–\d.,%sx]*$/.test((r[k] ?? '').replace(/\x1b\[[0-9;]*m/g, ''))));
+  return [headers.map((h, k) => pad(h, k, isNum[k]!)).join('  '), widths.map((w) => '-'.repeat(w)).join('  '),
+    ...text.map((r) => r.map((c, k) => pad(c, k, isNum[k]!)).join('  '))].join('\n');
+}
+
+/** CSV text of rows with a header, quoting where needed. */
+export function csv(headers: string[], rows: unknown[][]): string {
+  const q = (v: unknown) => {
+    if (v === null || v === undefined) return '';
+    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [headers.map(q).join(','), ...rows.map((r) => r.map(q).join(','))].join('\n') + '\n';
+}
+
+/** A progress bar on stderr for long work; silent when stderr is not a terminal unless forced. */
+export function progressBar(label: string, total: number): { update(done: number): void; stop(): void } {
+  if (!process.stderr.isTTY && !process.env.CITYOPS_PROGRESS) return { update() {}, stop() {} };
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left`,
+    stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true,
+  });
+  const mb = (b: number) => Math.round(b / 1e5) / 10;
+  bar.start(mb(total), 0);
+  return { update: (done) => bar.update(mb(done)), stop: () => bar.stop() };
+}
+
+export const fmtSeconds = (s: number | null) => (s === null ? null : Number.isInteger(s) ? s : Number(s.toFixed(1)));
+export const fmtShare = (x: number | null) => (x === null ? null : `${(x * 100).toFixed(1)}%`);

@@ -1,0 +1,59 @@
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../fire/config.ts';
+import { importFireFile } from '../fire/import.ts';
+import { buildApp } from '../server/app.ts';
+import { resolveDbPath, Store } from '../store/db.ts';
+import { printImportSummary } from './import.ts';
+
+export const SAMPLES_DIR = resolve(import.meta.dirname, '../../samples');
+
+/** Imports every bundled sample; re-running changes nothing. */
+export async function loadSamples(store: Store, quiet = false): Promise<void> {
+  const fireDir = join(SAMPLES_DIR, 'fire');
+  for (const name of readdirSync(fireDir).filter((f) => f.endsWith('.csv')).sort()) {
+    const summary = await importFireFile(store, join(fireDir, name), { profile: 'sf-fire-calls' });
+    if (!quiet) printImportSummary(summary);
+  }
+}
+
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('run the HTTP API (and web pages) over the database')
+    .option('--db <path>', 'database file (default $CITYOPS_DB or ./data/cityops.duckdb)')
+    .option('--config <file>', 'analysis settings (JSON or YAML)')
+    .option('--port <n>', 'port', process.env.PORT ?? '3000')
+    .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
+    .option('--demo', 'load the bundled San Francisco samples first if the database has no incidents')
+    .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean }) => {
+      const config = loadConfig(opts.config);
+      const store = await Store.open(resolveDbPath(opts.db));
+      if (opts.demo) {
+        const n = (await store.one<{ n: number }>('SELECT count(*) AS n FROM incidents'))!.n;
+        if (n === 0) {
+          process.stdout.write('Loading the bundled San Francisco samples…\n');
+          await loadSamples(store);
+        }
+      }
+      const app = await buildApp({ store, config, logger: true });
+      const close = async () => { await app.close(); store.close(); process.exit(0); };
+      process.on('SIGINT', close);
+      process.on('SIGTERM', close);
+      const address = await app.listen({ port: Number(opts.port), host: opts.host });
+      process.stdout.write(`CityOps is serving ${store.path} at ${address}/\n`);
+    });
+
+  const samples = program.command('samples').description('the bundled real sample data');
+  samples.command('load')
+    .description('load every bundled sample (San Francisco fire CAD calls) into the database')
+    .option('--db <path>', 'database file')
+    .action(async (opts: { db?: string }) => {
+      const store = await Store.open(resolveDbPath(opts.db));
+      try {
+        await loadSamples(store);
+      } finally {
+        store.close();
+      }
+    });
+}

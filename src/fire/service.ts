@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Store } from '../store/db.ts';
+import { resolveStandard, type FireConfig } from './config.ts';
+import { loadFrame, type Filters } from './frame.ts';
+import { computeMetrics, GROUP_KEYS, SEGMENT_DEFINITIONS, type GroupKey } from './metrics.ts';
+import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
+import { qualityReport } from './quality.ts';
+
+/**
+ * The fire query layer: the one entry point through which the CLI, the HTTP API and reports get
+ * every figure, from the same filters, so a number never differs between them.
+ */
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+/** A list given as repeated values or comma-separated text. */
+const list = z.union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+  .optional();
+
+export const FireQuerySchema = z.strictObject({
+  from: date.optional().describe('first local date included (by call received)'),
+  to: date.optional().describe('last local date included'),
+  priority: z.enum(['all', 'emergency']).default('all').describe('emergency = lights-and-sirens incidents'),
+  category: list.describe('incident categories, comma-separated (EMS, FIRE, RESCUE, HAZMAT, SERVICE, OTHER)'),
+  station: list.describe('first-due station areas, comma-separated'),
+  unitType: list.describe('unit types, comma-separated (ENGINE, TRUCK, MEDIC_ALS, …)'),
+});
+export type FireQuery = z.output<typeof FireQuerySchema>;
+
+export const MetricsQuerySchema = FireQuerySchema.extend({
+  by: z.enum(GROUP_KEYS).optional().describe('group the figures by this key'),
+  standard: z.string().optional().describe('standards preset id (default nfpa1710-2020)'),
+});
+export type MetricsQuery = z.output<typeof MetricsQuerySchema>;
+
+export const QuarantineQuerySchema = z.strictObject({
+  batch: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(10000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type QuarantineQuery = z.output<typeof QuarantineQuerySchema>;
+
+function filtersOf(q: FireQuery): Filters {
+  return { from: q.from, to: q.to, priority: q.priority, category: q.category, station: q.station, unitType: q.unitType };
+}
+
+export interface ImportBatchRow {
+  batch: number; domain: string; file: string; profile: string; source: string; startedAt: string;
+  rowsRead: number; inserted: number; updated: number; unchanged: number; quarantined: number; warnings: Record<string, number>;
+}
+
+export class FireService {
+  constructor(private readonly store: Store, readonly config: FireConfig) {}
+
+  private frame(q: FireQuery) {
+    return loadFrame(this.store, filtersOf(q), this.config.timeZone);
+  }
+
+  private describe(q: FireQuery) {
+    return { filters: { ...filtersOf(q), timeZone: this.config.timeZone } };
+  }
+
+  /** Response-time segments with n, nearest-rank p50/p90, exclusions by reason and compliance. */
+  async metrics(q: MetricsQuery) {
+    const standard = resolveStandard(q.standard ?? this.config.standard);
+    const frame = await this.frame(q);
+    const method = { percentiles: 'nearest-rank (the ceil(q·n)-th smallest value)', capSeconds: this.config.caps.default, definitions: SEGMENT_DEFINITIONS };
+    if (q.by) {
+      const g = computeMetrics(frame, this.config, standard, q.by as GroupKey);
+      return { ...this.describe(q), standard: g.standard, by: g.by, groups: g.groups, method };
+    }
+    const m = computeMetrics(frame, this.config, standard);
+    return { ...this.describe(q), standard: m.standard, incidents: m.incidents, unitResponses: m.unitResponses, ...m.segments, method };
+  }
+
+  async quality(q: FireQuery) {
+    return { ...this.describe(q), ...(await qualityReport(this.store, this.config, filtersOf(q))) };
+  }
+
+  async utilization(q: FireQuery) {
+    return { ...this.describe(q), ...unitHourUtilization(await this.frame(q), this.config) };
+  }
+
+  async concurrency(q: FireQuery) {
+    return { ...this.describe(q), ...concurrency(await this.frame(q), this.config) };
+  }
+
+  async reliability(q: FireQuery) {
+    return { ...this.describe(q), ...firstDueReliability(await this.frame(q), this.config) };
+  }
+
+  async volume(q: FireQuery) {
+    return { ...this.describe(q), ...callVolume(await this.frame(q)) };
+  }
+
+  async quarantine(q: QuarantineQuery) {
+    const where = q.batch ? 'WHERE q.batch_id = $1' : '';
+    const params = q.batch ? [q.batch] : [];
+    const total = (await this.store.one<{ n: number }>(`SELECT count(*) AS n FROM quarantine q ${where}`, params))!.n;
+    const rows = await this.store.all(`SELECT q.quarantine_id AS id, q.batch_id AS batch, q.file, q.line, q.field, q.reason, q.raw
+      FROM quarantine q ${where} ORDER BY q.quarantine_id LIMIT ${q.limit} OFFSET ${q.offset}`, params);
+    return { total, limit: q.limit, offset: q.offset, rows };
+  }
+
+  async imports() {
+    const rows = await this.store.all<Record<string, unknown>>(`SELECT batch_id AS batch, domain, file, profile, source,
+        strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS "startedAt", rows_read AS "rowsRead", inserted, updated, unchanged, quarantined, warnings
+      FROM import_batches ORDER BY batch_id`);
+    return rows.map((r) => ({ ...r, warnings: JSON.parse((r.warnings as string | null) ?? '{}') as Record<string, number> })) as ImportBatchRow[];
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { FireService } from '../fire/service.ts';
+import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
+
+/** One API route: its query schema drives validation and the OpenAPI document alike. */
+export interface ApiRoute {
+  url: string;
+  summary: string;
+  tag: string;
+  query: z.ZodType;
+  handle(fire: FireService, query: never): Promise<unknown>;
+}
+
+const route = <S extends z.ZodType>(r: { url: string; summary: string; tag: string; query: S; handle(fire: FireService, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
+
+export const FIRE_ROUTES: ApiRoute[] = [
+  route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsQuerySchema,
+    summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
+    handle: (f, q) => f.metrics(q) }),
+  route({ url: '/api/v1/fire/quality', tag: 'fire', query: FireQuerySchema, summary: 'Data-quality report', handle: (f, q) => f.quality(q) }),
+  route({ url: '/api/v1/fire/utilization', tag: 'fire', query: FireQuerySchema, summary: 'Unit hour utilization by unit, unit type and hour', handle: (f, q) => f.utilization(q) }),
+  route({ url: '/api/v1/fire/concurrency', tag: 'fire', query: FireQuerySchema, summary: 'Concurrent incidents', handle: (f, q) => f.concurrency(q) }),
+  route({ url: '/api/v1/fire/reliability', tag: 'fire', query: FireQuerySchema, summary: 'First-due reliability by station', handle: (f, q) => f.reliability(q) }),
+  route({ url: '/api/v1/fire/volume', tag: 'fire', query: FireQuerySchema, summary: 'Call volume: hour-of-week grid, by day and category', handle: (f, q) => f.volume(q) }),
+  route({ url: '/api/v1/quarantine', tag: 'imports', query: QuarantineQuerySchema, summary: 'Quarantined rows with file, line, field and reason', handle: (f, q) => f.quarantine(q) }),
+  route({ url: '/api/v1/imports', tag: 'imports', query: z.strictObject({}), summary: 'Import batches with their counts', handle: (f) => f.imports() }),
+];
+
+/** OpenAPI 3.1 document of the API, built from the routes' own schemas. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, unknown> = {
+    '/api/health': { get: { summary: 'Liveness and schema version', tags: ['system'], responses: { 200: { description: 'OK' } } } },
+  };
+  for (const r of FIRE_ROUTES) {
+    const schema = z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { description?: string }>; required?: string[] };
+    paths[r.url] = {
+      get: {
+        summary: r.summary,
+        tags: [r.tag],
+        parameters: Object.entries(schema.properties ?? {}).map(([name, s]) => ({
+          name, in: 'query', required: (schema.required ?? []).includes(name), description: s.description, schema: s,
+        })),
+        responses: {
+          200: { description: 'JSON result', content: { 'application/json': { schema: { type: 'object' } } } },
+          400: { description: 'Invalid query: the answer lists each problem' },
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'CityOps API', version, description: 'Operations intelligence for city governments. Times in seconds; percentiles exact (nearest rank).' },
+    paths,
+  };
+}
