@@ -141,8 +141,10 @@ export function readCsv(
 }
 
 function describePapaError(e: Papa.ParseError): string {
-  if (e.code === 'MissingQuotes') return 'has a quoted field that is never closed (unbalanced quote); the rest of the file was read into it';
-  if (e.code === 'InvalidQuotes') return 'has a malformed quoted field (a quote inside a quoted value must be doubled)';
+  if (e.code === 'MissingQuotes' || e.code === 'InvalidQuotes') {
+    return 'has an unbalanced or malformed quote (a quoted value must close, and a quote inside it must be doubled); ' +
+      'the lines up to the next matching quote were read into this record and are kept in its raw text';
+  }
   return e.message;
 }
 

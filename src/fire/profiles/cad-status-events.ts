@@ -27,6 +27,7 @@ export const cadStatusEvents: EventMapping = EventMappingSchema.parse({
     staffing: ['staffing'],
   },
   emergencyPriorities: ['1', '3', 'E', 'emergency', 'EMERGENCY', 'high'],
+  otherAgencyUnitTypes: ['PRIVATE', 'MUTUAL_AID'],
   unitTypes: {
     ENGINE: 'ENGINE', E: 'ENGINE', TRUCK: 'TRUCK', T: 'TRUCK', LADDER: 'TRUCK', QUINT: 'QUINT', MEDIC: 'MEDIC_ALS',
     ALS: 'MEDIC_ALS', BLS: 'MEDIC_BLS', RESCUE: 'RESCUE', CHIEF: 'CHIEF', BC: 'CHIEF', SUPPORT: 'SUPPORT',
