@@ -32,7 +32,7 @@ describe('HTTP API', () => {
     const body = r.json();
     expect(body.by).toBe('station');
     expect(body.filters).toMatchObject({ from: '2020-04-08', to: '2020-04-14', category: ['EMS', 'FIRE'] });
-    const direct = await fire.metrics({ from: '2020-04-08', to: '2020-04-14', by: 'station', category: ['EMS', 'FIRE'], priority: 'all', standard: 'nfpa1710-2020' });
+    const direct = await fire.metrics({ from: '2020-04-08', to: '2020-04-14', by: ['station'], category: ['EMS', 'FIRE'], priority: 'all', standard: 'nfpa1710-2020' });
     expect(body).toEqual(JSON.parse(JSON.stringify(direct)));
   });
 

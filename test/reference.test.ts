@@ -46,7 +46,7 @@ describe('San Francisco 2020-04 file reproduces fire.md §7 exactly', () => {
   it('grouped figures add up to the whole', async () => {
     const whole = (await fire.metrics({ priority: 'emergency' })) as unknown as Record<string, { n: number }>;
     for (const by of ['station', 'month', 'hour', 'dow', 'shift', 'unitType'] as const) {
-      const g = (await fire.metrics({ priority: 'emergency', by })) as unknown as { groups: Record<string, { n: number }>[] };
+      const g = (await fire.metrics({ priority: 'emergency', by: [by] })) as unknown as { groups: Record<string, { n: number }>[] };
       expect(g.groups.reduce((a, x) => a + x.turnout!.n, 0), by).toBe(whole.turnout!.n);
       expect(g.groups.reduce((a, x) => a + x.totalResponse!.n, 0), by).toBe(whole.totalResponse!.n);
     }

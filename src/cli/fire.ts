@@ -64,7 +64,7 @@ export function registerFire(program: Command): void {
 
   withFilters(fire.command('metrics'))
     .description('response-time segments: n, p50, p90 (exact, nearest rank), exclusions by reason, compliance with a standard')
-    .addOption(new Option('--by <key>', 'one row per group').choices([...GROUP_KEYS]))
+    .option('--by <keys>', `group by one to three keys, comma-separated: ${GROUP_KEYS.join(', ')}`)
     .option('--standard <id|file>', `standards preset (${Object.keys(STANDARDS).join(', ')}) or a JSON/YAML file`)
     .option('--csv', 'print CSV')
     .addHelpText('after', `
@@ -83,11 +83,12 @@ Examples:
         if ('groups' in m) {
           const groups = m.groups as Record<string, unknown>[];
           if (opts.csv) {
-            const rows = groups.flatMap((g) => segmentRows(g).map((r) => [g.key, ...r.slice(0, 6), (g[r[0] as string] as SegmentLike).pass]));
-            return void process.stdout.write(csv([q.by!, ...head.slice(0, 6), 'pass'], rows));
+            const keys = q.by!;
+            const rows = groups.flatMap((g) => segmentRows(g).map((r) => [...keys.map((k) => (g.keys as Record<string, string>)[k]), ...r.slice(0, 6), (g[r[0] as string] as SegmentLike).pass]));
+            return void process.stdout.write(csv([...keys, ...head.slice(0, 6), 'pass'], rows));
           }
           for (const g of groups) {
-            process.stdout.write(`\n${q.by} ${g.key}: ${g.incidents} incidents, ${g.unitResponses} unit responses\n`);
+            process.stdout.write(`\n${q.by!.join(' / ')} ${g.key}: ${g.incidents} incidents, ${g.unitResponses} unit responses\n`);
             process.stdout.write(table(head, segmentRows(g)) + '\n');
           }
           return;

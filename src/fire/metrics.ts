@@ -2,7 +2,7 @@ import { summarizeByGroup, type Summary } from '../core/stats.ts';
 import { localFields } from '../core/time.ts';
 import type { FireConfig } from './config.ts';
 import type { Frame } from './frame.ts';
-import { objectiveFor, SEGMENTS, type Segment, type Standard } from './standards.ts';
+import { objectiveFor, SEGMENTS, type Objective, type Segment, type Standard } from './standards.ts';
 
 /**
  * Response-time segments (fire.md §3). A segment value is used only when both stamps exist, it is
@@ -46,6 +46,7 @@ export type SegmentResults = Record<Segment, SegmentResult>;
 
 export interface MetricsGroup extends SegmentResults {
   key: string;
+  keys: Partial<Record<GroupKey, string>>;
   incidents: number;
   unitResponses: number;
 }
@@ -104,7 +105,32 @@ function interval(from: number, to: number, cap: number): [number, number] {
   return [d, 0];
 }
 
-function segmentColumns(f: Frame, config: FireConfig, standard: Standard, facts: IncidentFacts): Record<Segment, SegmentColumn> {
+/** Writes one interval into a segment column, or its exclusion reason (the hot loop: no allocation). */
+function put(c: SegmentColumn, k: number, from: number, to: number, cap: number): void {
+  if (from !== from || to !== to) { c.reasons[k] = R.missing_stamp; return; }
+  const d = to - from;
+  if (d < 0) c.reasons[k] = R.negative;
+  else if (d > cap) c.reasons[k] = R.over_cap;
+  else c.values[k] = d;
+}
+
+interface GradingCtx { category: string; unitType?: string; riskClass: string | null; zone: string | null }
+
+/** Looks up objectives once per distinct (segment, category, unit type, risk class, zone). */
+function grader(standard: Standard) {
+  const memo = new Map<string, Objective | null>();
+  return (c: SegmentColumn, seg: Segment, k: number, ctx: GradingCtx) => {
+    const key = `${seg}|${ctx.category}|${ctx.unitType ?? ''}|${ctx.riskClass ?? ''}|${ctx.zone ?? ''}`;
+    let o = memo.get(key);
+    if (o === undefined) memo.set(key, (o = objectiveFor(standard, seg, ctx) ?? null));
+    if (!o) return;
+    c.objective[k] = o.seconds;
+    c.fraction[k] = o.fraction;
+    c.objectiveLabels.add(`${o.seconds}${o.category ? ` ${o.category.join('/')}` : ''}${o.unitTypes ? ` ${o.unitTypes.join('/')}` : ''}`);
+  };
+}
+
+function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null, facts: IncidentFacts, wanted: readonly Segment[]): Partial<Record<Segment, SegmentColumn>> {
   const I = f.incidents, Rs = f.responses;
   const cap = config.caps.default;
   const make = (level: 'incident' | 'response'): SegmentColumn => {
@@ -112,51 +138,71 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard, facts:
     return { level, values: new Float64Array(n).fill(NaN), reasons: new Uint8Array(n), applies: null,
       objective: new Float64Array(n).fill(NaN), fraction: new Float64Array(n).fill(NaN), objectiveLabels: new Set() };
   };
-  const cols = Object.fromEntries(SEGMENTS.map((s) => [s, make(INCIDENT_LEVEL.has(s) ? 'incident' : 'response')])) as Record<Segment, SegmentColumn>;
-  const set = (seg: Segment, k: number, [v, reason]: [number, number], ctx: { category: string; unitType?: string; riskClass: string | null; zone: string | null }) => {
-    const c = cols[seg];
-    c.values[k] = v;
-    c.reasons[k] = reason;
-    if (v === v) {
-      const o = objectiveFor(standard, seg, ctx);
-      if (o) {
-        c.objective[k] = o.seconds;
-        c.fraction[k] = o.fraction;
-        c.objectiveLabels.add(`${o.seconds}${o.category ? ` ${o.category.join('/')}` : ''}${o.unitTypes ? ` ${o.unitTypes.join('/')}` : ''}`);
+  const cols: Partial<Record<Segment, SegmentColumn>> = Object.fromEntries(wanted.map((s) => [s, make(INCIDENT_LEVEL.has(s) ? 'incident' : 'response')]));
+  const incidentSegs = wanted.filter((s) => INCIDENT_LEVEL.has(s) && s !== 'erf');
+  if (incidentSegs.length) {
+    for (let i = 0; i < I.n; i++) {
+      const rec = I.received[i]!;
+      const fd = facts.firstDispatch[i]!, fa = facts.firstArrival[i]!;
+      const own = facts.hasOwn[i] === 1;
+      for (const seg of incidentSegs) {
+        const c = cols[seg]!;
+        if (seg !== 'alarmAnswering' && !own) { c.reasons[i] = R.no_own_unit; continue; }
+        switch (seg) {
+          case 'alarmAnswering': put(c, i, rec, I.created[i]!, cap); break;
+          case 'callProcessing': put(c, i, rec, fd >= 0 ? Rs.dispatched[fd]! : NaN, cap); break;
+          case 'totalResponse': put(c, i, rec, fa >= 0 ? arrivalTime(f, fa) : NaN, cap); break;
+          case 'firstUnitTurnout': put(c, i, fa >= 0 ? Rs.dispatched[fa]! : NaN, fa >= 0 ? Rs.enroute[fa]! : NaN, cap); break;
+          case 'firstUnitTravel': put(c, i, fa >= 0 ? Rs.enroute[fa]! : NaN, fa >= 0 ? arrivalTime(f, fa) : NaN, cap); break;
+        }
       }
     }
-  };
-  const erfPattern = new RegExp(config.erf.incidentTypePattern, 'i');
-  const erfApplies = new Uint8Array(I.n);
-  cols.erf.applies = erfApplies;
-
-  for (let i = 0; i < I.n; i++) {
-    const ctx = { category: I.category[i]!, riskClass: I.riskClass[i] ?? null, zone: I.zone[i] ?? null };
-    const rec = I.received[i]!;
-    set('alarmAnswering', i, interval(rec, I.created[i]!, cap), ctx);
-    const fd = facts.firstDispatch[i]!, fa = facts.firstArrival[i]!;
-    const noOwn: [number, number] = [NaN, R.no_own_unit];
-    set('callProcessing', i, facts.hasOwn[i] ? interval(rec, fd >= 0 ? Rs.dispatched[fd]! : NaN, cap) : noOwn, ctx);
-    set('totalResponse', i, facts.hasOwn[i] ? interval(rec, fa >= 0 ? arrivalTime(f, fa) : NaN, cap) : noOwn, ctx);
-    const faCtx = { ...ctx, unitType: fa >= 0 ? Rs.unitType[fa]! : undefined };
-    set('firstUnitTurnout', i, !facts.hasOwn[i] ? noOwn : fa >= 0 ? interval(Rs.dispatched[fa]!, Rs.enroute[fa]!, cap) : [NaN, R.missing_stamp], faCtx);
-    set('firstUnitTravel', i, !facts.hasOwn[i] ? noOwn : fa >= 0 ? interval(Rs.enroute[fa]!, arrivalTime(f, fa), cap) : [NaN, R.missing_stamp], faCtx);
-    if (I.type[i] && erfPattern.test(I.type[i]!)) erfApplies[i] = 1;
   }
-
-  for (let r = 0; r < Rs.n; r++) {
-    const i = Rs.inc[r]!;
-    const ctx = { category: I.category[i]!, unitType: Rs.unitType[r]!, riskClass: I.riskClass[i] ?? null, zone: I.zone[i] ?? null };
-    if (!isCounted(f, r, config)) {
-      for (const s of ['turnout', 'travel', 'commitment'] as const) { cols[s].reasons[r] = R.other_agency; }
-      continue;
+  const responseSegs = wanted.filter((s) => !INCIDENT_LEVEL.has(s));
+  if (responseSegs.length) {
+    for (let r = 0; r < Rs.n; r++) {
+      if (!isCounted(f, r, config)) {
+        for (const seg of responseSegs) cols[seg]!.reasons[r] = R.other_agency;
+        continue;
+      }
+      for (const seg of responseSegs) {
+        const c = cols[seg]!;
+        if (seg === 'turnout') put(c, r, Rs.dispatched[r]!, Rs.enroute[r]!, cap);
+        else if (seg === 'travel') put(c, r, Rs.enroute[r]!, arrivalTime(f, r), cap);
+        else put(c, r, Rs.dispatched[r]!, Rs.cleared[r]!, config.caps.commitment);
+      }
     }
-    set('turnout', r, interval(Rs.dispatched[r]!, Rs.enroute[r]!, cap), ctx);
-    set('travel', r, interval(Rs.enroute[r]!, arrivalTime(f, r), cap), ctx);
-    set('commitment', r, interval(Rs.dispatched[r]!, Rs.cleared[r]!, config.caps.commitment), ctx);
   }
-
-  erfColumn(f, config, facts, erfApplies, (i, v) => set('erf', i, v, { category: I.category[i]!, riskClass: I.riskClass[i] ?? null, zone: I.zone[i] ?? null }));
+  if (cols.erf) {
+    const erf = cols.erf;
+    const pattern = new RegExp(config.erf.incidentTypePattern, 'i');
+    erf.applies = new Uint8Array(I.n);
+    const byIncident = responsesByIncident(f);
+    for (let i = 0; i < I.n; i++) {
+      if (!I.type[i] || !pattern.test(I.type[i]!)) continue;
+      erf.applies[i] = 1;
+      const [v, reason] = erfAssembly(f, config, i, byIncident[i]!);
+      erf.values[i] = v;
+      erf.reasons[i] = reason;
+    }
+  }
+  if (standard) {
+    const grade = grader(standard);
+    for (const seg of wanted) {
+      const c = cols[seg]!;
+      for (let k = 0; k < c.values.length; k++) {
+        if (c.values[k]! !== c.values[k]!) continue;
+        if (c.level === 'incident') {
+          const fa = facts.firstArrival[k]!;
+          grade(c, seg, k, { category: I.category[k]!, riskClass: I.riskClass[k] ?? null, zone: I.zone[k] ?? null,
+            unitType: seg.startsWith('firstUnit') && fa >= 0 ? Rs.unitType[fa]! : undefined });
+        } else {
+          const i = Rs.inc[k]!;
+          grade(c, seg, k, { category: I.category[i]!, unitType: Rs.unitType[k]!, riskClass: I.riskClass[i] ?? null, zone: I.zone[i] ?? null });
+        }
+      }
+    }
+  }
   return cols;
 }
 
@@ -182,11 +228,6 @@ export function erfAssembly(f: Frame, config: FireConfig, i: number, responsesOf
     if (persons >= config.erf.persons) return interval(rec, arrivalTime(f, r), config.caps.default);
   }
   return [NaN, R.not_assembled];
-}
-
-function erfColumn(f: Frame, config: FireConfig, _facts: IncidentFacts, applies: Uint8Array, put: (i: number, v: [number, number]) => void): void {
-  const byIncident = responsesByIncident(f);
-  for (let i = 0; i < f.incidents.n; i++) if (applies[i]) put(i, erfAssembly(f, config, i, byIncident[i]!));
 }
 
 export function responsesByIncident(f: Frame): number[][] {
@@ -294,46 +335,73 @@ function resultsFor(col: SegmentColumn, groups: Int32Array, groupCount: number):
 }
 
 export interface MetricsResult {
-  standard: { id: string; name: string };
+  standard: { id: string; name: string } | null;
   incidents: number;
   unitResponses: number;
-  segments: SegmentResults;
+  segments: Partial<SegmentResults>;
 }
 
 export interface GroupedMetricsResult {
-  standard: { id: string; name: string };
-  by: GroupKey;
+  standard: { id: string; name: string } | null;
+  by: string;
   groups: MetricsGroup[];
 }
 
-/** All segments over the frame, or per group when `by` is given. */
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard): MetricsResult;
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard, by: GroupKey): GroupedMetricsResult;
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard, by?: GroupKey): MetricsResult | GroupedMetricsResult {
-  const facts = incidentFacts(f, config);
-  const cols = segmentColumns(f, config, standard, facts);
-  const std = { id: standard.id, name: standard.name };
-  if (!by) {
-    const one = (n: number) => new Int32Array(n);
-    const segments = Object.fromEntries(SEGMENTS.map((s) => {
-      const c = cols[s];
-      return [s, resultsFor(c, one(c.values.length), 1)[0]!];
-    })) as SegmentResults;
-    return { standard: std, incidents: f.incidents.n, unitResponses: f.responses.n, segments };
+/** Group ids of incidents and responses for one or more keys, groups in natural order of the keys. */
+function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, facts: IncidentFacts) {
+  let gi = new Float64Array(f.incidents.n), gr = new Float64Array(f.responses.n);
+  const orders: string[][] = [];
+  for (const key of keys) {
+    const incLabels = incidentKeys(f, key, config, facts);
+    const respLabels = responseKeys(f, key, incLabels);
+    const order = sortKeys(key, [...new Set([...incLabels, ...respLabels])]);
+    orders.push(order);
+    const ci = encode(incLabels, order), cr = encode(respLabels, order);
+    for (let i = 0; i < gi.length; i++) gi[i] = gi[i]! * order.length + ci[i]!;
+    for (let r = 0; r < gr.length; r++) gr[r] = gr[r]! * order.length + cr[r]!;
   }
-  const incLabels = incidentKeys(f, by, config, facts);
-  const respLabels = responseKeys(f, by, incLabels);
-  const order = sortKeys(by, [...new Set([...incLabels, ...respLabels])]);
-  const gi = encode(incLabels, order);
-  const gr = encode(respLabels, order);
-  const per = Object.fromEntries(SEGMENTS.map((s) => [s, resultsFor(cols[s], cols[s].level === 'incident' ? gi : gr, order.length)])) as Record<Segment, SegmentResult[]>;
-  const incCount = new Int32Array(order.length);
-  const respCount = new Int32Array(order.length);
+  // compact the combinations that occur, keeping their order
+  const present = [...new Set([...gi, ...gr])].sort((x, y) => x - y);
+  const index = new Map(present.map((c, k) => [c, k]));
+  const labels = present.map((c) => {
+    const parts: string[] = [];
+    for (let k = orders.length - 1; k >= 0; k--) {
+      const n = orders[k]!.length;
+      parts.unshift(orders[k]![c % n]!);
+      c = Math.floor(c / n);
+    }
+    return parts;
+  });
+  const toIds = (g: Float64Array) => { const out = new Int32Array(g.length); for (let k = 0; k < g.length; k++) out[k] = index.get(g[k]!)!; return out; };
+  const out = { gi: toIds(gi), gr: toIds(gr), labels };
+  gi = gr = new Float64Array(0);
+  return out;
+}
+
+/**
+ * The requested segments over the frame, whole or per group of one or more keys. Without a
+ * standard, no grading is done (faster for pure percentile queries).
+ */
+export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null): MetricsResult;
+export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by: readonly GroupKey[], segments?: readonly Segment[]): GroupedMetricsResult;
+export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by?: readonly GroupKey[], segments: readonly Segment[] = SEGMENTS): MetricsResult | GroupedMetricsResult {
+  const facts = incidentFacts(f, config);
+  const cols = segmentColumns(f, config, standard, facts, segments);
+  const std = standard ? { id: standard.id, name: standard.name } : null;
+  if (!by || by.length === 0) {
+    const seg = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, new Int32Array(cols[s]!.values.length), 1)[0]!]));
+    return { standard: std, incidents: f.incidents.n, unitResponses: f.responses.n, segments: seg };
+  }
+  const { gi, gr, labels } = groupCodes(f, by, config, facts);
+  const per = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, cols[s]!.level === 'incident' ? gi : gr, labels.length)])) as Record<Segment, SegmentResult[]>;
+  const incCount = new Int32Array(labels.length), respCount = new Int32Array(labels.length);
   for (const g of gi) incCount[g]!++;
   for (const g of gr) respCount[g]!++;
-  const groups = order.map((key, g) => ({
-    key, incidents: incCount[g]!, unitResponses: respCount[g]!,
-    ...Object.fromEntries(SEGMENTS.map((s) => [s, per[s][g]!])),
+  const groups = labels.map((parts, g) => ({
+    key: parts.join(' / '),
+    keys: Object.fromEntries(by.map((k, j) => [k, parts[j]!])),
+    incidents: incCount[g]!, unitResponses: respCount[g]!,
+    ...Object.fromEntries(segments.map((s) => [s, per[s][g]!])),
   })) as MetricsGroup[];
-  return { standard: std, by, groups };
+  return { standard: std, by: by.join(','), groups };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Store } from '../store/db.ts';
 import { resolveStandard, type FireConfig } from './config.ts';
 import { loadFrame, type Filters } from './frame.ts';
-import { computeMetrics, GROUP_KEYS, SEGMENT_DEFINITIONS, type GroupKey } from './metrics.ts';
+import { computeMetrics, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
 import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
 import { qualityReport } from './quality.ts';
 
@@ -28,7 +28,11 @@ export const FireQuerySchema = z.strictObject({
 export type FireQuery = z.output<typeof FireQuerySchema>;
 
 export const MetricsQuerySchema = FireQuerySchema.extend({
-  by: z.enum(GROUP_KEYS).optional().describe('group the figures by this key'),
+  by: z.union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(GROUP_KEYS)).max(3))
+    .optional()
+    .describe(`group by one to three keys, comma-separated: ${GROUP_KEYS.join(', ')}`),
   standard: z.string().optional().describe('standards preset id (default nfpa1710-2020)'),
 });
 export type MetricsQuery = z.output<typeof MetricsQuerySchema>;
@@ -65,8 +69,8 @@ export class FireService {
     const standard = resolveStandard(q.standard ?? this.config.standard);
     const frame = await this.frame(q);
     const method = { percentiles: 'nearest-rank (the ceil(q·n)-th smallest value)', capSeconds: this.config.caps.default, definitions: SEGMENT_DEFINITIONS };
-    if (q.by) {
-      const g = computeMetrics(frame, this.config, standard, q.by as GroupKey);
+    if (q.by?.length) {
+      const g = computeMetrics(frame, this.config, standard, q.by);
       return { ...this.describe(q), standard: g.standard, by: g.by, groups: g.groups, method };
     }
     const m = computeMetrics(frame, this.config, standard);
