@@ -1,12 +1,13 @@
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../core/errors.ts';
-import { addDays, localDateStart } from '../core/time.ts';
+import { addDays, localDateStart, offsetAt } from '../core/time.ts';
 import type { Store } from '../store/db.ts';
 
 /**
  * A columnar, in-memory view of the incidents and unit responses that match a filter. Every fire
  * metric is computed from a frame, so CLI, API and reports get the same figures from one code path.
- * Times are epoch seconds; NaN marks a missing stamp.
+ * Times are epoch seconds (NaN = missing stamp); text columns are dictionary-coded, so a frame of
+ * millions of rows is a handful of typed arrays rather than millions of strings.
  */
 export interface Filters {
   /** First local date included, YYYY-MM-DD (by call received). */
@@ -19,33 +20,38 @@ export interface Filters {
   unitType?: string[];
 }
 
+/** A dictionary-coded text column: the value of row k is labels[codes[k]] (null where missing). */
+export interface Dict {
+  codes: Int32Array;
+  labels: (string | null)[];
+}
+
+export const text = (d: Dict, k: number): string | null => d.labels[d.codes[k]!]!;
+
 export interface IncidentColumns {
   n: number;
-  id: string[];
   received: Float64Array;
   created: Float64Array;
   closed: Float64Array;
-  type: (string | null)[];
-  category: string[];
-  priority: (string | null)[];
-  emergency: (boolean | null)[];
-  station: (string | null)[];
-  battalion: (string | null)[];
-  zone: (string | null)[];
-  riskClass: (string | null)[];
-  neighborhood: (string | null)[];
   lat: Float64Array;
   lon: Float64Array;
+  /** 1 emergency, 0 not, -1 unknown */
+  emergency: Int8Array;
+  type: Dict;
+  category: Dict;
+  priority: Dict;
+  station: Dict;
+  battalion: Dict;
+  zone: Dict;
+  riskClass: Dict;
+  neighborhood: Dict;
 }
 
 export interface ResponseColumns {
   n: number;
   /** index of the response's incident in the incident columns */
   inc: Int32Array;
-  unit: string[];
-  unitType: string[];
   own: Uint8Array;
-  home: (string | null)[];
   staffing: Float64Array;
   order: Float64Array;
   dispatched: Float64Array;
@@ -55,7 +61,20 @@ export interface ResponseColumns {
   transport: Float64Array;
   hospital: Float64Array;
   cleared: Float64Array;
+  unit: Dict;
+  unitType: Dict;
+  home: Dict;
 }
+
+/** Local calendar day and second of day of each call, in the agency's zone, computed once per frame. */
+export interface Derived {
+  /** days since 1970-01-01 in local time; NO_DAY where the call time is missing */
+  localDay: Int32Array;
+  /** seconds since local midnight; -1 where missing */
+  localSecond: Int32Array;
+}
+
+export const NO_DAY = -2147483648;
 
 export interface Frame {
   timeZone: string;
@@ -64,6 +83,7 @@ export interface Frame {
   window: { start: number | null; end: number | null };
   incidents: IncidentColumns;
   responses: ResponseColumns;
+  derived: Derived;
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -78,7 +98,7 @@ export function filterWindow(filters: Filters, timeZone: string): { start: numbe
   return { start, end };
 }
 
-/** The WHERE clause selecting incidents, with its parameters; one text for every frame query. */
+/** The WHERE clause selecting incidents (alias i), with its parameters; one text for every query. */
 export function incidentWhere(filters: Filters, window: { start: number | null; end: number | null }): { sql: string; params: DuckDBValue[] } {
   const clauses: string[] = [];
   const params: DuckDBValue[] = [];
@@ -91,46 +111,94 @@ export function incidentWhere(filters: Filters, window: { start: number | null; 
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
-const f64 = (col: unknown[]): Float64Array => {
-  const out = new Float64Array(col.length);
-  for (let i = 0; i < col.length; i++) out[i] = num(col[i]);
-  return out;
-};
+const INCIDENT_TEXT = { type: 'incident_type', category: 'category', priority: 'priority', station: 'station_area',
+  battalion: 'battalion', zone: 'zone', riskClass: 'risk_class', neighborhood: 'neighborhood' } as const;
+const INCIDENT_NUM = { received: 'epoch(t.call_received)', created: 'epoch(t.call_created)', closed: 'epoch(t.closed_at)', lat: 't.lat', lon: 't.lon' } as const;
+const RESPONSE_TEXT = { unit: 'unit_id', unitType: 'unit_type', home: 'home_station' } as const;
+const RESPONSE_NUM = { staffing: 't.staffing', order: 't.dispatch_order', dispatched: 'epoch(t.dispatched)', enroute: 'epoch(t.enroute)',
+  staging: 'epoch(t.staging)', onScene: 'epoch(t.on_scene)', transport: 'epoch(t.transport_started)', hospital: 'epoch(t.at_hospital)',
+  cleared: 'epoch(t.cleared)' } as const;
+
+/**
+ * Reads numeric columns of `table` in row order into typed arrays, and dictionary codes for its
+ * text columns (small label tables joined in SQL, so no per-row string crosses into JS).
+ */
+async function readColumns(conn: DuckDBConnection, table: string, order: string, n: number,
+  nums: Record<string, string>, ints: Record<string, string>, texts: Record<string, string>) {
+  const dicts: Record<string, Dict> = {};
+  const joins: string[] = [];
+  const codeCols: string[] = [];
+  for (const [name, col] of Object.entries(texts)) {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE dict_${name} AS SELECT label, (row_number() OVER (ORDER BY label NULLS FIRST) - 1)::INTEGER AS code
+      FROM (SELECT DISTINCT ${col} AS label FROM ${table})`);
+    const labels = (await conn.runAndReadAll(`SELECT label FROM dict_${name} ORDER BY code`)).getColumnsJS()[0] as (string | null)[];
+    dicts[name] = { codes: new Int32Array(n), labels };
+    joins.push(`LEFT JOIN dict_${name} ON t.${col} IS NOT DISTINCT FROM dict_${name}.label`);
+    codeCols.push(`dict_${name}.code`);
+  }
+  const numNames = Object.keys(nums), intNames = Object.keys(ints), textNames = Object.keys(texts);
+  const out: Record<string, Float64Array | Int32Array> = {};
+  for (const k of numNames) out[k] = new Float64Array(n);
+  for (const k of intNames) out[k] = new Int32Array(n);
+  const select = [
+    ...numNames.map((k) => `coalesce((${nums[k]})::DOUBLE, 'NaN'::DOUBLE)`),
+    ...intNames.map((k) => `coalesce((${ints[k]})::INTEGER, -1)`),
+    ...codeCols,
+  ];
+  const result = await conn.stream(`SELECT ${select.join(', ')} FROM ${table} t ${joins.join(' ')} ORDER BY t.${order}`);
+  const targets = [...numNames.map((k) => out[k]!), ...intNames.map((k) => out[k]!), ...textNames.map((k) => dicts[k]!.codes)];
+  let row = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const len = chunk.rowCount;
+    for (let c = 0; c < targets.length; c++) {
+      const v = chunk.getColumnVector(c);
+      const target = targets[c]!;
+      for (let k = 0; k < len; k++) target[row + k] = v.getItem(k) as number;
+    }
+    row += len;
+  }
+  return { nums: out, dicts };
+}
 
 export async function loadFrame(store: Store, filters: Filters, timeZone: string): Promise<Frame> {
   const window = filterWindow(filters, timeZone);
   const where = incidentWhere(filters, window);
-  const ir = await store.conn.runAndReadAll(`SELECT i.incident_id, epoch(i.call_received), epoch(i.call_created), epoch(i.closed_at),
-      i.incident_type, i.category, i.priority, i.emergency, i.station_area, i.battalion, i.zone, i.risk_class, i.neighborhood, i.lat, i.lon
-    FROM incidents i ${where.sql} ORDER BY i.call_received NULLS LAST, i.incident_id`, where.params);
-  const ic = ir.getColumnsJS() as unknown[][];
-  const ids = (ic[0] ?? []) as string[];
-  const incidents: IncidentColumns = {
-    n: ids.length, id: ids, received: f64(ic[1] ?? []), created: f64(ic[2] ?? []), closed: f64(ic[3] ?? []),
-    type: (ic[4] ?? []) as (string | null)[], category: (ic[5] ?? []) as string[], priority: (ic[6] ?? []) as (string | null)[],
-    emergency: (ic[7] ?? []) as (boolean | null)[], station: (ic[8] ?? []) as (string | null)[], battalion: (ic[9] ?? []) as (string | null)[],
-    zone: (ic[10] ?? []) as (string | null)[], riskClass: (ic[11] ?? []) as (string | null)[], neighborhood: (ic[12] ?? []) as (string | null)[],
-    lat: f64(ic[13] ?? []), lon: f64(ic[14] ?? []),
-  };
-  const unitClause = filters.unitType?.length
-    ? ` AND u.unit_type IN (${filters.unitType.map((_, k) => `$${where.params.length + k + 1}`).join(', ')})` : '';
-  const rr = await store.conn.runAndReadAll(`SELECT u.incident_id, u.unit_id, u.unit_type, u.own_agency, u.home_station, u.staffing, u.dispatch_order,
-      epoch(u.dispatched), epoch(u.enroute), epoch(u.staging), epoch(u.on_scene), epoch(u.transport_started), epoch(u.at_hospital), epoch(u.cleared)
-    FROM unit_responses u WHERE u.incident_id IN (SELECT i.incident_id FROM incidents i ${where.sql})${unitClause}
-    ORDER BY u.incident_id, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id`, [...where.params, ...(filters.unitType ?? [])]);
-  const rc = rr.getColumnsJS() as unknown[][];
-  const index = new Map(ids.map((id, k) => [id, k]));
-  const incCol = (rc[0] ?? []) as string[];
-  const inc = new Int32Array(incCol.length);
-  for (let k = 0; k < incCol.length; k++) inc[k] = index.get(incCol[k]!)!;
-  const own = new Uint8Array(incCol.length);
-  ((rc[3] ?? []) as boolean[]).forEach((v, k) => { own[k] = v ? 1 : 0; });
-  const responses: ResponseColumns = {
-    n: incCol.length, inc, unit: (rc[1] ?? []) as string[], unitType: (rc[2] ?? []) as string[], own,
-    home: (rc[4] ?? []) as (string | null)[], staffing: f64(rc[5] ?? []), order: f64(rc[6] ?? []),
-    dispatched: f64(rc[7] ?? []), enroute: f64(rc[8] ?? []), staging: f64(rc[9] ?? []), onScene: f64(rc[10] ?? []),
-    transport: f64(rc[11] ?? []), hospital: f64(rc[12] ?? []), cleared: f64(rc[13] ?? []),
-  };
-  return { timeZone, filters, window, incidents, responses };
+  const unitTypes = filters.unitType ?? [];
+  return store.withConnection(async (conn) => {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE frame_incidents AS
+      SELECT (row_number() OVER (ORDER BY i.call_received NULLS LAST, i.incident_id) - 1)::INTEGER AS idx, i.*
+      FROM incidents i ${where.sql}`, where.params);
+    const unitClause = unitTypes.length ? `WHERE u.unit_type IN (${unitTypes.map((_, k) => `$${k + 1}`).join(', ')})` : '';
+    await conn.run(`CREATE OR REPLACE TEMP TABLE frame_responses AS
+      SELECT (row_number() OVER (ORDER BY f.idx, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id) - 1)::INTEGER AS ridx,
+        f.idx AS inc, u.*
+      FROM unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}`, unitTypes);
+    const counts = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM frame_incidents)::INTEGER, (SELECT count(*) FROM frame_responses)::INTEGER')).getRowsJS()[0] as number[];
+    const [ni, nr] = [counts[0]!, counts[1]!];
+    const inc = await readColumns(conn, 'frame_incidents', 'idx', ni, INCIDENT_NUM, { emergency: 't.emergency' }, INCIDENT_TEXT);
+    const resp = await readColumns(conn, 'frame_responses', 'ridx', nr, RESPONSE_NUM, { inc: 't.inc', own: 't.own_agency' }, RESPONSE_TEXT);
+    const incidents = {
+      n: ni, ...(inc.nums as Record<keyof typeof INCIDENT_NUM, Float64Array>),
+      emergency: Int8Array.from(inc.nums.emergency!), ...(inc.dicts as Record<keyof typeof INCIDENT_TEXT, Dict>),
+    } as IncidentColumns;
+    const responses = {
+      n: nr, ...(resp.nums as Record<keyof typeof RESPONSE_NUM, Float64Array>),
+      inc: resp.nums.inc as Int32Array, own: Uint8Array.from(resp.nums.own!), ...(resp.dicts as Record<keyof typeof RESPONSE_TEXT, Dict>),
+    } as ResponseColumns;
+    return { timeZone, filters, window, incidents, responses, derived: derive(incidents, timeZone) };
+  });
+}
+
+function derive(incidents: IncidentColumns, timeZone: string): Derived {
+  const localDay = new Int32Array(incidents.n).fill(NO_DAY);
+  const localSecond = new Int32Array(incidents.n).fill(-1);
+  for (let i = 0; i < incidents.n; i++) {
+    const t = incidents.received[i]!;
+    if (t !== t) continue;
+    const local = t + offsetAt(timeZone, t);
+    const day = Math.floor(local / 86400);
+    localDay[i] = day;
+    localSecond[i] = Math.floor(local - day * 86400);
+  }
+  return { localDay, localSecond };
 }

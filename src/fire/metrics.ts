@@ -1,7 +1,8 @@
 import { summarizeByGroup, type Summary } from '../core/stats.ts';
-import { localFields } from '../core/time.ts';
+import { civilFromDays, localFields } from '../core/time.ts';
+import { UserError } from '../core/errors.ts';
 import type { FireConfig } from './config.ts';
-import type { Frame } from './frame.ts';
+import { NO_DAY, text, type Frame } from './frame.ts';
 import { objectiveFor, SEGMENTS, type Objective, type Segment, type Standard } from './standards.ts';
 
 /**
@@ -130,17 +131,19 @@ function grader(standard: Standard) {
   };
 }
 
-function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null, facts: IncidentFacts, wanted: readonly Segment[]): Partial<Record<Segment, SegmentColumn>> {
+function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null, factsOf: () => IncidentFacts, wanted: readonly Segment[]): Partial<Record<Segment, SegmentColumn>> {
   const I = f.incidents, Rs = f.responses;
   const cap = config.caps.default;
   const make = (level: 'incident' | 'response'): SegmentColumn => {
     const n = level === 'incident' ? I.n : Rs.n;
+    const graded = standard ? n : 0; // grading arrays only when a standard is asked for
     return { level, values: new Float64Array(n).fill(NaN), reasons: new Uint8Array(n), applies: null,
-      objective: new Float64Array(n).fill(NaN), fraction: new Float64Array(n).fill(NaN), objectiveLabels: new Set() };
+      objective: new Float64Array(graded).fill(NaN), fraction: new Float64Array(graded).fill(NaN), objectiveLabels: new Set() };
   };
   const cols: Partial<Record<Segment, SegmentColumn>> = Object.fromEntries(wanted.map((s) => [s, make(INCIDENT_LEVEL.has(s) ? 'incident' : 'response')]));
   const incidentSegs = wanted.filter((s) => INCIDENT_LEVEL.has(s) && s !== 'erf');
   if (incidentSegs.length) {
+    const facts = factsOf();
     for (let i = 0; i < I.n; i++) {
       const rec = I.received[i]!;
       const fd = facts.firstDispatch[i]!, fa = facts.firstArrival[i]!;
@@ -158,28 +161,31 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
       }
     }
   }
-  const responseSegs = wanted.filter((s) => !INCIDENT_LEVEL.has(s));
-  if (responseSegs.length) {
+  const turnout = cols.turnout, travel = cols.travel, commitment = cols.commitment;
+  if (turnout || travel || commitment) {
+    const { own, dispatched, enroute, staging, onScene, cleared } = Rs;
+    const all = config.includeOtherAgencies, capC = config.caps.commitment;
     for (let r = 0; r < Rs.n; r++) {
-      if (!isCounted(f, r, config)) {
-        for (const seg of responseSegs) cols[seg]!.reasons[r] = R.other_agency;
+      if (!all && own[r] !== 1) {
+        if (turnout) turnout.reasons[r] = R.other_agency;
+        if (travel) travel.reasons[r] = R.other_agency;
+        if (commitment) commitment.reasons[r] = R.other_agency;
         continue;
       }
-      for (const seg of responseSegs) {
-        const c = cols[seg]!;
-        if (seg === 'turnout') put(c, r, Rs.dispatched[r]!, Rs.enroute[r]!, cap);
-        else if (seg === 'travel') put(c, r, Rs.enroute[r]!, arrivalTime(f, r), cap);
-        else put(c, r, Rs.dispatched[r]!, Rs.cleared[r]!, config.caps.commitment);
-      }
+      const d = dispatched[r]!, e = enroute[r]!;
+      if (turnout) put(turnout, r, d, e, cap);
+      if (travel) { const st = staging[r]!; put(travel, r, e, st === st ? st : onScene[r]!, cap); }
+      if (commitment) put(commitment, r, d, cleared[r]!, capC);
     }
   }
   if (cols.erf) {
     const erf = cols.erf;
     const pattern = new RegExp(config.erf.incidentTypePattern, 'i');
+    const needsErf = I.type.labels.map((l) => l !== null && pattern.test(l)); // tested once per distinct type
     erf.applies = new Uint8Array(I.n);
     const byIncident = responsesByIncident(f);
     for (let i = 0; i < I.n; i++) {
-      if (!I.type[i] || !pattern.test(I.type[i]!)) continue;
+      if (!needsErf[I.type.codes[i]!]) continue;
       erf.applies[i] = 1;
       const [v, reason] = erfAssembly(f, config, i, byIncident[i]!);
       erf.values[i] = v;
@@ -193,12 +199,12 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
       for (let k = 0; k < c.values.length; k++) {
         if (c.values[k]! !== c.values[k]!) continue;
         if (c.level === 'incident') {
-          const fa = facts.firstArrival[k]!;
-          grade(c, seg, k, { category: I.category[k]!, riskClass: I.riskClass[k] ?? null, zone: I.zone[k] ?? null,
-            unitType: seg.startsWith('firstUnit') && fa >= 0 ? Rs.unitType[fa]! : undefined });
+          const fa = factsOf().firstArrival[k]!;
+          grade(c, seg, k, { category: text(I.category, k)!, riskClass: text(I.riskClass, k), zone: text(I.zone, k),
+            unitType: seg.startsWith('firstUnit') && fa >= 0 ? text(Rs.unitType, fa)! : undefined });
         } else {
           const i = Rs.inc[k]!;
-          grade(c, seg, k, { category: I.category[i]!, unitType: Rs.unitType[k]!, riskClass: I.riskClass[i] ?? null, zone: I.zone[i] ?? null });
+          grade(c, seg, k, { category: text(I.category, i)!, unitType: text(Rs.unitType, k)!, riskClass: text(I.riskClass, i), zone: text(I.zone, i) });
         }
       }
     }
@@ -209,7 +215,7 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
 /** Staffing of a response: the source's, else the configured default for its unit type. */
 export function staffingOf(f: Frame, r: number, config: FireConfig): number {
   const s = f.responses.staffing[r]!;
-  return s === s ? s : (config.staffing[f.responses.unitType[r] as keyof FireConfig['staffing']] ?? 0);
+  return s === s ? s : (config.staffing[text(f.responses.unitType, r) as keyof FireConfig['staffing']] ?? 0);
 }
 
 /**
@@ -238,53 +244,101 @@ export function responsesByIncident(f: Frame): number[][] {
 
 const DOW = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
+/** Index into the rotation pattern of the shift on duty at a local day and second of day. */
+function shiftIndex(localDay: number, localSecond: number, config: FireConfig): number {
+  const [y, m, d] = config.shifts.anchor.split('-').map(Number);
+  const anchorDay = Math.floor(Date.UTC(y!, m! - 1, d!) / 86400000);
+  const [hh, mm] = config.shifts.changeTime.split(':').map(Number);
+  const dayIndex = localDay - anchorDay - (localSecond < hh! * 3600 + mm! * 60 ? 1 : 0);
+  const n = config.shifts.pattern.length;
+  return ((dayIndex % n) + n) % n;
+}
+
 /** The shift letter on duty at an instant, from the configured rotation. */
 export function shiftAt(t: number, config: FireConfig): string {
   if (t !== t) return 'unknown';
   const lf = localFields(t, config.timeZone);
-  const [y, m, d] = config.shifts.anchor.split('-').map(Number);
-  const anchorDay = Math.floor(Date.UTC(y!, m! - 1, d!) / 86400000);
-  const [hh, mm] = config.shifts.changeTime.split(':').map(Number);
-  const dayIndex = lf.localDay - anchorDay - (lf.secondOfDay < hh! * 3600 + mm! * 60 ? 1 : 0);
-  const p = config.shifts.pattern;
-  return p[((dayIndex % p.length) + p.length) % p.length]!.toUpperCase();
+  return config.shifts.pattern[shiftIndex(lf.localDay, lf.secondOfDay, config)]!.toUpperCase();
 }
 
-/** The group label of each incident for a key. */
-export function incidentKeys(f: Frame, key: GroupKey, config: FireConfig, facts: IncidentFacts): string[] {
-  const I = f.incidents;
-  const out: string[] = new Array(I.n);
-  for (let i = 0; i < I.n; i++) {
-    const t = I.received[i]!;
-    const lf = t === t ? localFields(t, f.timeZone) : null;
-    switch (key) {
-      case 'station': out[i] = I.station[i] ?? 'unknown'; break;
-      case 'category': out[i] = I.category[i]!; break;
-      case 'priority': out[i] = I.priority[i] ?? 'unknown'; break;
-      case 'neighborhood': out[i] = I.neighborhood[i] ?? 'unknown'; break;
-      case 'battalion': out[i] = I.battalion[i] ?? 'unknown'; break;
-      case 'hour': out[i] = lf ? String(lf.hour) : 'unknown'; break;
-      case 'dow': out[i] = lf ? DOW[lf.dow]! : 'unknown'; break;
-      case 'month': out[i] = lf ? `${lf.year}-${String(lf.month).padStart(2, '0')}` : 'unknown'; break;
-      case 'shift': out[i] = shiftAt(t, config); break;
-      case 'unit': case 'unitType': {
-        // incident-level figures are credited to the first-arriving unit, else the first dispatched
-        const r = facts.firstArrival[i]! >= 0 ? facts.firstArrival[i]! : facts.firstDispatch[i]!;
-        out[i] = r >= 0 ? (key === 'unit' ? f.responses.unit[r]! : f.responses.unitType[r]!) : 'none';
-        break;
-      }
+/** Integer codes of one grouping key for every incident and response; codes are ranks in `labels`. */
+interface KeyCodes {
+  inc: Int32Array;
+  resp: Int32Array;
+  labels: string[];
+}
+
+/** Re-numbers codes so that they follow the key's natural order. */
+function sorted(key: GroupKey, codes: Int32Array[], labels: string[]): { codes: Int32Array[]; labels: string[] } {
+  const order = sortKeys(key, [...labels]);
+  const rank = new Int32Array(labels.length);
+  const pos = new Map(order.map((l, k) => [l, k]));
+  labels.forEach((l, k) => { rank[k] = pos.get(l)!; });
+  return { codes: codes.map((c) => { const out = new Int32Array(c.length); for (let k = 0; k < c.length; k++) out[k] = rank[c[k]!]!; return out; }), labels: order };
+}
+
+/** Codes of a calendar key computed once per distinct local day (few) and looked up per incident. */
+function byDay(f: Frame, label: (day: number) => string): { codes: Int32Array; labels: string[] } {
+  const days = f.derived.localDay;
+  let lo = Infinity, hi = -Infinity;
+  for (const d of days) if (d !== NO_DAY) { if (d < lo) lo = d; if (d > hi) hi = d; }
+  const index = new Map<string, number>([['unknown', 0]]);
+  const labels = ['unknown'];
+  const perDay = new Int32Array(lo <= hi ? hi - lo + 1 : 0);
+  for (let d = lo; d <= hi; d++) {
+    const l = label(d);
+    let c = index.get(l);
+    if (c === undefined) { index.set(l, (c = labels.length)); labels.push(l); }
+    perDay[d - lo] = c;
+  }
+  const codes = new Int32Array(days.length);
+  for (let i = 0; i < days.length; i++) codes[i] = days[i] === NO_DAY ? 0 : perDay[days[i]! - lo]!;
+  return { codes, labels };
+}
+
+function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => IncidentFacts): KeyCodes {
+  const I = f.incidents, Rs = f.responses, D = f.derived;
+  if (key === 'unit' || key === 'unitType') {
+    const resp = { codes: Rs[key].codes, labels: Rs[key].labels.map((l) => l ?? 'unknown') };
+    const none = resp.labels.length;
+    // incident-level figures are credited to the first-arriving unit, else the first dispatched
+    const facts = factsOf();
+    const inc = new Int32Array(I.n);
+    let usedNone = false;
+    for (let i = 0; i < I.n; i++) {
+      const r = facts.firstArrival[i]! >= 0 ? facts.firstArrival[i]! : facts.firstDispatch[i]!;
+      if (r >= 0) inc[i] = resp.codes[r]!;
+      else { inc[i] = none; usedNone = true; }
+    }
+    const labels = usedNone ? [...resp.labels, 'none'] : resp.labels;
+    const s = sorted(key, [inc, resp.codes], labels);
+    return { inc: s.codes[0]!, resp: s.codes[1]!, labels: s.labels };
+  }
+  let inc: { codes: Int32Array; labels: string[] };
+  switch (key) {
+    case 'station': case 'category': case 'priority': case 'neighborhood': case 'battalion':
+      inc = { codes: I[key].codes, labels: I[key].labels.map((l) => l ?? 'unknown') };
+      break;
+    case 'month': inc = byDay(f, (d) => { const c = civilFromDays(d); return `${c.y}-${String(c.m).padStart(2, '0')}`; }); break;
+    case 'dow': inc = byDay(f, (d) => DOW[(((d + 3) % 7) + 7) % 7]!); break;
+    case 'hour': {
+      const codes = new Int32Array(I.n);
+      for (let i = 0; i < I.n; i++) codes[i] = D.localSecond[i]! < 0 ? 24 : Math.floor(D.localSecond[i]! / 3600);
+      inc = { codes, labels: [...Array.from({ length: 24 }, (_, h) => String(h)), 'unknown'] };
+      break;
+    }
+    case 'shift': {
+      const p = config.shifts.pattern.toUpperCase();
+      const codes = new Int32Array(I.n);
+      for (let i = 0; i < I.n; i++) codes[i] = D.localDay[i] === NO_DAY ? p.length : shiftIndex(D.localDay[i]!, D.localSecond[i]!, config);
+      inc = { codes, labels: [...p.split(''), 'unknown'] };
+      break;
     }
   }
-  return out;
-}
-
-function responseKeys(f: Frame, key: GroupKey, incKeys: string[]): string[] {
-  const Rs = f.responses;
-  const out: string[] = new Array(Rs.n);
-  for (let r = 0; r < Rs.n; r++) {
-    out[r] = key === 'unit' ? Rs.unit[r]! : key === 'unitType' ? Rs.unitType[r]! : incKeys[Rs.inc[r]!]!;
-  }
-  return out;
+  const s = sorted(key, [inc.codes], inc.labels);
+  const resp = new Int32Array(Rs.n);
+  for (let r = 0; r < Rs.n; r++) resp[r] = s.codes[0]![Rs.inc[r]!]!;
+  return { inc: s.codes[0]!, resp, labels: s.labels };
 }
 
 function sortKeys(key: GroupKey, keys: string[]): string[] {
@@ -292,46 +346,39 @@ function sortKeys(key: GroupKey, keys: string[]): string[] {
   return keys.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function encode(labels: string[], order: string[]): Int32Array {
-  const idx = new Map(order.map((k, i) => [k, i]));
-  const out = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = idx.get(labels[i]!)!;
-  return out;
-}
+const REASON_NAMES = Object.keys(R) as Reason[];
 
 function resultsFor(col: SegmentColumn, groups: Int32Array, groupCount: number): SegmentResult[] {
   const summaries = summarizeByGroup(groups, col.values, groupCount);
-  const out: SegmentResult[] = summaries.map((s) => ({ ...s, excluded: {}, graded: 0, compliance: null, requiredFraction: null, pass: null, objective: null }));
-  const met = new Float64Array(groupCount);
+  const reasons = new Int32Array(groupCount * 8);
+  const graded = new Int32Array(groupCount);
+  const met = new Int32Array(groupCount);
   const worstFraction = new Float64Array(groupCount);
-  const names = Object.keys(R) as Reason[];
-  for (let k = 0; k < col.values.length; k++) {
-    if (col.applies && !col.applies[k]) continue;
-    const g = groups[k]!;
-    const v = col.values[k]!;
-    if (v !== v) {
-      const reason = col.reasons[k]!;
-      if (reason) { const name = names[reason - 1]!; out[g]!.excluded[name] = (out[g]!.excluded[name] ?? 0) + 1; }
-      continue;
-    }
-    const o = col.objective[k]!;
-    if (o === o) {
-      out[g]!.graded++;
+  const { values, reasons: why, applies, objective, fraction } = col;
+  const n = values.length;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    if (v !== v && (applies === null || applies[k] === 1)) reasons[groups[k]! * 8 + why[k]!]!++;
+  }
+  if (col.objectiveLabels.size > 0) {
+    for (let k = 0; k < n; k++) {
+      const v = values[k]!, o = objective[k]!;
+      if (v !== v || o !== o) continue;
+      const g = groups[k]!;
+      graded[g]!++;
       if (v <= o) met[g]!++;
-      worstFraction[g] = Math.max(worstFraction[g]!, col.fraction[k]!);
+      if (fraction[k]! > worstFraction[g]!) worstFraction[g] = fraction[k]!;
     }
   }
   const label = col.objectiveLabels.size === 0 ? null : col.objectiveLabels.size === 1 ? Number([...col.objectiveLabels][0]!.split(' ')[0]) : [...col.objectiveLabels].join('; ');
-  for (let g = 0; g < groupCount; g++) {
-    const res = out[g]!;
-    res.objective = label;
-    if (res.graded > 0) {
-      res.compliance = met[g]! / res.graded;
-      res.requiredFraction = worstFraction[g]!;
-      res.pass = res.compliance >= res.requiredFraction;
-    }
-  }
-  return out;
+  return summaries.map((s, g) => {
+    const excluded: SegmentResult['excluded'] = {};
+    for (let reason = 1; reason < 8; reason++) { const c = reasons[g * 8 + reason]!; if (c) excluded[REASON_NAMES[reason - 1]!] = c; }
+    const compliance = graded[g]! > 0 ? met[g]! / graded[g]! : null;
+    const requiredFraction = graded[g]! > 0 ? worstFraction[g]! : null;
+    return { ...s, excluded, graded: graded[g]!, compliance, requiredFraction,
+      pass: compliance === null ? null : compliance >= requiredFraction!, objective: label };
+  });
 }
 
 export interface MetricsResult {
@@ -348,34 +395,28 @@ export interface GroupedMetricsResult {
 }
 
 /** Group ids of incidents and responses for one or more keys, groups in natural order of the keys. */
-function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, facts: IncidentFacts) {
-  let gi = new Float64Array(f.incidents.n), gr = new Float64Array(f.responses.n);
-  const orders: string[][] = [];
-  for (const key of keys) {
-    const incLabels = incidentKeys(f, key, config, facts);
-    const respLabels = responseKeys(f, key, incLabels);
-    const order = sortKeys(key, [...new Set([...incLabels, ...respLabels])]);
-    orders.push(order);
-    const ci = encode(incLabels, order), cr = encode(respLabels, order);
-    for (let i = 0; i < gi.length; i++) gi[i] = gi[i]! * order.length + ci[i]!;
-    for (let r = 0; r < gr.length; r++) gr[r] = gr[r]! * order.length + cr[r]!;
-  }
-  // compact the combinations that occur, keeping their order
-  const present = [...new Set([...gi, ...gr])].sort((x, y) => x - y);
-  const index = new Map(present.map((c, k) => [c, k]));
+function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, facts: () => IncidentFacts) {
+  const parts = keys.map((k) => keyCodes(f, k, config, facts));
+  const total = parts.reduce((a, kc) => a * kc.labels.length, 1);
+  if (total > 5e7) throw new UserError(`Grouping by ${keys.join(', ')} makes ${total} combinations; group by fewer or coarser keys.`);
+  const combine = (pick: (kc: KeyCodes) => Int32Array, n: number) => {
+    const out = new Int32Array(n);
+    for (const kc of parts) { const c = pick(kc), m = kc.labels.length; for (let k = 0; k < n; k++) out[k] = out[k]! * m + c[k]!; }
+    return out;
+  };
+  const gi = combine((kc) => kc.inc, f.incidents.n), gr = combine((kc) => kc.resp, f.responses.n);
+  // compact the combinations that occur, keeping their order (a dense table: combinations are few)
+  const seen = new Int32Array(total).fill(-1);
+  for (const g of [gi, gr]) for (let k = 0; k < g.length; k++) seen[g[k]!] = 0;
+  const present: number[] = [];
+  for (let c = 0; c < total; c++) if (seen[c] === 0) { seen[c] = present.length; present.push(c); }
+  const toIds = (g: Int32Array) => { const out = new Int32Array(g.length); for (let k = 0; k < g.length; k++) out[k] = seen[g[k]!]!; return out; };
   const labels = present.map((c) => {
-    const parts: string[] = [];
-    for (let k = orders.length - 1; k >= 0; k--) {
-      const n = orders[k]!.length;
-      parts.unshift(orders[k]![c % n]!);
-      c = Math.floor(c / n);
-    }
-    return parts;
+    const out: string[] = [];
+    for (let k = parts.length - 1; k >= 0; k--) { const m = parts[k]!.labels.length; out.unshift(parts[k]!.labels[c % m]!); c = Math.floor(c / m); }
+    return out;
   });
-  const toIds = (g: Float64Array) => { const out = new Int32Array(g.length); for (let k = 0; k < g.length; k++) out[k] = index.get(g[k]!)!; return out; };
-  const out = { gi: toIds(gi), gr: toIds(gr), labels };
-  gi = gr = new Float64Array(0);
-  return out;
+  return { gi: toIds(gi), gr: toIds(gr), labels };
 }
 
 /**
@@ -385,14 +426,15 @@ function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, fac
 export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null): MetricsResult;
 export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by: readonly GroupKey[], segments?: readonly Segment[]): GroupedMetricsResult;
 export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by?: readonly GroupKey[], segments: readonly Segment[] = SEGMENTS): MetricsResult | GroupedMetricsResult {
-  const facts = incidentFacts(f, config);
-  const cols = segmentColumns(f, config, standard, facts, segments);
+  let facts: IncidentFacts | null = null;
+  const factsOf = () => (facts ??= incidentFacts(f, config)); // only incident-level figures and unit keys need them
+  const cols = segmentColumns(f, config, standard, factsOf, segments);
   const std = standard ? { id: standard.id, name: standard.name } : null;
   if (!by || by.length === 0) {
     const seg = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, new Int32Array(cols[s]!.values.length), 1)[0]!]));
     return { standard: std, incidents: f.incidents.n, unitResponses: f.responses.n, segments: seg };
   }
-  const { gi, gr, labels } = groupCodes(f, by, config, facts);
+  const { gi, gr, labels } = groupCodes(f, by, config, factsOf);
   const per = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, cols[s]!.level === 'incident' ? gi : gr, labels.length)])) as Record<Segment, SegmentResult[]>;
   const incCount = new Int32Array(labels.length), respCount = new Int32Array(labels.length);
   for (const g of gi) incCount[g]!++;

@@ -1,7 +1,7 @@
 import { summarize } from '../core/stats.ts';
 import { localFields } from '../core/time.ts';
 import type { FireConfig } from './config.ts';
-import type { Frame } from './frame.ts';
+import { text, type Frame } from './frame.ts';
 import { arrivalTime, incidentFacts, isCounted, responsesByIncident } from './metrics.ts';
 
 /**
@@ -89,9 +89,9 @@ export function unitHourUtilization(f: Frame, config: FireConfig): UtilizationRe
   const perUnit = new Map<string, { unitType: string; intervals: [number, number][]; responses: number; transports: number }>();
   for (let r = 0; r < Rs.n; r++) {
     if (!isCounted(f, r, config)) { excluded.other_agency++; continue; }
-    const u = Rs.unit[r]!;
+    const u = text(Rs.unit, r)!;
     let e = perUnit.get(u);
-    if (!e) perUnit.set(u, (e = { unitType: Rs.unitType[r]!, intervals: [], responses: 0, transports: 0 }));
+    if (!e) perUnit.set(u, (e = { unitType: text(Rs.unitType, r)!, intervals: [], responses: 0, transports: 0 }));
     e.responses++;
     const d = Rs.dispatched[r]!, c = Rs.cleared[r]!;
     if (d !== d || c !== c || c < d) { excluded.missing_stamp++; continue; }
@@ -185,7 +185,7 @@ export function concurrency(f: Frame, config: FireConfig): ConcurrencyResult {
   for (const i of ok) {
     const t = start[i]!;
     for (let k = active.length - 1; k >= 0; k--) if (end[active[k]!]! <= t) active.splice(k, 1);
-    const area = f.incidents.station[i] ?? '';
+    const area = text(f.incidents.station, i) ?? '';
     const list = activeByArea.get(area) ?? [];
     for (let k = list.length - 1; k >= 0; k--) if (end[list[k]!]! <= t) list.splice(k, 1);
     levelOf[i] = list.length;
@@ -268,20 +268,21 @@ export function firstDueReliability(f: Frame, config: FireConfig): ReliabilityRe
   const unitsOf = new Map<string, Set<string>>();
   const busy = new Map<string, [number, number, number][]>(); // unit → [dispatched, cleared, incident]
   for (let r = 0; r < Rs.n; r++) {
-    const h = Rs.home[r];
+    const h = text(Rs.home, r);
     if (!h || !isCounted(f, r, config)) continue;
-    unitsOf.set(h, (unitsOf.get(h) ?? new Set()).add(Rs.unit[r]!));
+    const unit = text(Rs.unit, r)!;
+    unitsOf.set(h, (unitsOf.get(h) ?? new Set()).add(unit));
     const d = Rs.dispatched[r]!, c = Rs.cleared[r]!;
-    if (d === d && c === c) busy.set(Rs.unit[r]!, [...(busy.get(Rs.unit[r]!) ?? []), [d, c, Rs.inc[r]!]]);
+    if (d === d && c === c) { let b = busy.get(unit); if (!b) busy.set(unit, (b = [])); b.push([d, c, Rs.inc[r]!]); }
   }
   const rows = new Map<string, ReliabilityRow>();
   let noArea = 0, noArrival = 0;
   for (let i = 0; i < I.n; i++) {
-    const area = I.station[i];
+    const area = text(I.station, i);
     if (!area) { noArea++; continue; }
     let best = -1;
     for (const r of byInc[i]!) {
-      if (!Rs.home[r] || !isCounted(f, r, config)) continue;
+      if (!text(Rs.home, r) || !isCounted(f, r, config)) continue;
       const a = arrivalTime(f, r);
       if (a === a && (best < 0 || a < arrivalTime(f, best))) best = r;
     }
@@ -290,7 +291,7 @@ export function firstDueReliability(f: Frame, config: FireConfig): ReliabilityRe
     let row = rows.get(key);
     if (!row) rows.set(key, (row = { station: key, incidents: 0, firstDueFirst: 0, reliability: null, firstDueBusy: 0, coveredBy: {} }));
     row.incidents++;
-    const from = Rs.home[best]!;
+    const from = text(Rs.home, best)!;
     if (from === key) { row.firstDueFirst++; continue; }
     row.coveredBy[from] = (row.coveredBy[from] ?? 0) + 1;
     const t = I.received[i]!;
@@ -323,7 +324,8 @@ export function callVolume(f: Frame): VolumeResult {
   const byCategory: Record<string, number> = {};
   let missing = 0;
   for (let i = 0; i < f.incidents.n; i++) {
-    byCategory[f.incidents.category[i]!] = (byCategory[f.incidents.category[i]!] ?? 0) + 1;
+    const category = text(f.incidents.category, i)!;
+    byCategory[category] = (byCategory[category] ?? 0) + 1;
     const t = f.incidents.received[i]!;
     if (t !== t) { missing++; continue; }
     const lf = localFields(t, f.timeZone);

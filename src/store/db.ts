@@ -66,6 +66,20 @@ export class Store {
     }
   }
 
+  /**
+   * Runs work on a connection of its own. Temp tables are per connection, so concurrent requests
+   * that build them cannot collide; reads see a consistent snapshot.
+   */
+  async withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.instance.connect();
+    try {
+      await conn.run("SET TimeZone = 'UTC'");
+      return await work(conn);
+    } finally {
+      conn.closeSync();
+    }
+  }
+
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();

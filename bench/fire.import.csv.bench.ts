@@ -1,0 +1,64 @@
+/**
+ * fire.import.csv: the full import path (stream, check, normalise, quarantine, stage, one
+ * transaction with upserts) over 1,000,000 San Francisco-format rows made by resampling the real file.
+ * Baseline: DuckDB `read_csv` of the same file into a table, in the same run.
+ */
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { importFireFile } from '../src/fire/import.ts';
+import { Store } from '../src/store/db.ts';
+import { benchPath, log, prng, report, time } from './lib.ts';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const SOURCE = [resolve(import.meta.dirname, '../../shared/data/fire'), resolve(import.meta.dirname, '../samples/fire')]
+  .map((d) => join(d, 'sf_fire_calls_2020-04-07_to_2020-04-20.csv')).find(existsSync)!;
+const FILE = benchPath(`sf-resampled-${ROWS}-v1.csv`);
+
+/** Resamples real rows (seeded) and renumbers calls, incidents and row ids so that every row is new. */
+function makeFile(): void {
+  if (existsSync(FILE)) return;
+  log(`writing ${ROWS.toLocaleString()} resampled SF rows to ${FILE}`);
+  const lines = readFileSync(SOURCE, 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0]!;
+  const body = lines.slice(1);
+  const rand = prng(7);
+  const out: string[] = [header];
+  for (let k = 0; k < ROWS; k++) {
+    const l = body[Math.floor(rand() * body.length)]!;
+    // Call Number, Unit ID, Incident Number lead the row; RowID ends it
+    out.push(l.replace(/^(\d+),([^,]+),(\d+),/, (_m, _c, u) => `${9e8 + k},${u},${9e7 + k},`).replace(/,(\d+-[^,]+)$/, (_m, id) => `,${id}-${k}`));
+  }
+  writeFileSync(FILE, out.join('\n') + '\n');
+}
+
+makeFile();
+const mb = statSync(FILE).size / 1e6;
+
+const baseDb = benchPath('import-baseline.duckdb');
+rmSync(baseDb, { force: true });
+const baseline = await time(async () => {
+  const inst = await DuckDBInstance.create(baseDb, { threads: '2' });
+  const conn = await inst.connect();
+  await conn.run(`CREATE TABLE calls AS SELECT * FROM read_csv('${FILE}', header = true)`);
+  await conn.run('CHECKPOINT');
+  conn.closeSync();
+  inst.closeSync();
+});
+rmSync(baseDb, { force: true });
+
+const ourDb = benchPath('import-cityops.duckdb');
+rmSync(ourDb, { force: true });
+const ours = await time(async () => {
+  const store = await Store.open(ourDb);
+  const summary = await importFireFile(store, FILE, { profile: 'sf-fire-calls' });
+  await store.run('CHECKPOINT');
+  store.close();
+  return summary;
+});
+rmSync(ourDb, { force: true });
+if (ours.value.inserted !== ROWS) {
+  log(`expected ${ROWS} inserted rows, got ${ours.value.inserted}`);
+  process.exit(1);
+}
+report({ name: 'fire.import.csv', rows: ROWS, ms: ours.ms, baselineMs: baseline.ms, fileMb: Math.round(mb), rowsPerSecond: Math.round(ROWS / (ours.ms / 1000)) });
