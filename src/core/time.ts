@@ -149,7 +149,7 @@ export function isoUtc(utcSeconds: number): string {
 // Timestamp formats
 
 export type TimestampResult =
-  | { ok: true; utc: number; ambiguous: boolean; nonexistent: boolean }
+  | { ok: true; utc: number; ambiguous: boolean; nonexistent: boolean; localMidnight?: boolean }
   | { ok: false; reason: string };
 
 export type TimestampParser = (text: string) => TimestampResult;
@@ -206,14 +206,31 @@ export function timestampParser(format: string, tz: string): TimestampParser {
   };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/**
+ * Zone resolution memoised per local hour: offsets change only on whole hours, so every stamp in
+ * the same local hour resolves the same way (this keeps imports of millions of stamps fast).
+ */
+const byLocalHour = new Map<string, Map<number, { offset: number; ambiguous: boolean; nonexistent: boolean }>>();
+
 function fromFields(text: string, y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): TimestampResult {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s >= 61) {
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s >= 61) {
     return { ok: false, reason: `"${text}" has a field out of range` };
   }
+  if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return { ok: false, reason: `"${text}" is not a real calendar date` };
   const asUtc = Date.UTC(y, mo - 1, d, h, mi, 0) / 1000 + s;
-  if (new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) return { ok: false, reason: `"${text}" is not a real calendar date` };
-  const r = localToUtc(asUtc, tz);
-  return { ok: true, ...r };
+  let memo = byLocalHour.get(tz);
+  if (!memo) byLocalHour.set(tz, (memo = new Map()));
+  const hourKey = Math.floor(asUtc / 3600);
+  let r = memo.get(hourKey);
+  if (!r) {
+    const res = localToUtc(hourKey * 3600, tz);
+    r = { offset: hourKey * 3600 - res.utc, ambiguous: res.ambiguous, nonexistent: res.nonexistent };
+    memo.set(hourKey, r);
+  }
+  return { ok: true, utc: asUtc - r.offset, ambiguous: r.ambiguous, nonexistent: r.nonexistent, localMidnight: h === 0 && mi === 0 && s === 0 };
 }
 
 const ISO = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;

@@ -72,8 +72,14 @@ function detectProfile(file: string, headers: string[]): Mapping {
 // ---------------------------------------------------------------------------------------
 // Staging: normalised rows are streamed to CSV files on disk, then loaded in one transaction.
 
-const csvValue = (v: unknown): string =>
-  v === null || v === undefined ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : `"${String(v).replace(/"/g, '""')}"`;
+const NEEDS_QUOTES = /[",\r\n]|^$|^\s|\s$/;
+
+/** A staging CSV field: empty for NULL; quoted only when it must be (no new string otherwise). */
+function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'string') return String(v);
+  return NEEDS_QUOTES.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+}
 
 class StageFile {
   private fd: number;
@@ -85,7 +91,9 @@ class StageFile {
     this.buf.push(columns.join(',') + '\n');
   }
   write(values: unknown[]): void {
-    const line = values.map(csvValue).join(',') + '\n';
+    const parts = new Array<string>(values.length);
+    for (let k = 0; k < values.length; k++) parts[k] = csvValue(values[k]);
+    const line = parts.join(',') + '\n';
     this.buf.push(line);
     this.size += line.length;
     this.rows++;
@@ -105,11 +113,11 @@ class StageFile {
 const INCIDENT_COLS = ['incident_id', 'call_received', 'call_created', 'closed_at', 'incident_type', 'category', 'priority',
   'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood'] as const;
 const UNIT_COLS = ['unit_id', 'unit_type', 'unit_type_source', 'home_station', 'own_agency', 'dispatch_order', 'cancelled', 'staffing'] as const;
-const WIDE_STAGE = ['source_row_id', 'line', 'raw', 'response_id', ...INCIDENT_COLS, ...UNIT_COLS, ...UNIT_STAMPS];
-const EVENT_STAGE = ['source_row_id', 'line', 'raw', 'event_id', 'status', 'status_at', ...INCIDENT_COLS, ...UNIT_COLS];
+const WIDE_STAGE = ['source_row_id', 'line', 'seq', 'response_id', ...INCIDENT_COLS, ...UNIT_COLS, ...UNIT_STAMPS];
+const EVENT_STAGE = ['source_row_id', 'line', 'seq', 'event_id', 'status', 'status_at', ...INCIDENT_COLS, ...UNIT_COLS];
 
 const STAGE_TYPES: Record<string, string> = {
-  line: 'INTEGER', lat: 'DOUBLE', lon: 'DOUBLE', emergency: 'BOOLEAN', own_agency: 'BOOLEAN', cancelled: 'BOOLEAN',
+  line: 'INTEGER', seq: 'INTEGER', lat: 'DOUBLE', lon: 'DOUBLE', emergency: 'BOOLEAN', own_agency: 'BOOLEAN', cancelled: 'BOOLEAN',
   dispatch_order: 'INTEGER', staffing: 'INTEGER', status_at: 'DOUBLE', call_received: 'DOUBLE', call_created: 'DOUBLE', closed_at: 'DOUBLE',
   ...Object.fromEntries(UNIT_STAMPS.map((s) => [s, 'DOUBLE'])),
 };
@@ -121,10 +129,41 @@ function readStageSql(stage: StageFile): string {
     `nullstr = '', strict_mode = true, max_line_size = 134217728, columns = {${cols}})`;
 }
 
+/**
+ * Raw source rows, one `seq<TAB>json` line each. JSON text never holds a literal tab or newline,
+ * so it needs no escaping (escaping it for CSV was the costliest step of an import).
+ */
+class RawFile {
+  private fd: number;
+  private buf: string[] = [];
+  private size = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(seq: number, json: string): void {
+    const line = seq + '\t' + json + '\n';
+    this.buf.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length) writeSync(this.fd, this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
 interface Collected {
   file: string;
+  /** the header of a delimited file, null for JSON */
+  columns: string[] | null;
   mapping: Mapping;
   stage: StageFile;
+  raw: RawFile;
   quarantine: StageFile;
   warnings: StageFile;
   warningCounts: Record<string, number>;
@@ -138,6 +177,8 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
   const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw']);
   const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message']);
   const warningCounts: Record<string, number> = {};
+  const rawFile = new RawFile(join(dir, 'raw.tsv'));
+  let columns: string[] | null = null;
   let stage: StageFile | null = null;
   let rowsRead = 0;
   let quarantined = 0;
@@ -165,7 +206,8 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
         for (const w of r.warnings) warn(line, w);
         const inc = r.incident as Record<string, unknown>;
         const unit = r.unit as Record<string, unknown>;
-        s.write([r.event.event_id, line, rawText, r.event.event_id, r.event.status, r.event.at,
+        rawFile.write(s.rows, rawText);
+        s.write([r.event.event_id, line, s.rows, r.event.event_id, r.event.status, r.event.at,
           r.event.incident_id, ...INCIDENT_COLS.slice(1).map((c) => inc[c] ?? null),
           r.event.unit_id, ...UNIT_COLS.slice(1).map((c) => unit[c] ?? null)]);
       };
@@ -180,7 +222,8 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
         if (extra?.category) r.incident.category = extra.category as Category;
         const inc = r.incident as unknown as Record<string, unknown>;
         const res = r.response as unknown as Record<string, unknown>;
-        s.write([r.rowId, line, rawText, r.response.response_id, ...INCIDENT_COLS.map((c) => inc[c]),
+        rawFile.write(s.rows, rawText);
+        s.write([r.rowId, line, s.rows, r.response.response_id, ...INCIDENT_COLS.map((c) => inc[c]),
           ...UNIT_COLS.map((c) => res[c]), ...UNIT_STAMPS.map((c) => res[c])]);
       };
     }
@@ -189,13 +232,12 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
   const progress = (bytes: number) => opts.onProgress?.(bytes, info.size);
 
   if (info.kind === 'csv') {
-    let headers: string[] = [];
     let index = new Map<string, number>();
     let values: string[] = [];
     const get: FieldGetter = (f) => { const i = index.get(f); return i === undefined ? null : values[i] ?? null; };
     await readCsv(file, {
       onHeader(h) {
-        headers = h;
+        columns = h;
         if (!mapping) setup(detectProfile(name, h));
         const m = mapping!;
         if (m === neris) throw new UserError(`${name}: the neris profile reads JSON incidents, and this file is CSV.`);
@@ -213,9 +255,7 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
       onRecord(v, line) {
         rowsRead++;
         values = v;
-        const raw: Record<string, string> = {};
-        for (let i = 0; i < headers.length; i++) raw[headers[i]!] = v[i]!;
-        handleRecord(get, raw, line);
+        handleRecord(get, v, line); // kept as received: the values in header order
       },
       onError(e) {
         rowsRead++;
@@ -264,8 +304,8 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
     });
   }
   if (!stage || !mapping) throw new UserError(`${name} holds no records.`);
-  for (const f of [stage as StageFile, quarantine, warnings]) f.close();
-  return { file, mapping, stage, quarantine, warnings, warningCounts, rowsRead, quarantined };
+  for (const f of [stage as StageFile, quarantine, warnings, rawFile]) f.close();
+  return { file, columns, mapping, stage, raw: rawFile, quarantine, warnings, warningCounts, rowsRead, quarantined };
 }
 
 async function fileSha256(path: string): Promise<string> {
@@ -288,8 +328,8 @@ export async function importFireFile(store: Store, file: string, opts: ImportOpt
     return await store.transaction(async () => {
       const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
       const batchId = batch!.id;
-      await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at)
-        VALUES ($1, 'fire', $2, $3, $4, $5, now())`, [batchId, file, sha, c.mapping.name, source]);
+      await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at, columns)
+        VALUES ($1, 'fire', $2, $3, $4, $5, now(), $6)`, [batchId, file, sha, c.mapping.name, source, c.columns ? JSON.stringify(c.columns) : null]);
       const counts = c.mapping.shape === 'events'
         ? await applyEvents(store, c, batchId, source)
         : await applyWide(store, c, batchId, source);
@@ -323,14 +363,18 @@ interface ApplyCounts {
 
 /** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
 async function stageAndDiff(store: Store, c: Collected, batchId: number, source: string, existing: string): Promise<Omit<ApplyCounts, 'incidents'>> {
-  await store.run(`CREATE OR REPLACE TEMP TABLE stage_all AS SELECT * FROM ${readStageSql(c.stage)}`);
-  await store.run(`INSERT INTO import_warnings
-    SELECT $1, $2, max(line), NULL, 'duplicate_row_id',
-      'row id ' || source_row_id || ' appears ' || count(*) || ' times (lines ' || string_agg(line::VARCHAR, ', ' ORDER BY line) || '); the last one was kept'
-    FROM stage_all GROUP BY source_row_id HAVING count(*) > 1`, [batchId, c.file]);
-  const dup = await store.one<{ n: number }>('SELECT count(*) - count(DISTINCT source_row_id) AS n FROM stage_all');
-  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage_all
-    QUALIFY row_number() OVER (PARTITION BY source_row_id ORDER BY line DESC) = 1`);
+  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${readStageSql(c.stage)} s
+    JOIN read_csv('${c.raw.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = 134217728,
+      columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'}) r USING (seq)`);
+  const dup = (await store.one<{ n: number }>('SELECT count(*) - count(DISTINCT source_row_id) AS n FROM stage'))!.n;
+  if (dup > 0) {
+    await store.run(`INSERT INTO import_warnings
+      SELECT $1, $2, max(line), NULL, 'duplicate_row_id',
+        'row id ' || source_row_id || ' appears ' || count(*) || ' times (lines ' || string_agg(line::VARCHAR, ', ' ORDER BY line) || '); the last one was kept'
+      FROM stage GROUP BY source_row_id HAVING count(*) > 1`, [batchId, c.file]);
+    await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage
+      QUALIFY row_number() OVER (PARTITION BY source_row_id ORDER BY line DESC) = 1`);
+  }
   await store.run(`CREATE OR REPLACE TEMP TABLE changes AS
     SELECT s.source_row_id, r.source_row_id IS NULL AS is_new
     FROM stage s LEFT JOIN ${existing} r ON r.source = $1 AND r.source_row_id = s.source_row_id
@@ -341,7 +385,7 @@ async function stageAndDiff(store: Store, c: Collected, batchId: number, source:
       (SELECT count(*) FROM stage) AS total`))!;
   await store.run(`DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
   await store.run(`INSERT INTO source_rows SELECT $1, s.source_row_id, $2, s.line, s.raw FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
-  return { inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, duplicates: dup!.n };
+  return { inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, duplicates: dup };
 }
 
 const ts = (col: string) => `to_timestamp(${col})`;

@@ -1,8 +1,8 @@
-import { localFields, timestampParser, type TimestampParser } from '../core/time.ts';
+import { timestampParser, type TimestampParser } from '../core/time.ts';
 import type { EventMapping, Mapping, WideMapping } from './mapping.ts';
 import { normaliseHeader } from './mapping.ts';
 import {
-  INCIDENT_STAMPS, STATUS_TO_STAMP, UNIT_STAMPS, type Category, type IncidentRecord, type ResponseRecord, type UnitType,
+  STATUS_TO_STAMP, UNIT_STAMPS, type Category, type IncidentRecord, type ResponseRecord, type UnitType,
 } from './model.ts';
 
 /** Reads one canonical field of the current source row ('' and missing both read as null). */
@@ -103,8 +103,7 @@ class RowReader {
     if (!r.ok) throw new RowProblem(field, `unparseable time: ${r.reason}`);
     if (r.ambiguous) this.warnings.push({ kind: 'dst_ambiguous', field, message: `${v} occurs twice at the daylight-saving change; the earlier instant was used` });
     if (r.nonexistent) this.warnings.push({ kind: 'dst_nonexistent', field, message: `${v} does not exist at the daylight-saving change; read with the standard-time offset` });
-    const lf = localFields(r.utc, this.mapping.timeZone);
-    if (lf.secondOfDay === 0) this.warnings.push({ kind: 'midnight_stamp', field, message: `${v} is exactly midnight, often a placeholder for a missing time` });
+    if (r.localMidnight) this.warnings.push({ kind: 'midnight_stamp', field, message: `${v} is exactly midnight, often a placeholder for a missing time` });
     return r.utc;
   }
 
@@ -163,10 +162,11 @@ class RowReader {
       }
     }
     const priority = this.text('priority');
-    const stamps = Object.fromEntries(INCIDENT_STAMPS.map((s) => [s, this.time(s)])) as Record<(typeof INCIDENT_STAMPS)[number], number | null>;
     return {
       incident_id: incidentId,
-      ...stamps,
+      call_received: this.time('call_received'),
+      call_created: this.time('call_created'),
+      closed_at: this.time('closed_at'),
       incident_type: type,
       category,
       priority,
@@ -204,7 +204,8 @@ export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => Wide
       const unitId = r.text('unit_id');
       if (unitId === null) return { ok: false, field: 'unit_id', reason: 'missing unit id' };
       const incident = r.incident(incidentId);
-      const stamps = Object.fromEntries(UNIT_STAMPS.map((s) => [s, r.time(s)])) as Record<(typeof UNIT_STAMPS)[number], number | null>;
+      const stamps = {} as Record<(typeof UNIT_STAMPS)[number], number | null>;
+      for (const s of UNIT_STAMPS) stamps[s] = r.time(s);
       const all: Record<string, number | null> = { ...stamps, call_received: incident.call_received };
       for (const [a, b] of ORDER) {
         const ta = all[a], tb = all[b];

@@ -24,7 +24,9 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         updated INTEGER NOT NULL DEFAULT 0,
         unchanged INTEGER NOT NULL DEFAULT 0,
         quarantined INTEGER NOT NULL DEFAULT 0,
-        warnings VARCHAR
+        warnings VARCHAR,
+        -- the header of a delimited file (JSON array): a raw CSV row is its array of values in this order
+        columns VARCHAR
       );
       CREATE TABLE source_rows (
         source VARCHAR NOT NULL,
