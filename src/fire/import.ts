@@ -81,25 +81,20 @@ function csvValue(v: unknown): string {
   return NEEDS_QUOTES.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
 }
 
-class StageFile {
+/** Appends lines to a file in 1 MB blocks: bounded memory, few system calls. */
+class LineWriter {
   private fd: number;
   private buf: string[] = [];
   private size = 0;
-  rows = 0;
-  constructor(readonly path: string, readonly columns: string[]) {
+  constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
-    this.buf.push(columns.join(',') + '\n');
   }
-  write(values: unknown[]): void {
-    const parts = new Array<string>(values.length);
-    for (let k = 0; k < values.length; k++) parts[k] = csvValue(values[k]);
-    const line = parts.join(',') + '\n';
+  push(line: string): void {
     this.buf.push(line);
     this.size += line.length;
-    this.rows++;
     if (this.size > 1 << 20) this.flush();
   }
-  flush(): void {
+  private flush(): void {
     if (this.buf.length) writeSync(this.fd, this.buf.join(''));
     this.buf = [];
     this.size = 0;
@@ -107,6 +102,25 @@ class StageFile {
   close(): void {
     this.flush();
     closeSync(this.fd);
+  }
+}
+
+/** A staging CSV with a header, read back by DuckDB with declared column types. */
+class StageFile {
+  private out: LineWriter;
+  rows = 0;
+  constructor(readonly path: string, readonly columns: string[]) {
+    this.out = new LineWriter(path);
+    this.out.push(columns.join(',') + '\n');
+  }
+  write(values: unknown[]): void {
+    const parts = new Array<string>(values.length);
+    for (let k = 0; k < values.length; k++) parts[k] = csvValue(values[k]);
+    this.out.push(parts.join(',') + '\n');
+    this.rows++;
+  }
+  close(): void {
+    this.out.close();
   }
 }
 
@@ -134,26 +148,15 @@ function readStageSql(stage: StageFile): string {
  * so it needs no escaping (escaping it for CSV was the costliest step of an import).
  */
 class RawFile {
-  private fd: number;
-  private buf: string[] = [];
-  private size = 0;
+  private out: LineWriter;
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
+    this.out = new LineWriter(path);
   }
   write(seq: number, json: string): void {
-    const line = seq + '\t' + json + '\n';
-    this.buf.push(line);
-    this.size += line.length;
-    if (this.size > 1 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.buf.length) writeSync(this.fd, this.buf.join(''));
-    this.buf = [];
-    this.size = 0;
+    this.out.push(seq + '\t' + json + '\n');
   }
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    this.out.close();
   }
 }
 

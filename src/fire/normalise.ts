@@ -194,15 +194,23 @@ const ORDER: [string, string][] = [
   ['on_scene', 'transport_started'], ['transport_started', 'at_hospital'], ['dispatched', 'cleared'], ['on_scene', 'cleared'],
 ];
 
+/** The incident and unit ids every row needs, or the problem that rejects the row. */
+function ids(r: RowReader): { incidentId: string; unitId: string } | { ok: false; field: string; reason: string } {
+  const incidentId = r.text('incident_id');
+  if (incidentId === null) return { ok: false, field: 'incident_id', reason: 'missing incident id' };
+  const unitId = r.text('unit_id');
+  if (unitId === null) return { ok: false, field: 'unit_id', reason: 'missing unit id' };
+  return { incidentId, unitId };
+}
+
 export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => WideResult {
   const c = common(mapping);
   return (get) => {
     const r = new RowReader(c, mapping, get);
     try {
-      const incidentId = r.text('incident_id');
-      if (incidentId === null) return { ok: false, field: 'incident_id', reason: 'missing incident id' };
-      const unitId = r.text('unit_id');
-      if (unitId === null) return { ok: false, field: 'unit_id', reason: 'missing unit id' };
+      const id = ids(r);
+      if ('ok' in id) return id;
+      const { incidentId, unitId } = id;
       const incident = r.incident(incidentId);
       const stamps = {} as Record<(typeof UNIT_STAMPS)[number], number | null>;
       for (const s of UNIT_STAMPS) stamps[s] = r.time(s);
@@ -240,10 +248,9 @@ export function eventNormaliser(mapping: EventMapping): (get: FieldGetter) => Ev
   return (get) => {
     const r = new RowReader(c, mapping, get);
     try {
-      const incidentId = r.text('incident_id');
-      if (incidentId === null) return { ok: false, field: 'incident_id', reason: 'missing incident id' };
-      const unitId = r.text('unit_id');
-      if (unitId === null) return { ok: false, field: 'unit_id', reason: 'missing unit id' };
+      const id = ids(r);
+      if ('ok' in id) return id;
+      const { incidentId, unitId } = id;
       const code = r.text('status');
       if (code === null) return { ok: false, field: 'status', reason: 'missing status' };
       const st = canonical.has(code.toLowerCase()) ? code.toLowerCase() : status(code);
