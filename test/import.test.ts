@@ -51,6 +51,17 @@ describe('import guarantees', () => {
     expect(r!.c).toBe('2020-04-08T07:45:40');
   });
 
+  it('keys stay unique in every table after imports, re-imports and updates', async () => {
+    await importFireFile(store, SF_2020);
+    await importFireFile(store, SF_2020);
+    const dupes = await store.one<Record<string, number>>(`SELECT
+      (SELECT count(*) FROM (SELECT 1 FROM incidents GROUP BY incident_id HAVING count(*) > 1)) AS incidents,
+      (SELECT count(*) FROM (SELECT 1 FROM unit_responses GROUP BY response_id HAVING count(*) > 1)) AS responses,
+      (SELECT count(*) FROM (SELECT 1 FROM source_rows GROUP BY source, source_row_id HAVING count(*) > 1)) AS sources,
+      (SELECT count(*) FROM unit_responses) AS total_responses, (SELECT count(*) FROM incidents) AS total_incidents`);
+    expect(dupes).toEqual({ incidents: 0, responses: 0, sources: 0, total_responses: 10410, total_incidents: 5292 });
+  });
+
   it('snake_case headers from the API match by alias', async () => {
     const { store: s2 } = await openTemp();
     const snake = HEADER.split(',').map((h) => h.toLowerCase().replace(/[^a-z0-9]+/g, '_')).join(',');

@@ -161,6 +161,21 @@ const TOKEN = /YYYY|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g;
  * mm ss SSS A), or one of `iso` (ISO 8601; read in `tz` when it has no offset), `epoch_s`, `epoch_ms`.
  */
 export function timestampParser(format: string, tz: string): TimestampParser {
+  const parse = uncachedParser(format, tz);
+  // The same stamp text recurs across the units of one incident; remember recent answers.
+  let memo = new Map<string, TimestampResult>();
+  return (text) => {
+    let r = memo.get(text);
+    if (r === undefined) {
+      if (memo.size >= 65536) memo = new Map();
+      r = parse(text);
+      memo.set(text, r);
+    }
+    return r;
+  };
+}
+
+function uncachedParser(format: string, tz: string): TimestampParser {
   if (format === 'epoch_s' || format === 'epoch_ms') {
     const scale = format === 'epoch_s' ? 1 : 1000;
     return (text) => {

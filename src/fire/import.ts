@@ -217,6 +217,7 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
     } else {
       const s = (stage = new StageFile(join(dir, 'stage.csv'), WIDE_STAGE));
       const norm = wideNormaliser(m);
+      const row: unknown[] = new Array(WIDE_STAGE.length); // filled in place for every record
       handleRecord = (get, raw, line, extra) => {
         const r = norm(get);
         const rawText = JSON.stringify(raw);
@@ -226,8 +227,12 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
         const inc = r.incident as unknown as Record<string, unknown>;
         const res = r.response as unknown as Record<string, unknown>;
         rawFile.write(s.rows, rawText);
-        s.write([r.rowId, line, s.rows, r.response.response_id, ...INCIDENT_COLS.map((c) => inc[c]),
-          ...UNIT_COLS.map((c) => res[c]), ...UNIT_STAMPS.map((c) => res[c])]);
+        let k = 0;
+        row[k++] = r.rowId; row[k++] = line; row[k++] = s.rows; row[k++] = r.response.response_id;
+        for (const c of INCIDENT_COLS) row[k++] = inc[c];
+        for (const c of UNIT_COLS) row[k++] = res[c];
+        for (const c of UNIT_STAMPS) row[k++] = res[c];
+        s.write(row);
       };
     }
   };
@@ -408,15 +413,17 @@ async function upsertIncidents(store: Store, batchId: number, source: string): P
     .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
     FROM stage WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))
     GROUP BY incident_id`);
-  await store.run(`INSERT OR REPLACE INTO incidents
-    SELECT t.incident_id, $1,
-      coalesce(${ts('t.call_received')}, i.call_received), coalesce(${ts('t.call_created')}, i.call_created),
-      ${['incident_type'].map((c) => `coalesce(t.${c}, i.${c})`)},
-      coalesce(t.category, i.category, 'OTHER'),
+  await store.run(`CREATE OR REPLACE TEMP TABLE merged AS
+    SELECT t.incident_id, $1 AS source,
+      coalesce(${ts('t.call_received')}, i.call_received) AS call_received, coalesce(${ts('t.call_created')}, i.call_created) AS call_created,
+      coalesce(t.incident_type, i.incident_type) AS incident_type,
+      coalesce(t.category, i.category, 'OTHER') AS category,
       ${['priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
-    .map((c) => `coalesce(t.${c}, i.${c})`).join(', ')},
-      coalesce(${ts('t.closed_at')}, i.closed_at), $2
+    .map((c) => `coalesce(t.${c}, i.${c}) AS ${c}`).join(', ')},
+      coalesce(${ts('t.closed_at')}, i.closed_at) AS closed_at, $2 AS batch_id
     FROM touched t LEFT JOIN incidents i USING (incident_id)`, [source, batchId]);
+  await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM touched)');
+  await store.run('INSERT INTO incidents SELECT * FROM merged');
   return (await store.one<{ n: number }>('SELECT count(*) AS n FROM touched'))!.n;
 }
 

@@ -2,7 +2,7 @@ import { timestampParser, type TimestampParser } from '../core/time.ts';
 import type { EventMapping, Mapping, WideMapping } from './mapping.ts';
 import { normaliseHeader } from './mapping.ts';
 import {
-  STATUS_TO_STAMP, UNIT_STAMPS, type Category, type IncidentRecord, type ResponseRecord, type UnitType,
+  STATUS_TO_STAMP, UNIT_STAMPS, type Category, type IncidentRecord, type ResponseRecord, type UnitStamp, type UnitType,
 } from './model.ts';
 
 /** Reads one canonical field of the current source row ('' and missing both read as null). */
@@ -61,7 +61,13 @@ export function requiredFields(mapping: Mapping): string[] {
 /** A case-insensitive code lookup (source codes vary in case between exports). */
 function codeMap<T>(map: Record<string, T>): (code: string) => T | undefined {
   const m = new Map(Object.entries(map).map(([k, v]) => [k.trim().toUpperCase(), v]));
-  return (code) => m.get(code.trim().toUpperCase());
+  const seen = new Map<string, T | undefined>(); // source codes are few: normalise each once
+  return (code) => {
+    if (seen.has(code)) return seen.get(code);
+    const v = m.get(code.trim().toUpperCase());
+    if (seen.size < 10000) seen.set(code, v);
+    return v;
+  };
 }
 
 interface Common {
@@ -214,20 +220,25 @@ export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => Wide
       const incident = r.incident(incidentId);
       const stamps = {} as Record<(typeof UNIT_STAMPS)[number], number | null>;
       for (const s of UNIT_STAMPS) stamps[s] = r.time(s);
-      const all: Record<string, number | null> = { ...stamps, call_received: incident.call_received };
       for (const [a, b] of ORDER) {
-        const ta = all[a], tb = all[b];
+        const ta = a === 'call_received' ? incident.call_received : stamps[a as UnitStamp];
+        const tb = stamps[b as UnitStamp];
         if (ta != null && tb != null && tb < ta) {
           r.warnings.push({ kind: 'out_of_order', field: b, message: `${b} is ${ta - tb} s before ${a}` });
         }
       }
       const cancelledText = r.text('cancelled');
+      const unit = r.unit(unitId);
       const response: ResponseRecord = {
         response_id: '',
         unit_id: unitId,
-        ...r.unit(unitId),
+        unit_type: unit.unit_type,
+        unit_type_source: unit.unit_type_source,
+        own_agency: unit.own_agency,
+        home_station: unit.home_station,
         dispatch_order: r.number('dispatch_order', true),
-        ...stamps,
+        dispatched: stamps.dispatched, enroute: stamps.enroute, staging: stamps.staging, on_scene: stamps.on_scene,
+        transport_started: stamps.transport_started, at_hospital: stamps.at_hospital, cleared: stamps.cleared, in_quarters: stamps.in_quarters,
         cancelled: cancelledText === null ? null : /^(1|true|yes|y|t)$/i.test(cancelledText),
         staffing: r.number('staffing', true),
       };

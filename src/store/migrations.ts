@@ -1,7 +1,12 @@
 import type { Store } from './db.ts';
 
 /**
- * Versioned schema. A migration is applied once, in order, inside a transaction; its version is
+ * Versioned schema. The bulk tables (source rows, incidents, unit responses, status events) carry
+ * no primary-key index: an import keeps their keys unique itself (it diffs the staged rows against
+ * the stored ones, deletes the changed keys and inserts, all in one transaction), and DuckDB's
+ * index maintenance would otherwise dominate bulk loads. A test asserts the uniqueness.
+ *
+ * A migration is applied once, in order, inside a transaction; its version is
  * recorded in schema_migrations. Never edit a released migration: add a new one.
  * Instants are TIMESTAMPTZ (UTC); the agency's zone is applied when reading local fields.
  */
@@ -33,11 +38,10 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         source_row_id VARCHAR NOT NULL,
         batch_id INTEGER NOT NULL,
         line INTEGER NOT NULL,
-        raw VARCHAR NOT NULL,
-        PRIMARY KEY (source, source_row_id)
+        raw VARCHAR NOT NULL
       );
       CREATE TABLE incidents (
-        incident_id VARCHAR PRIMARY KEY,
+        incident_id VARCHAR NOT NULL,
         source VARCHAR NOT NULL,
         call_received TIMESTAMPTZ,
         call_created TIMESTAMPTZ,
@@ -57,7 +61,7 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         batch_id INTEGER NOT NULL
       );
       CREATE TABLE unit_responses (
-        response_id VARCHAR PRIMARY KEY,
+        response_id VARCHAR NOT NULL,
         incident_id VARCHAR NOT NULL,
         source VARCHAR NOT NULL,
         source_row_id VARCHAR,
@@ -79,9 +83,8 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         staffing INTEGER,
         batch_id INTEGER NOT NULL
       );
-      CREATE INDEX unit_responses_incident ON unit_responses (incident_id);
       CREATE TABLE unit_status_events (
-        event_id VARCHAR PRIMARY KEY,
+        event_id VARCHAR NOT NULL,
         source VARCHAR NOT NULL,
         incident_id VARCHAR NOT NULL,
         unit_id VARCHAR NOT NULL,
