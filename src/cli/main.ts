@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccounts } from './accounts.ts';
 import { UserError } from '../core/errors.ts';
 import { registerFire } from './fire.ts';
 import { registerImport } from './import.ts';
@@ -14,6 +15,7 @@ registerImport(program);
 registerFire(program);
 registerQuarantine(program);
 registerServe(program);
+registerAccounts(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,5 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { UserError } from '../core/errors.ts';
 import type { FireConfig } from '../fire/config.ts';
@@ -5,6 +7,7 @@ import { describeZodError } from '../fire/mapping.ts';
 import { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 import { SCHEMA_VERSION } from '../store/migrations.ts';
+import { registerAuth } from './auth.ts';
 import { overviewPage } from './overview.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
 
@@ -13,6 +16,8 @@ export interface AppOptions {
   config: FireConfig;
   logger?: boolean;
   version?: string;
+  /** Set Secure on cookies (when served over HTTPS, directly or behind a proxy). */
+  secureCookies?: boolean;
 }
 
 /** The HTTP application: JSON API over the same query layer as the CLI. */
@@ -21,11 +26,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const fire = new FireService(opts.store, opts.config);
   const version = opts.version ?? '0.1.0';
 
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    // MapLibre sets inline styles and runs its worker from a blob
+    reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " +
+      "worker-src 'self' blob:; child-src blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   });
+  registerAuth(app, opts.store, { secureCookies: opts.secureCookies ?? false });
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof UserError) return reply.code(400).send({ error: err.message });
@@ -45,6 +57,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
+  app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;
 }

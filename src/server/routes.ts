@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
+import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
 
 /** One API route: its query schema drives validation and the OpenAPI document alike. */
 export interface ApiRoute {
   url: string;
+  /** readable signed out: aggregates only */
+  public?: boolean;
   summary: string;
   tag: string;
   query: z.ZodType;
   handle(fire: FireService, query: never): Promise<unknown>;
 }
 
-const route = <S extends z.ZodType>(r: { url: string; summary: string; tag: string; query: S; handle(fire: FireService, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
+const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(fire: FireService, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
 
 export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsQuerySchema,
@@ -24,6 +27,12 @@ export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/fire/volume', tag: 'fire', query: FireQuerySchema, summary: 'Call volume: hour-of-week grid, by day and category', handle: (f, q) => f.volume(q) }),
   route({ url: '/api/v1/quarantine', tag: 'imports', query: QuarantineQuerySchema, summary: 'Quarantined rows with file, line, field and reason', handle: (f, q) => f.quarantine(q) }),
   route({ url: '/api/v1/imports', tag: 'imports', query: z.strictObject({}), summary: 'Import batches with their counts', handle: (f) => f.imports() }),
+  route({ url: '/api/public/fire/performance', tag: 'public', public: true, query: PublicQuerySchema,
+    summary: 'City-wide response performance (p50, p90, n, share meeting the standard): aggregates only',
+    handle: (f, q) => publicPerformance(f, q) }),
+  route({ url: '/api/public/fire/neighborhoods', tag: 'public', public: true, query: PublicQuerySchema,
+    summary: 'Calls and response times by neighbourhood (groups under 10 incidents are withheld): aggregates only',
+    handle: (f, q) => publicNeighborhoods(f, q) }),
 ];
 
 /** OpenAPI 3.1 document of the API, built from the routes' own schemas. */
@@ -37,6 +46,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       get: {
         summary: r.summary,
         tags: [r.tag],
+        security: r.public ? [] : [{ bearer: [] }, { session: [] }],
         parameters: Object.entries(schema.properties ?? {}).map(([name, s]) => ({
           name, in: 'query', required: (schema.required ?? []).includes(name), description: s.description, schema: s,
         })),
@@ -51,5 +61,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'CityOps API', version, description: 'Operations intelligence for city governments. Times in seconds; percentiles exact (nearest rank).' },
     paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'a token from `cityops token create`' },
+        session: { type: 'apiKey', in: 'cookie', name: 'cityops_session', description: 'set by POST /api/auth/login' },
+      },
+    },
   };
 }

@@ -117,6 +117,37 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'accounts, API tokens, sessions, live event log',
+    sql: `
+      CREATE TABLE users (
+        username VARCHAR PRIMARY KEY,
+        password_hash VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      CREATE TABLE api_tokens (
+        token_hash VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        revoked_at TIMESTAMPTZ
+      );
+      CREATE TABLE sessions (
+        session_hash VARCHAR PRIMARY KEY,
+        username VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+      -- What the live stream sent, so that a client reconnecting with Last-Event-ID misses nothing.
+      CREATE TABLE live_events (
+        seq BIGINT PRIMARY KEY,
+        sent_at TIMESTAMPTZ NOT NULL,
+        payload VARCHAR NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

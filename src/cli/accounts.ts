@@ -1,0 +1,38 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { addUser, createToken, TOKEN_ROLES, USER_ROLES } from '../accounts/accounts.ts';
+import { newSecret } from '../accounts/secrets.ts';
+import { withStore } from './context.ts';
+
+async function readFirstLine(): Promise<string> {
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) { rl.close(); return line; }
+  return '';
+}
+
+export function registerAccounts(program: Command): void {
+  const user = program.command('user').description('staff accounts (passwords stored as scrypt hashes)');
+  user.command('add')
+    .description('add a user; without --password-stdin a strong password is generated and printed once')
+    .argument('<name>', 'user name')
+    .requiredOption('--role <role>', `one of ${USER_ROLES.join(', ')}`)
+    .option('--password-stdin', 'read the password from the first line of standard input')
+    .option('--db <path>', 'database file')
+    .action(async (name: string, opts: { role: string; passwordStdin?: boolean; db?: string }) => {
+      const generated = !opts.passwordStdin;
+      const password = generated ? newSecret().slice(0, 20) : await readFirstLine();
+      await withStore(opts, (store) => addUser(store, name, opts.role, password));
+      process.stdout.write(`Added ${name} (${opts.role}).${generated ? `\nPassword (shown once): ${password}` : ''}\n`);
+    });
+
+  const token = program.command('token').description('API tokens for machines (stored as SHA-256 hashes)');
+  token.command('create')
+    .description('create a bearer token and print it once')
+    .requiredOption('--name <name>', 'what uses it, e.g. "CAD feed"')
+    .requiredOption('--role <role>', `one of ${TOKEN_ROLES.join(', ')} (ingest may only post CAD events)`)
+    .option('--db <path>', 'database file')
+    .action(async (opts: { name: string; role: string; db?: string }) => {
+      const t = await withStore(opts, (store) => createToken(store, opts.name, opts.role));
+      process.stdout.write(`${t}\n`);
+    });
+}
