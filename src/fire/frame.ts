@@ -2,6 +2,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../core/errors.ts';
 import { addDays, localDateStart, offsetAt } from '../core/time.ts';
 import type { Store } from '../store/db.ts';
+import { REPLAY_SOURCE } from './live.ts';
 
 /**
  * A columnar, in-memory view of the incidents and unit responses that match a filter. Every fire
@@ -100,15 +101,16 @@ export function filterWindow(filters: Filters, timeZone: string): { start: numbe
 
 /** The WHERE clause selecting incidents (alias i), with its parameters; one text for every query. */
 export function incidentWhere(filters: Filters, window: { start: number | null; end: number | null }): { sql: string; params: DuckDBValue[] } {
-  const clauses: string[] = [];
   const params: DuckDBValue[] = [];
   const p = (v: DuckDBValue) => { params.push(v); return `$${params.length}`; };
+  // the demo's replayed copies feed the live board only, never the analytics
+  const clauses: string[] = [`i.source <> ${p(REPLAY_SOURCE)}`];
   if (window.start !== null) clauses.push(`i.call_received >= to_timestamp(${p(window.start)})`);
   if (window.end !== null) clauses.push(`i.call_received < to_timestamp(${p(window.end)})`);
   if (filters.priority === 'emergency') clauses.push('i.emergency');
   if (filters.category?.length) clauses.push(`i.category IN (${filters.category.map((c) => p(c)).join(', ')})`);
   if (filters.station?.length) clauses.push(`i.station_area IN (${filters.station.map((c) => p(c)).join(', ')})`);
-  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  return { sql: `WHERE ${clauses.join(' AND ')}`, params };
 }
 
 const INCIDENT_TEXT = { type: 'incident_type', category: 'category', priority: 'priority', station: 'station_area',

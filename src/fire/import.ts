@@ -21,6 +21,8 @@ export const PROFILES: Record<string, Mapping> = {
 };
 
 export interface ImportOptions {
+  /** Key space for the rows instead of the mapping's (the demo replay keeps its copies apart). */
+  source?: string;
   profile?: string;
   mappingFile?: string;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
@@ -174,8 +176,12 @@ interface Collected {
   quarantined: number;
 }
 
-async function collect(file: string, opts: ImportOptions, dir: string): Promise<Collected> {
-  const info = inspectFile(file);
+/** Where records come from: a file, or records already in memory (the live API). */
+type RecordSource = { file: string } | { records: Record<string, unknown>[]; label: string };
+
+async function collect(src: RecordSource, opts: ImportOptions, dir: string): Promise<Collected> {
+  const file = 'file' in src ? src.file : src.label;
+  const info = 'file' in src ? inspectFile(src.file) : { size: 0, kind: 'json' as const };
   let mapping = chooseMapping(opts);
   const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw']);
   const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message']);
@@ -288,28 +294,33 @@ async function collect(file: string, opts: ImportOptions, dir: string): Promise<
         return null;
       };
     };
-    await readJsonRecords(file, {
-      onRecord(rec, line) {
-        if (!mapping) setup('unit_responses' in rec || 'dispatch' in rec ? neris : cadStatusEvents);
-        if (mapping === neris) {
-          const flat = flattenNeris(rec);
-          if ('error' in flat) { rowsRead++; return reject(line, flat.error.field, flat.error.reason, JSON.stringify(rec)); }
-          for (const row of flat.rows) {
-            rowsRead++;
-            const v = row.values;
-            handleRecord((f) => v[f] ?? null, row.raw, line, v);
-          }
-          return;
+    const onRecord = (rec: Record<string, unknown>, line: number) => {
+      if (!mapping) setup('unit_responses' in rec || 'dispatch' in rec ? neris : cadStatusEvents);
+      if (mapping === neris) {
+        const flat = flattenNeris(rec);
+        if ('error' in flat) { rowsRead++; return reject(line, flat.error.field, flat.error.reason, JSON.stringify(rec)); }
+        for (const row of flat.rows) {
+          rowsRead++;
+          const v = row.values;
+          handleRecord((f) => v[f] ?? null, row.raw, line, v);
         }
-        rowsRead++;
-        handleRecord(lookupFor(rec), rec, line);
-      },
-      onError(e) {
-        rowsRead++;
-        reject(e.line, null, e.message, e.raw);
-      },
-      onProgress: progress,
-    });
+        return;
+      }
+      rowsRead++;
+      handleRecord(lookupFor(rec), rec, line);
+    };
+    if ('records' in src) {
+      src.records.forEach((rec, k) => onRecord(rec, k + 1)); // "line" is the item's position in the batch
+    } else {
+      await readJsonRecords(src.file, {
+        onRecord,
+        onError(e) {
+          rowsRead++;
+          reject(e.line, null, e.message, e.raw);
+        },
+        onProgress: progress,
+      });
+    }
   }
   if (!stage || !mapping) throw new UserError(`${name} holds no records.`);
   for (const f of [stage as StageFile, quarantine, warnings, rawFile]) f.close();
@@ -328,11 +339,21 @@ async function fileSha256(path: string): Promise<string> {
  * row id, so re-importing a file changes nothing and a file with corrected rows updates them.
  */
 export async function importFireFile(store: Store, file: string, opts: ImportOptions = {}): Promise<ImportSummary> {
+  return runImport(store, { file }, opts);
+}
+
+/** Imports records already in memory (the live CAD API) with the same checks and guarantees as a file. */
+export async function importFireRecords(store: Store, records: Record<string, unknown>[], label: string, opts: ImportOptions = {}): Promise<ImportSummary> {
+  return runImport(store, { records, label }, opts);
+}
+
+async function runImport(store: Store, src: RecordSource, opts: ImportOptions): Promise<ImportSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
+  const file = 'file' in src ? src.file : src.label;
   try {
-    const c = await collect(file, opts, dir);
-    const sha = await fileSha256(file);
-    const source = c.mapping.source ?? c.mapping.name;
+    const c = await collect(src, opts, dir);
+    const sha = 'file' in src ? await fileSha256(src.file) : null;
+    const source = opts.source ?? c.mapping.source ?? c.mapping.name;
     return await store.transaction(async () => {
       const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
       const batchId = batch!.id;

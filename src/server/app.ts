@@ -8,6 +8,7 @@ import { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 import { SCHEMA_VERSION } from '../store/migrations.ts';
 import { registerAuth } from './auth.ts';
+import { LiveHub, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
 
@@ -56,6 +57,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return r.handle(fire, parsed.data as never);
     });
   }
+
+  const hub = new LiveHub(opts.store);
+  registerLive(app, opts.store, hub);
 
   app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
@@ -15,7 +16,23 @@ export type Row = Record<string, unknown>;
 
 /** One open CityOps database: a DuckDB file (or ':memory:') with migrations applied. */
 export class Store {
+  /** Marks the async context of a running transaction, whose statements must not wait for the lock. */
+  private readonly inTransaction = new AsyncLocalStorage<true>();
+  private lock: Promise<void> = Promise.resolve();
+
   private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
+
+  /**
+   * The main connection is shared by everything in the process (HTTP handlers, live ingest), so its
+   * statements take turns: a statement never lands inside another caller's open transaction.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()) return work();
+    const previous = this.lock;
+    let release!: () => void;
+    this.lock = new Promise((r) => { release = r; });
+    return previous.then(work).finally(release);
+  }
 
   static async open(path: string = resolveDbPath()): Promise<Store> {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -38,12 +55,12 @@ export class Store {
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {
-    await this.conn.run(sql, params);
+    await this.exclusive(() => this.conn.run(sql, params));
   }
 
   /** Rows as plain JS objects; BIGINT/HUGEINT become numbers so results serialise as JSON. */
   async all<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, params);
+    const reader = await this.exclusive(() => this.conn.runAndReadAll(sql, params));
     const rows = reader.getRowObjectsJS() as Row[];
     for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
     return rows as T[];
@@ -55,15 +72,17 @@ export class Store {
 
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    await this.run('BEGIN TRANSACTION');
-    try {
-      const out = await work();
-      await this.run('COMMIT');
-      return out;
-    } catch (e) {
-      await this.run('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
+    return this.exclusive(() => this.inTransaction.run(true, async () => {
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const out = await work();
+        await this.conn.run('COMMIT');
+        return out;
+      } catch (e) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    }));
   }
 
   /**
