@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAccounts } from './accounts.ts';
+import { registerReplay } from './replay.ts';
 import { UserError } from '../core/errors.ts';
 import { registerFire } from './fire.ts';
 import { registerImport } from './import.ts';
@@ -16,6 +17,7 @@ registerFire(program);
 registerQuarantine(program);
 registerServe(program);
 registerAccounts(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);

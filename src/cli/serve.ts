@@ -3,11 +3,17 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../fire/config.ts';
 import { importFireFile } from '../fire/import.ts';
+import { addUser } from '../accounts/accounts.ts';
+import { REPLAY_SOURCE } from '../fire/live.ts';
+import { loadReplay, play } from '../fire/replay.ts';
 import { buildApp } from '../server/app.ts';
+import { ingestLive, LiveHub } from '../server/live.ts';
 import { resolveDbPath, Store } from '../store/db.ts';
 import { printImportSummary } from './import.ts';
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '../../samples');
+const DEMO_USER = 'demo';
+const DEMO_PASSWORD = 'cityops-demo';
 
 /** Imports every bundled sample; re-running changes nothing. */
 export async function loadSamples(store: Store, quiet = false): Promise<void> {
@@ -25,8 +31,9 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'analysis settings (JSON or YAML)')
     .option('--port <n>', 'port', process.env.PORT ?? '3000')
     .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
-    .option('--demo', 'load the bundled San Francisco samples first if the database has no incidents')
-    .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean }) => {
+    .option('--demo', 'load the bundled samples if the database is empty, add a demo user, and replay the SF file as a live feed')
+    .option('--speed <x>', 'demo replay speed, times real time', '60')
+    .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string }) => {
       const config = loadConfig(opts.config);
       const store = await Store.open(resolveDbPath(opts.db));
       if (opts.demo) {
@@ -36,12 +43,25 @@ export function registerServe(program: Command): void {
           await loadSamples(store);
         }
       }
-      const app = await buildApp({ store, config, logger: true });
-      const close = async () => { await app.close(); store.close(); process.exit(0); };
+      const hub = new LiveHub(store);
+      const app = await buildApp({ store, config, logger: true, hub });
+      const stopReplay = new AbortController();
+      const close = async () => { stopReplay.abort(); await app.close(); store.close(); process.exit(0); };
       process.on('SIGINT', close);
       process.on('SIGTERM', close);
       const address = await app.listen({ port: Number(opts.port), host: opts.host });
       process.stdout.write(`CityOps is serving ${store.path} at ${address}/\n`);
+      if (opts.demo) {
+        const users = (await store.one<{ n: number }>('SELECT count(*) AS n FROM users'))!.n;
+        if (users === 0) await addUser(store, DEMO_USER, 'admin', DEMO_PASSWORD);
+        process.stdout.write(`Demo: sign in as ${DEMO_USER} / ${DEMO_PASSWORD} (loopback only; create real users with cityops user add).\n`);
+        const events = await loadReplay(join(SAMPLES_DIR, 'fire', 'sf_fire_calls_2020-04-07_to_2020-04-20.csv'));
+        process.stdout.write(`Demo: replaying ${events.length} status events as a live feed at ${opts.speed}×.\n`);
+        void play(events, {
+          speed: Number(opts.speed), warmup: 7200, loop: true, signal: stopReplay.signal,
+          send: async (batch) => { await ingestLive(store, hub, batch, 'demo replay', REPLAY_SOURCE); },
+        }).catch((e: Error) => app.log.error(e, 'demo replay stopped'));
+      }
     });
 
   const samples = program.command('samples').description('the bundled real sample data');

@@ -25,6 +25,7 @@ export const LiveEventSchema = z.strictObject({
   address: z.string().max(300).optional(),
   station_area: z.string().max(20).optional(),
   unit_type: z.string().max(40).optional(),
+  home_station: z.string().max(20).optional(),
 });
 export type LiveEvent = z.output<typeof LiveEventSchema>;
 

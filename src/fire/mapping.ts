@@ -20,7 +20,7 @@ export const WIDE_FIELDS = [
 ] as const;
 export const EVENT_FIELDS = [
   'event_id', 'incident_id', 'unit_id', 'status', 'at', 'call_received', 'incident_type', 'priority',
-  'lat', 'lon', 'address', 'station_area', 'unit_type', 'staffing',
+  'lat', 'lon', 'address', 'station_area', 'unit_type', 'home_station', 'staffing',
 ] as const;
 
 const fieldsObject = (fields: readonly string[]) =>

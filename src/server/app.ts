@@ -19,6 +19,8 @@ export interface AppOptions {
   version?: string;
   /** Set Secure on cookies (when served over HTTPS, directly or behind a proxy). */
   secureCookies?: boolean;
+  /** The live hub, when the caller also feeds it (the demo replay). */
+  hub?: LiveHub;
 }
 
 /** The HTTP application: JSON API over the same query layer as the CLI. */
@@ -58,7 +60,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  const hub = new LiveHub(opts.store);
+  const hub = opts.hub ?? new LiveHub(opts.store);
   registerLive(app, opts.store, hub);
 
   app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));

@@ -24,6 +24,7 @@ export const cadStatusEvents: EventMapping = EventMappingSchema.parse({
     address: ['address', 'location_text'],
     station_area: ['station_area', 'first_due'],
     unit_type: ['unit_type'],
+    home_station: ['home_station', 'station'],
     staffing: ['staffing'],
   },
   emergencyPriorities: ['1', '3', 'E', 'emergency', 'EMERGENCY', 'high'],
