@@ -32,7 +32,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'port', process.env.PORT ?? '3000')
     .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
     .option('--demo', 'load the bundled samples if the database is empty, add a demo user, and replay the SF file as a live feed')
-    .option('--speed <x>', 'demo replay speed, times real time', '60')
+    .option('--speed <x>', 'demo replay speed, times real time', '10')
     .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string }) => {
       const config = loadConfig(opts.config);
       const store = await Store.open(resolveDbPath(opts.db));

@@ -27,7 +27,7 @@ export const EXCLUSION_REASONS = ['missing_stamp', 'negative', 'over_cap', 'no_o
 type Reason = (typeof EXCLUSION_REASONS)[number];
 const R: Record<Reason, number> = { missing_stamp: 1, negative: 2, over_cap: 3, no_own_unit: 4, other_agency: 5, not_assembled: 6 };
 
-export const GROUP_KEYS = ['station', 'unit', 'unitType', 'category', 'priority', 'hour', 'dow', 'month', 'shift', 'neighborhood', 'battalion'] as const;
+export const GROUP_KEYS = ['station', 'unit', 'unitType', 'category', 'priority', 'hour', 'dow', 'day', 'month', 'shift', 'neighborhood', 'battalion'] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 
 export interface SegmentResult extends Summary {
@@ -321,6 +321,7 @@ function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => In
       break;
     case 'month': inc = byDay(f, (d) => { const c = civilFromDays(d); return `${c.y}-${String(c.m).padStart(2, '0')}`; }); break;
     case 'dow': inc = byDay(f, (d) => DOW[(((d + 3) % 7) + 7) % 7]!); break;
+    case 'day': inc = byDay(f, (d) => { const c = civilFromDays(d); return `${c.y}-${String(c.m).padStart(2, '0')}-${String(c.d).padStart(2, '0')}`; }); break;
     case 'hour': {
       const codes = new Int32Array(I.n);
       for (let i = 0; i < I.n; i++) codes[i] = D.localSecond[i]! < 0 ? 24 : Math.floor(D.localSecond[i]! / 3600);
@@ -446,4 +447,26 @@ export function computeMetrics(f: Frame, config: FireConfig, standard: Standard 
     ...Object.fromEntries(segments.map((s) => [s, per[s][g]!])),
   })) as MetricsGroup[];
   return { standard: std, by: by.join(','), groups };
+}
+
+/**
+ * The ERF curve: of the incidents that need an effective response force, the share assembled
+ * within each minute after the call (from the same assembly times as the erf segment).
+ */
+export function erfCurve(f: Frame, config: FireConfig): { persons: number; incidents: number; assembled: number; minutes: { minute: number; share: number }[] } {
+  const pattern = new RegExp(config.erf.incidentTypePattern, 'i');
+  const needsErf = f.incidents.type.labels.map((l) => l !== null && pattern.test(l));
+  const byIncident = responsesByIncident(f);
+  const times: number[] = [];
+  let incidents = 0;
+  for (let i = 0; i < f.incidents.n; i++) {
+    if (!needsErf[f.incidents.type.codes[i]!]) continue;
+    incidents++;
+    const [v] = erfAssembly(f, config, i, byIncident[i]!);
+    if (v === v) times.push(v);
+  }
+  times.sort((a, b) => a - b);
+  const last = Math.ceil((times[times.length - 1] ?? 0) / 60);
+  const minutes = Array.from({ length: last + 1 }, (_, m) => ({ minute: m, share: incidents ? times.filter((t) => t <= m * 60).length / incidents : 0 }));
+  return { persons: config.erf.persons, incidents, assembled: times.length, minutes };
 }

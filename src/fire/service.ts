@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Store } from '../store/db.ts';
 import { resolveStandard, type FireConfig } from './config.ts';
 import { loadFrame, type Filters } from './frame.ts';
-import { computeMetrics, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
+import { computeMetrics, erfCurve, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
 import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
 import { qualityReport } from './quality.ts';
 
@@ -91,6 +91,10 @@ export class FireService {
 
   async reliability(q: FireQuery) {
     return { ...this.describe(q), ...firstDueReliability(await this.frame(q), this.config) };
+  }
+
+  async erf(q: FireQuery) {
+    return { ...this.describe(q), definition: SEGMENT_DEFINITIONS.erf, ...erfCurve(await this.frame(q), this.config) };
   }
 
   async volume(q: FireQuery) {

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import { join, resolve } from 'node:path';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,6 +14,8 @@ import { registerAuth } from './auth.ts';
 import { LiveHub, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
+
+const GEO_DIR = resolve(import.meta.dirname, '../../samples/geo');
 
 export interface AppOptions {
   store: Store;
@@ -62,6 +67,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   const hub = opts.hub ?? new LiveHub(opts.store);
   registerLive(app, opts.store, hub);
+
+  // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
+  const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };
+  app.get('/api/public/geo/:layer', async (req, reply) => {
+    const file = GEO[(req.params as { layer: string }).layer];
+    if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${Object.keys(GEO).join(', ')}` });
+    return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
+  });
+
+  // The built web app (npm run build). Staff data still needs sign-in: the app asks the API.
+  const WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
+  if (existsSync(WEB_DIR)) await app.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: ['index.html'], wildcard: false });
+  else app.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
 
   app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;

@@ -24,6 +24,7 @@ export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/fire/utilization', tag: 'fire', query: FireQuerySchema, summary: 'Unit hour utilization by unit, unit type and hour', handle: (f, q) => f.utilization(q) }),
   route({ url: '/api/v1/fire/concurrency', tag: 'fire', query: FireQuerySchema, summary: 'Concurrent incidents', handle: (f, q) => f.concurrency(q) }),
   route({ url: '/api/v1/fire/reliability', tag: 'fire', query: FireQuerySchema, summary: 'First-due reliability by station', handle: (f, q) => f.reliability(q) }),
+  route({ url: '/api/v1/fire/erf', tag: 'fire', query: FireQuerySchema, summary: 'ERF curve: share of incidents with the full force assembled by minute', handle: (f, q) => f.erf(q) }),
   route({ url: '/api/v1/fire/volume', tag: 'fire', query: FireQuerySchema, summary: 'Call volume: hour-of-week grid, by day and category', handle: (f, q) => f.volume(q) }),
   route({ url: '/api/v1/quarantine', tag: 'imports', query: QuarantineQuerySchema, summary: 'Quarantined rows with file, line, field and reason', handle: (f, q) => f.quarantine(q) }),
   route({ url: '/api/v1/imports', tag: 'imports', query: z.strictObject({}), summary: 'Import batches with their counts', handle: (f) => f.imports() }),

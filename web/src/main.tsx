@@ -1,0 +1,54 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, query, Unauthorized, type Filters } from './api';
+import { Board } from './pages/board';
+import { Login } from './pages/login';
+import { Performance } from './pages/performance';
+import { Report } from './pages/report';
+import './style.css';
+
+/** Hash routes: #/board, #/performance?filters, #/report?month=YYYY-MM. The filters live in the URL, so a view can be shared. */
+function useRoute(): [string, string] {
+  const read = (): [string, string] => {
+    const [path, search = ''] = location.hash.replace(/^#/, '').split('?');
+    return [path || '/board', search];
+  };
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const on = () => setRoute(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+function App() {
+  const [user, setUser] = useState<{ user: string; role: string } | null | undefined>(undefined);
+  const [path, search] = useRoute();
+  const check = () => api<{ user: string; role: string }>('/api/auth/me').then(setUser).catch((e) => setUser(e instanceof Unauthorized ? null : null));
+  useEffect(() => { void check(); }, []);
+  if (user === undefined) return <p class="muted">Loading…</p>;
+  if (user === null) return <Login onDone={check} />;
+  if (path === '/report') return <Report search={search} />;
+  const logout = async () => { await api('/api/auth/logout', { method: 'POST', body: '{}' }); setUser(null); };
+  const nav = (to: string, label: string) => <a href={`#${to}`} class={path === to ? 'active' : ''}>{label}</a>;
+  return (
+    <>
+      <nav class="top">
+        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')}
+        <a href={`#/report?month=${defaultMonth(search)}`}>Monthly report</a> <a href="/public">Public page</a>
+        <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
+      </nav>
+      {path === '/performance'
+        ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
+        : <Board />}
+    </>
+  );
+}
+
+function defaultMonth(search: string): string {
+  const from = new URLSearchParams(search).get('from');
+  return (from ?? '2020-04').slice(0, 7);
+}
+
+render(<App />, document.getElementById('app')!);

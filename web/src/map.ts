@@ -1,0 +1,33 @@
+import { Map as MapLibre, Marker, Popup, setWorkerUrl, type GeoJSONSource } from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url';
+
+setWorkerUrl(workerUrl);
+
+/**
+ * A map of the city's own GeoJSON (outline and stations) on a plain background: no tile server,
+ * so it works offline. preserveDrawingBuffer lets the map print in PDF reports.
+ */
+export async function cityMap(container: HTMLElement): Promise<{ map: MapLibre; stations: GeoJSON.FeatureCollection }> {
+  const [boundary, stations] = await Promise.all(['boundary', 'stations'].map((l) => fetch(`/api/public/geo/${l}`).then((r) => r.json())));
+  const map = new MapLibre({
+    container,
+    style: { version: 8, sources: {}, layers: [{ id: 'water', type: 'background', paint: { 'background-color': '#dfe9f2' } }] },
+    bounds: [[-122.52, 37.70], [-122.35, 37.83]],
+    attributionControl: { compact: true, customAttribution: 'City and County of San Francisco; US Census Bureau' },
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  await new Promise<void>((r) => map.once('load', () => r()));
+  map.addSource('boundary', { type: 'geojson', data: boundary });
+  map.addLayer({ id: 'land', type: 'fill', source: 'boundary', paint: { 'fill-color': '#f7f5f0' } });
+  map.addLayer({ id: 'shore', type: 'line', source: 'boundary', paint: { 'line-color': '#9aa5b1', 'line-width': 1 } });
+  map.addSource('stations', { type: 'geojson', data: stations });
+  return { map, stations };
+}
+
+export function setData(map: MapLibre, source: string, data: GeoJSON.FeatureCollection): void {
+  (map.getSource(source) as GeoJSONSource | undefined)?.setData(data);
+}
+
+export { Marker, Popup };
+export type { MapLibre };
