@@ -47,10 +47,16 @@ export async function signIn(store: Store, name: string, password: string): Prom
   // verify against a dummy hash when the user is unknown, so timing does not reveal which names exist
   const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
   if (!row || !ok) return null;
-  const sessionId = newSecret();
-  await store.run(`INSERT INTO sessions (session_hash, username, role, expires_at) VALUES ($1, $2, $3, now() + INTERVAL ${SESSION_HOURS} HOUR)`,
-    [secretHash(sessionId), name, row.role]);
+  const sessionId = await openSession(store, name, row.role, SESSION_HOURS * 60);
   return { sessionId, principal: { name, role: row.role, kind: 'user' } };
+}
+
+/** Opens a session and returns its secret id (also used for the report renderer's short-lived browser). */
+export async function openSession(store: Store, name: string, role: Role, minutes: number): Promise<string> {
+  const sessionId = newSecret();
+  await store.run(`INSERT INTO sessions (session_hash, username, role, expires_at) VALUES ($1, $2, $3, now() + to_minutes($4::BIGINT))`,
+    [secretHash(sessionId), name, role, minutes]);
+  return sessionId;
 }
 
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAccounts } from './accounts.ts';
 import { registerReplay } from './replay.ts';
+import { registerReport } from './report.ts';
 import { UserError } from '../core/errors.ts';
 import { registerFire } from './fire.ts';
 import { registerImport } from './import.ts';
@@ -18,6 +19,7 @@ registerQuarantine(program);
 registerServe(program);
 registerAccounts(program);
 registerReplay(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

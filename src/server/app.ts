@@ -10,12 +10,22 @@ import { describeZodError } from '../fire/mapping.ts';
 import { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 import { SCHEMA_VERSION } from '../store/migrations.ts';
-import { registerAuth } from './auth.ts';
+import { openSession } from '../accounts/accounts.ts';
+import { renderFireReport } from '../report/pdf.ts';
+import { registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveHub, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
 
 const GEO_DIR = resolve(import.meta.dirname, '../../samples/geo');
+const WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
+
+/** Builds the web app if it has not been built (commands that need the pages call this). */
+export async function ensureWebBuilt(): Promise<void> {
+  if (existsSync(join(WEB_DIR, 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: resolve(import.meta.dirname, '../../vite.config.ts'), logLevel: 'warn' });
+}
 
 export interface AppOptions {
   store: Store;
@@ -76,8 +86,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
   });
 
+  app.get('/api/v1/reports/fire.pdf', async (req, reply) => {
+    const month = (req.query as Record<string, string>).month ?? '';
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return reply.code(400).send({ error: 'month must be YYYY-MM' });
+    const address = app.server.address();
+    if (!address || typeof address === 'string') return reply.code(500).send({ error: 'The server has no TCP address to render from.' });
+    const session = await openSession(opts.store, 'report-renderer', 'viewer', 10);
+    const pdf = await renderFireReport({ baseUrl: `http://127.0.0.1:${address.port}`, sessionCookie: { name: SESSION_COOKIE, value: session }, month });
+    return reply.type('application/pdf').header('Content-Disposition', `attachment; filename="cityops-fire-${month}.pdf"`).send(pdf);
+  });
+
   // The built web app (npm run build). Staff data still needs sign-in: the app asks the API.
-  const WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
   if (existsSync(WEB_DIR)) await app.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: ['index.html'], wildcard: false });
   else app.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
 

@@ -32,6 +32,7 @@ export function Report({ search }: { search: string }) {
   return (
     <div class="report">
       <header><h1>Fire response performance — {month}</h1>
+        <p class="noprint"><a href={`/api/v1/reports/fire.pdf?month=${month}`} download data-testid="download-pdf">Download PDF</a> · <a href="#/performance">Back to the dashboard</a></p>
         <p>Baseline (actual 90th percentile) against benchmark ({d.em.standard.name}). {d.all.incidents.toLocaleString()} incidents, {d.em.incidents.toLocaleString()} emergency. Exact nearest-rank percentiles; n and exclusions shown.</p></header>
       <table class="report-table">
         <thead><tr><th>Segment</th><th>n</th><th>Baseline p90</th><th>Benchmark</th><th>Within benchmark</th><th>Grade</th><th>All incidents p90 (n)</th></tr></thead>

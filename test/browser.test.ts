@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { addUser, createToken } from '../src/accounts/accounts.ts';
+import { defaultConfig } from '../src/fire/config.ts';
+import { importFireFile } from '../src/fire/import.ts';
+import { launchChromium } from '../src/report/browser.ts';
+import { buildApp, ensureWebBuilt } from '../src/server/app.ts';
+import type { Store } from '../src/store/db.ts';
+import { openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
+
+/** Real Chromium against a real server on loopback. CITYOPS_SCREENSHOTS=1 refreshes the README's pictures. */
+const SHOTS = process.env.CITYOPS_SCREENSHOTS ? join(ROOT, 'docs/screenshots') : null;
+const shot = async (page: Page, name: string, fullPage = false) => {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+};
+
+describe('the web app in Chromium', () => {
+  let store: Store, app: FastifyInstance, base: string, browser: Browser, page: Page, ingest: string, analyst: string;
+  beforeAll(async () => {
+    await ensureWebBuilt();
+    ({ store } = await openTemp());
+    await importFireFile(store, SF_2020);
+    await addUser(store, 'chief', 'admin', 'correct horse battery');
+    ingest = await createToken(store, 'cad', 'ingest');
+    analyst = await createToken(store, 'test', 'analyst');
+    app = await buildApp({ store, config: defaultConfig() });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 860 }, acceptDownloads: true })).newPage();
+  });
+  afterAll(async () => { await browser?.close(); await app?.close(); store?.close(); });
+
+  const apiJson = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${analyst}` } })).json();
+
+  it('signs in, and the live board changes when a CAD event is posted', async () => {
+    await page.goto(`${base}/`);
+    await page.fill('input[name=username]', 'chief');
+    await page.fill('input[name=password]', 'wrong password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    await page.fill('input[name=password]', 'correct horse battery');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=incident-list]');
+    await page.waitForSelector('text=Live');
+    const now = Date.now();
+    const at = (s: number) => new Date(now - s * 1000).toISOString();
+    const events = [
+      { id: 'b1', incident: 'B-100', unit: 'E01', status: 'dispatched', at: at(240), received: at(300), type: 'Structure Fire', priority: '3', unit_type: 'ENGINE', home_station: '1', lat: 37.7794, lon: -122.4041, address: '900 Block of FOLSOM ST', station_area: '01' },
+      { id: 'b2', incident: 'B-100', unit: 'E01', status: 'enroute', at: at(200), unit_type: 'ENGINE', home_station: '1' },
+      { id: 'b3', incident: 'B-100', unit: 'T01', status: 'dispatched', at: at(230), unit_type: 'TRUCK', home_station: '1' },
+    ];
+    const r = await fetch(`${base}/api/v1/cad/events`, { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    expect(r.status).toBe(200);
+    const card = page.locator('[data-incident="B-100"]');
+    await card.waitFor({ timeout: 10000 });
+    expect(await card.locator('.unit[data-status=enroute]').count()).toBe(1);
+    // E01 and T01 are now committed (station 1 keeps RS1 in quarters)
+    await expect.poll(async () => page.locator('.status-line').innerText()).toMatch(/1 active incidents · 2 units committed/);
+    await page.waitForFunction(() => (window as unknown as { cityopsMap?: { loaded(): boolean } }).cityopsMap?.loaded());
+    await page.waitForTimeout(800);
+    await shot(page, 'board');
+  });
+
+  it('filters the performance dashboard, and its figures equal the API for the same filters', async () => {
+    await page.goto(`${base}/#/performance?from=2020-04-08&to=2020-04-14&priority=all`);
+    await page.waitForSelector('[data-testid=kpis]');
+    await page.selectOption('select[name=priority]', 'emergency');
+    await expect.poll(() => page.url()).toMatch(/priority=emergency/);
+    await page.waitForFunction(() => document.querySelector('#segments td')?.textContent === 'Call processing');
+    await page.waitForTimeout(500);
+    const api = await apiJson('/api/v1/fire/metrics?from=2020-04-08&to=2020-04-14&priority=emergency');
+    for (const s of ['turnout', 'travel', 'callProcessing', 'totalResponse']) {
+      const shown = await page.locator(`[data-testid=p90-${s}]`).innerText();
+      const secs = shown.includes(':') ? Number(shown.split(':')[0]) * 60 + Number(shown.split(':')[1]) : Number(shown.replace(' s', ''));
+      expect(secs, s).toBe(api[s].p90);
+    }
+    const rows = await page.locator('#segments tbody tr').allInnerTexts();
+    const turnoutRow = rows.find((r) => r.startsWith('Turnout'))!;
+    expect(turnoutRow).toContain(String(api.turnout.n));
+    const grade = await page.locator('#segments tbody tr', { hasText: 'Call processing' }).locator('td.fail').count();
+    expect(grade).toBe(api.callProcessing.pass ? 0 : 1);
+    // CSV export of a table downloads what it shows
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#segments button').click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toBe('Segment,n,p50,p90,Objective,Compliance,Grade,Excluded');
+    expect(csv).toContain(`Turnout,${api.turnout.n},`);
+    await page.waitForTimeout(1500);
+    await shot(page, 'performance', true);
+  });
+
+  it('opens the public page signed out, with aggregates and no addresses', async () => {
+    const anon = await (await browser.newContext()).newPage();
+    await anon.goto(`${base}/public`);
+    const text = await anon.locator('body').innerText();
+    expect(text).toMatch(/Emergency incidents: \d+ incidents/);
+    expect(text).not.toMatch(/Block of/);
+    await shot(anon, 'public', true);
+    const staff = await anon.goto(`${base}/api/v1/fire/metrics`);
+    expect(staff!.status()).toBe(401);
+    await anon.close();
+  });
+
+  it('downloads the monthly report as a PDF', async () => {
+    await page.goto(`${base}/#/report?month=2020-04`);
+    await page.waitForFunction(() => (window as unknown as { reportReady?: boolean }).reportReady === true, undefined, { timeout: 30000 });
+    await shot(page, 'report');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('[data-testid=download-pdf]')]);
+    const file = join(tempDir(), 'report.pdf');
+    await download.saveAs(file);
+    expect(readFileSync(file).subarray(0, 5).toString()).toBe('%PDF-');
+    const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+    expect(info).toMatch(/Pages:\s+[1-9]/);
+    expect(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' })).toMatch(/Fire response performance — 2020-04/);
+  });
+});
