@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { Batcher } from '../core/batcher.ts';
 import { importFireRecords } from '../fire/import.ts';
 import { LiveEventSchema, liveState, REPLAY_SOURCE, type LiveEvent } from '../fire/live.ts';
 import type { Store } from '../store/db.ts';
@@ -53,9 +54,23 @@ export async function ingestLive(store: Store, hub: LiveHub, events: LiveEvent[]
   return { received: events.length, inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, batch: summary.batchId, liveSeq: seq };
 }
 
+type Ingested = Awaited<ReturnType<typeof ingestLive>>;
+
+/**
+ * Posts that arrive while an ingest transaction runs share the next one (group commit); each post
+ * is still answered only after the transaction holding its events committed.
+ */
+function ingestQueue(store: Store, hub: LiveHub, by: string, source: string | undefined) {
+  return new Batcher<LiveEvent, Ingested & { groupedWith: number }>(async (events) => {
+    const r = await ingestLive(store, hub, events, by, source);
+    return (count) => ({ ...r, received: count, groupedWith: events.length });
+  });
+}
+
 const IngestQuery = z.strictObject({ source: z.enum(['cad', REPLAY_SOURCE]).default('cad') });
 
 export function registerLive(app: FastifyInstance, store: Store, hub: LiveHub): void {
+  const queues = new Map<string, ReturnType<typeof ingestQueue>>();
   app.post('/api/v1/cad/events', {
     bodyLimit: 1024 * 1024,
     config: { rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
@@ -77,7 +92,10 @@ export function registerLive(app: FastifyInstance, store: Store, hub: LiveHub): 
       return reply.code(400).send({ error: `${new Set(errors.map((e) => e.index)).size} of ${body.length} events are invalid; none was accepted.`, errors });
     }
     // answered only after the transaction committed: an acknowledged event survives a crash
-    return ingestLive(store, hub, events, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined);
+    const key = `${req.principal!.name}|${q.data.source}`;
+    let queue = queues.get(key);
+    if (!queue) queues.set(key, (queue = ingestQueue(store, hub, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined)));
+    return queue.submit(events);
   });
 
   app.get('/api/v1/live/state', async () => liveState(store, now()));

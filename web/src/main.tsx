@@ -1,11 +1,21 @@
-import { render } from 'preact';
+import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, query, Unauthorized, type Filters } from './api';
 import { Board } from './pages/board';
 import { Login } from './pages/login';
-import { Performance } from './pages/performance';
-import { Report } from './pages/report';
 import './style.css';
+
+/** Loads a page's code on first use: the live board does not carry the charting library. */
+function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionComponent<P> {
+  let loaded: FunctionComponent<P> | null = null;
+  return (props: P) => {
+    const [Page, setPage] = useState<FunctionComponent<P> | null>(() => loaded);
+    useEffect(() => { if (!Page) void load().then((c) => { loaded = c; setPage(() => c); }); }, []);
+    return Page ? <Page {...(props as P & object)} /> : <p class="muted">Loading…</p>;
+  };
+}
+const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
+const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
 
 /** Hash routes: #/board, #/performance?filters, #/report?month=YYYY-MM. The filters live in the URL, so a view can be shared. */
 function useRoute(): [string, string] {
