@@ -3,9 +3,6 @@ import type { Command } from 'commander';
 import { openSession } from '../accounts/accounts.ts';
 import { UserError } from '../core/errors.ts';
 import { loadConfig } from '../fire/config.ts';
-import { renderFireReport } from '../report/pdf.ts';
-import { buildApp, ensureWebBuilt } from '../server/app.ts';
-import { SESSION_COOKIE } from '../server/auth.ts';
 import { withStore } from './context.ts';
 
 export function registerReport(program: Command): void {
@@ -18,6 +15,9 @@ export function registerReport(program: Command): void {
     .option('--config <file>', 'analysis settings')
     .action(async (opts: { month: string; out: string; db?: string; config?: string }) => {
       if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.month)) throw new UserError('--month must be YYYY-MM');
+      // the server, Vite and Chromium's driver load only for the commands that use them
+      const [{ buildApp, ensureWebBuilt }, { renderFireReport }, { SESSION_COOKIE }] = await Promise.all([
+        import('../server/app.ts'), import('../report/pdf.ts'), import('../server/auth.ts')]);
       await ensureWebBuilt();
       await withStore(opts, async (store) => {
         const app = await buildApp({ store, config: loadConfig(opts.config) });

@@ -6,8 +6,6 @@ import { importFireFile } from '../fire/import.ts';
 import { addUser } from '../accounts/accounts.ts';
 import { REPLAY_SOURCE } from '../fire/live.ts';
 import { loadReplay, play } from '../fire/replay.ts';
-import { buildApp } from '../server/app.ts';
-import { ingestLive, LiveHub } from '../server/live.ts';
 import { resolveDbPath, Store } from '../store/db.ts';
 import { printImportSummary } from './import.ts';
 
@@ -35,6 +33,7 @@ export function registerServe(program: Command): void {
     .option('--speed <x>', 'demo replay speed, times real time', '10')
     .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string }) => {
       const config = loadConfig(opts.config);
+      const [{ buildApp }, { ingestLive, LiveHub }] = await Promise.all([import('../server/app.ts'), import('../server/live.ts')]);
       const store = await Store.open(resolveDbPath(opts.db));
       if (opts.demo) {
         const n = (await store.one<{ n: number }>('SELECT count(*) AS n FROM incidents'))!.n;

@@ -167,7 +167,7 @@ export function timestampParser(format: string, tz: string): TimestampParser {
   return (text) => {
     let r = memo.get(text);
     if (r === undefined) {
-      if (memo.size >= 65536) memo = new Map();
+      if (memo.size >= 4096) memo = new Map(); // repeats are neighbours (the units of one incident): a small memo suffices
       r = parse(text);
       memo.set(text, r);
     }
