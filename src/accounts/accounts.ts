@@ -36,9 +36,28 @@ export async function createToken(store: Store, name: string, role: string): Pro
   return token;
 }
 
+/**
+ * Recently verified tokens and sessions, so that authenticating a request never waits behind a
+ * running write (a CAD feed posts many times a second). Entries live 30 s; sign-out drops its own.
+ */
+const CACHE_MS = 30_000;
+const principals = new Map<string, { principal: Principal | null; until: number }>();
+
+async function cached(hash: string, load: () => Promise<Principal | null>): Promise<Principal | null> {
+  const hit = principals.get(hash);
+  if (hit && hit.until > Date.now()) return hit.principal;
+  const principal = await load();
+  if (principals.size > 10000) principals.clear();
+  principals.set(hash, { principal, until: Date.now() + CACHE_MS });
+  return principal;
+}
+
 export async function principalForToken(store: Store, token: string): Promise<Principal | null> {
-  const row = await store.one<{ name: string; role: Role }>('SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [secretHash(token)]);
-  return row ? { name: row.name, role: row.role, kind: 'token' } : null;
+  const hash = secretHash(token);
+  return cached(hash, async () => {
+    const row = await store.one<{ name: string; role: Role }>('SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [hash]);
+    return row ? { name: row.name, role: row.role, kind: 'token' } : null;
+  });
 }
 
 /** Checks a password; on success opens a session and returns its secret id (for the cookie). */
@@ -62,10 +81,14 @@ export async function openSession(store: Store, name: string, role: Role, minute
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export async function principalForSession(store: Store, sessionId: string): Promise<Principal | null> {
-  const row = await store.one<{ username: string; role: Role }>('SELECT username, role FROM sessions WHERE session_hash = $1 AND expires_at > now()', [secretHash(sessionId)]);
-  return row ? { name: row.username, role: row.role, kind: 'user' } : null;
+  const hash = secretHash(sessionId);
+  return cached(hash, async () => {
+    const row = await store.one<{ username: string; role: Role }>('SELECT username, role FROM sessions WHERE session_hash = $1 AND expires_at > now()', [hash]);
+    return row ? { name: row.username, role: row.role, kind: 'user' } : null;
+  });
 }
 
 export async function signOut(store: Store, sessionId: string): Promise<void> {
+  principals.delete(secretHash(sessionId));
   await store.run('DELETE FROM sessions WHERE session_hash = $1', [secretHash(sessionId)]);
 }

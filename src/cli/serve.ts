@@ -33,7 +33,7 @@ export function registerServe(program: Command): void {
     .option('--speed <x>', 'demo replay speed, times real time', '10')
     .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string }) => {
       const config = loadConfig(opts.config);
-      const [{ buildApp }, { ingestLive, LiveHub }] = await Promise.all([import('../server/app.ts'), import('../server/live.ts')]);
+      const [{ buildApp }, { LiveService }] = await Promise.all([import('../server/app.ts'), import('../server/live.ts')]);
       const store = await Store.open(resolveDbPath(opts.db));
       if (opts.demo) {
         const n = (await store.one<{ n: number }>('SELECT count(*) AS n FROM incidents'))!.n;
@@ -42,8 +42,8 @@ export function registerServe(program: Command): void {
           await loadSamples(store);
         }
       }
-      const hub = new LiveHub(store);
-      const app = await buildApp({ store, config, logger: true, hub });
+      const live = await LiveService.open(store);
+      const app = await buildApp({ store, config, logger: true, live });
       const stopReplay = new AbortController();
       const close = async () => { stopReplay.abort(); await app.close(); store.close(); process.exit(0); };
       process.on('SIGINT', close);
@@ -58,7 +58,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`Demo: replaying ${events.length} status events as a live feed at ${opts.speed}×.\n`);
         void play(events, {
           speed: Number(opts.speed), warmup: 7200, loop: true, signal: stopReplay.signal,
-          send: async (batch) => { await ingestLive(store, hub, batch, 'demo replay', REPLAY_SOURCE); },
+          send: async (batch) => { await live.ingest(batch, 'demo replay', REPLAY_SOURCE); },
         }).catch((e: Error) => app.log.error(e, 'demo replay stopped'));
       }
     });

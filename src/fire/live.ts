@@ -82,7 +82,7 @@ export interface LiveState {
   stations: { station: string; available: string[]; committed: string[] }[];
 }
 
-function statusOf(u: { dispatched: number | null; enroute: number | null; onScene: number | null; transport: number | null; hospital: number | null; cleared: number | null }, now: number): [UnitStatus, number] {
+export function statusOf(u: { dispatched: number | null; enroute: number | null; onScene: number | null; transport: number | null; hospital: number | null; cleared: number | null }, now: number): [UnitStatus, number] {
   const steps: [UnitStatus, number | null][] = [['available', u.cleared], ['at_hospital', u.hospital], ['transporting', u.transport],
     ['on_scene', u.onScene], ['enroute', u.enroute], ['dispatched', u.dispatched]];
   for (const [s, t] of steps) if (t !== null && t <= now) return [s, t];
@@ -131,7 +131,7 @@ export async function liveState(store: Store, now: number, incidentIds?: string[
   return { now, incidents, stations, alerts: [...alertsFor(incidents, now), ...stationEmptyAlerts(stations)] };
 }
 
-function alertsFor(incidents: LiveIncident[], now: number): LiveAlert[] {
+export function alertsFor(incidents: LiveIncident[], now: number): LiveAlert[] {
   const alerts: LiveAlert[] = [];
   const mins = (s: number) => `${Math.round(s / 60)} min`;
   for (const inc of incidents) {
@@ -170,7 +170,7 @@ async function stationBoard(store: Store, now: number): Promise<LiveState['stati
   return [...board.values()].sort((a, b) => a.station.localeCompare(b.station, 'en', { numeric: true }));
 }
 
-function stationEmptyAlerts(stations: LiveState['stations']): LiveAlert[] {
+export function stationEmptyAlerts(stations: LiveState['stations']): LiveAlert[] {
   return stations.filter((s) => s.available.length === 0 && s.committed.length > 0)
     .map((s) => ({ kind: 'station_empty' as const, station: s.station, message: `Station ${s.station} is empty: ${s.committed.join(', ')} committed` }));
 }

@@ -13,7 +13,7 @@ import { SCHEMA_VERSION } from '../store/migrations.ts';
 import { openSession } from '../accounts/accounts.ts';
 import { renderFireReport } from '../report/pdf.ts';
 import { registerAuth, SESSION_COOKIE } from './auth.ts';
-import { LiveHub, registerLive } from './live.ts';
+import { LiveService, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
 
@@ -34,8 +34,8 @@ export interface AppOptions {
   version?: string;
   /** Set Secure on cookies (when served over HTTPS, directly or behind a proxy). */
   secureCookies?: boolean;
-  /** The live hub, when the caller also feeds it (the demo replay). */
-  hub?: LiveHub;
+  /** Live operations, when the caller also feeds them (the demo replay). */
+  live?: LiveService;
 }
 
 /** The HTTP application: JSON API over the same query layer as the CLI. */
@@ -75,8 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  const hub = opts.hub ?? new LiveHub(opts.store);
-  registerLive(app, opts.store, hub);
+  registerLive(app, opts.live ?? (await LiveService.open(opts.store)));
 
   // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
   const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };

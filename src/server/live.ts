@@ -1,27 +1,47 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Batcher } from '../core/batcher.ts';
-import { importFireRecords } from '../fire/import.ts';
-import { LiveEventSchema, liveState, REPLAY_SOURCE, type LiveEvent } from '../fire/live.ts';
+import { importFireRecords, type ImportSummary } from '../fire/import.ts';
+import { LiveEventSchema, REPLAY_SOURCE, type LiveEvent, type LiveState } from '../fire/live.ts';
+import { LiveModel } from '../fire/live-model.ts';
 import type { Store } from '../store/db.ts';
 
 type Listener = (seq: number, data: string) => void;
 
+/** Recent updates kept in memory for clients that reconnect (older ones come from live_events). */
+const RING = 5000;
+
 /**
- * Fans live updates out to stream clients. Every update is first written to live_events with a
- * sequence number (the SSE id), so a client that reconnects with Last-Event-ID gets what it missed.
+ * Numbers live updates (the SSE id) and fans them out at once. Each update is also written to
+ * live_events by the ingest transaction, so a client reconnecting with Last-Event-ID after a restart
+ * still gets what it missed.
  */
 export class LiveHub {
   private listeners = new Set<Listener>();
-  constructor(private readonly store: Store) {}
+  private ring: { seq: number; payload: string }[] = [];
+  private pending: { seq: number; payload: string }[] = [];
+  private constructor(private readonly store: Store, private seq: number) {}
 
-  async publish(payload: unknown): Promise<number> {
-    const data = JSON.stringify(payload);
-    const row = await this.store.one<{ seq: number }>(`INSERT INTO live_events (seq, sent_at, payload)
-      SELECT coalesce(max(seq), 0) + 1, now(), $1 FROM live_events RETURNING seq`, [data]);
-    const seq = row!.seq;
-    for (const l of this.listeners) l(seq, data);
-    return seq;
+  static async open(store: Store): Promise<LiveHub> {
+    const last = (await store.one<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM live_events'))!.s;
+    return new LiveHub(store, last);
+  }
+
+  publish(payload: unknown): number {
+    const entry = { seq: ++this.seq, payload: JSON.stringify(payload) };
+    this.ring.push(entry);
+    if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
+    this.pending.push(entry);
+    for (const l of this.listeners) l(entry.seq, entry.payload);
+    return entry.seq;
+  }
+
+  /** Writes the updates published since the last call to the log. */
+  async persist(): Promise<void> {
+    const rows = this.pending.splice(0);
+    if (!rows.length) return;
+    await this.store.run(`INSERT INTO live_events (seq, sent_at, payload) VALUES ${rows.map((_, k) => `($${2 * k + 1}, now(), $${2 * k + 2})`).join(', ')}`,
+      rows.flatMap((r) => [r.seq, r.payload]));
   }
 
   subscribe(l: Listener): () => void {
@@ -29,48 +49,57 @@ export class LiveHub {
     return () => this.listeners.delete(l);
   }
 
-  since(seq: number): Promise<{ seq: number; payload: string }[]> {
-    return this.store.all('SELECT seq, payload FROM live_events WHERE seq > $1 ORDER BY seq', [seq]);
+  async since(seq: number): Promise<{ seq: number; payload: string }[]> {
+    if (this.ring.length && this.ring[0]!.seq <= seq + 1) return this.ring.filter((e) => e.seq > seq);
+    const stored = await this.store.all<{ seq: number; payload: string }>('SELECT seq, payload FROM live_events WHERE seq > $1 ORDER BY seq', [seq]);
+    const after = stored.length ? stored[stored.length - 1]!.seq : seq;
+    return [...stored, ...this.ring.filter((e) => e.seq > after)];
   }
 
-  async lastSeq(): Promise<number> {
-    return (await this.store.one<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM live_events'))!.s;
-  }
-
-  get clients(): number {
-    return this.listeners.size;
+  get lastSeq(): number {
+    return this.seq;
   }
 }
 
 const now = () => Date.now() / 1000;
 
-/** Stores validated live events and publishes the new state of the incidents they touched. */
-export async function ingestLive(store: Store, hub: LiveHub, events: LiveEvent[], by: string, source?: string) {
-  const summary = await importFireRecords(store, events as unknown as Record<string, unknown>[], `api:${by}`,
-    { profile: 'cad-status-events', source });
-  const ids = [...new Set(events.map((e) => e.incident))];
-  const state = await liveState(store, now(), ids);
-  const seq = await hub.publish({ type: 'update', now: state.now, incidents: state.incidents, stations: state.stations, alerts: state.alerts });
-  return { received: events.length, inserted: summary.inserted, updated: summary.updated, unchanged: summary.unchanged, batch: summary.batchId, liveSeq: seq };
-}
-
-type Ingested = Awaited<ReturnType<typeof ingestLive>>;
-
 /**
- * Posts that arrive while an ingest transaction runs share the next one (group commit); each post
- * is still answered only after the transaction holding its events committed.
+ * Live operations: events update the in-memory picture and reach the stream at once; posts are
+ * answered after their events (and the log) are committed, in group commits.
  */
-function ingestQueue(store: Store, hub: LiveHub, by: string, source: string | undefined) {
-  return new Batcher<LiveEvent, Ingested & { groupedWith: number }>(async (events) => {
-    const r = await ingestLive(store, hub, events, by, source);
-    return (count) => ({ ...r, received: count, groupedWith: events.length });
-  });
+export class LiveService {
+  private queues = new Map<string, Batcher<LiveEvent, ImportSummary>>();
+  private constructor(readonly store: Store, readonly hub: LiveHub, readonly model: LiveModel) {}
+
+  static async open(store: Store): Promise<LiveService> {
+    return new LiveService(store, await LiveHub.open(store), await LiveModel.load(store, now()));
+  }
+
+  snapshot(): LiveState {
+    return this.model.snapshot(now());
+  }
+
+  async ingest(events: LiveEvent[], by: string, source?: string) {
+    const t = now();
+    const seq = this.hub.publish({ type: 'update', ...this.model.update(this.model.apply(events, t), t) });
+    const key = `${by}|${source ?? ''}`;
+    let queue = this.queues.get(key);
+    if (!queue) {
+      this.queues.set(key, (queue = new Batcher(async (items: LiveEvent[]) => {
+        const summary = await importFireRecords(this.store, items as unknown as Record<string, unknown>[], `api:${by}`, { profile: 'cad-status-events', source });
+        await this.hub.persist();
+        return () => summary;
+      })));
+    }
+    // answered only after the transaction committed: an acknowledged event survives a crash
+    const s = await queue.submit(events);
+    return { received: events.length, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, batch: s.batchId, groupedWith: s.rowsRead, liveSeq: seq };
+  }
 }
 
 const IngestQuery = z.strictObject({ source: z.enum(['cad', REPLAY_SOURCE]).default('cad') });
 
-export function registerLive(app: FastifyInstance, store: Store, hub: LiveHub): void {
-  const queues = new Map<string, ReturnType<typeof ingestQueue>>();
+export function registerLive(app: FastifyInstance, live: LiveService): void {
   app.post('/api/v1/cad/events', {
     bodyLimit: 1024 * 1024,
     config: { rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
@@ -91,14 +120,10 @@ export function registerLive(app: FastifyInstance, store: Store, hub: LiveHub): 
     if (errors.length) {
       return reply.code(400).send({ error: `${new Set(errors.map((e) => e.index)).size} of ${body.length} events are invalid; none was accepted.`, errors });
     }
-    // answered only after the transaction committed: an acknowledged event survives a crash
-    const key = `${req.principal!.name}|${q.data.source}`;
-    let queue = queues.get(key);
-    if (!queue) queues.set(key, (queue = ingestQueue(store, hub, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined)));
-    return queue.submit(events);
+    return live.ingest(events, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined);
   });
 
-  app.get('/api/v1/live/state', async () => liveState(store, now()));
+  app.get('/api/v1/live/state', async () => live.snapshot());
 
   app.get('/api/v1/live/stream', async (req, reply) => {
     const header = req.headers['last-event-id'];
@@ -114,14 +139,14 @@ export function registerLive(app: FastifyInstance, store: Store, hub: LiveHub): 
     // subscribe first and hold live updates until the catch-up is written, so none falls in between
     let caughtUpTo = -1;
     const held: [number, string][] = [];
-    const unsubscribe = hub.subscribe((seq, data) => { if (caughtUpTo < 0) held.push([seq, data]); else if (seq > caughtUpTo) send(seq, 'update', data); });
+    const unsubscribe = live.hub.subscribe((seq, data) => { if (caughtUpTo < 0) held.push([seq, data]); else if (seq > caughtUpTo) send(seq, 'update', data); });
     if (Number.isFinite(last) && last >= 0) {
-      const missed = await hub.since(last);
+      const missed = await live.hub.since(last);
       for (const m of missed) send(m.seq, 'update', m.payload);
       caughtUpTo = missed.length ? missed[missed.length - 1]!.seq : last;
     } else {
-      const seq = await hub.lastSeq();
-      send(seq, 'snapshot', JSON.stringify({ type: 'snapshot', ...(await liveState(store, now())) }));
+      const seq = live.hub.lastSeq;
+      send(seq, 'snapshot', JSON.stringify({ type: 'snapshot', ...live.snapshot() }));
       caughtUpTo = seq;
     }
     for (const [seq, data] of held) if (seq > caughtUpTo) { send(seq, 'update', data); caughtUpTo = seq; }

@@ -1,5 +1,6 @@
 import type { EventMapping } from '../mapping.ts';
 import { EventMappingSchema } from '../mapping.ts';
+import { sfFireCalls } from './sf-fire-calls.ts';
 
 /**
  * Narrow unit-status events (incident, unit, status code, time), as CAD systems emit them live.
@@ -29,9 +30,12 @@ export const cadStatusEvents: EventMapping = EventMappingSchema.parse({
   },
   emergencyPriorities: ['1', '3', 'E', 'emergency', 'EMERGENCY', 'high'],
   otherAgencyUnitTypes: ['PRIVATE', 'MUTUAL_AID'],
+  // common English call types (as San Francisco's) → categories; a mapping file can replace them
+  categories: sfFireCalls.categories,
   unitTypes: {
     ENGINE: 'ENGINE', E: 'ENGINE', TRUCK: 'TRUCK', T: 'TRUCK', LADDER: 'TRUCK', QUINT: 'QUINT', MEDIC: 'MEDIC_ALS',
     ALS: 'MEDIC_ALS', BLS: 'MEDIC_BLS', RESCUE: 'RESCUE', CHIEF: 'CHIEF', BC: 'CHIEF', SUPPORT: 'SUPPORT',
+    ...sfFireCalls.unitTypes,
   },
   statusCodes: {
     DISP: 'dispatched', DISPATCHED: 'dispatched', DS: 'dispatched',
