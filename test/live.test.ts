@@ -54,6 +54,21 @@ describe('live CAD ingest and the live stream', () => {
     expect((await store.one<{ n: number }>("SELECT count(*) AS n FROM unit_status_events WHERE incident_id = 'L2'"))!.n).toBe(3);
   });
 
+  it('wide unit responses are accepted too, as one event per stamp, idempotently', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 90;
+    const wide = [{ incident: 'W1', unit: 'M5', unit_type: 'MEDIC', type: 'Medical Incident', priority: '3', received: iso(t0 - 20),
+      dispatched: iso(t0), enroute: iso(t0 + 30), on_scene: iso(t0 + 75) }];
+    const first = await (await post(wide)).json();
+    expect(first).toMatchObject({ received: 3, inserted: 3 });
+    const again = await (await post(wide)).json();
+    expect(again).toMatchObject({ inserted: 0, unchanged: 3 });
+    const r = await store.one<{ turnout: number; travel: number }>("SELECT epoch(enroute) - epoch(dispatched) AS turnout, epoch(on_scene) - epoch(enroute) AS travel FROM unit_responses WHERE incident_id = 'W1'");
+    expect(r).toEqual({ turnout: 30, travel: 45 });
+    const bad = await post([{ incident: 'W2', unit: 'M6' }]);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).errors[0].message).toMatch(/has no stamp/);
+  });
+
   it('invalid items answer 400 naming each one, and nothing of the batch is stored', async () => {
     const good = incidentEvents('L3', 'E3', Math.floor(Date.now() / 1000));
     const r = await post([good[0], { ...good[1], status: 'teleported' }, { ...good[2], at: 'noon' }]);

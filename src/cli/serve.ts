@@ -42,7 +42,7 @@ export function registerServe(program: Command): void {
           await loadSamples(store);
         }
       }
-      const live = await LiveService.open(store);
+      const live = await LiveService.open(store, config.timeZone);
       const app = await buildApp({ store, config, logger: true, live });
       const stopReplay = new AbortController();
       const close = async () => { stopReplay.abort(); await app.close(); store.close(); process.exit(0); };

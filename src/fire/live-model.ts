@@ -1,5 +1,6 @@
+import { localFields } from '../core/time.ts';
 import type { Store } from '../store/db.ts';
-import { alertsFor, liveState, stationEmptyAlerts, statusOf, type LiveEvent, type LiveIncident, type LiveState } from './live.ts';
+import { alertsFor, liveState, stationEmptyAlerts, statusOf, type LiveAlert, type LiveEvent, type LiveIncident, type LiveState } from './live.ts';
 import type { Category } from './model.ts';
 import { cadStatusEvents } from './profiles/cad-status-events.ts';
 
@@ -25,13 +26,20 @@ const OTHER_AGENCY = new Set(cadStatusEvents.otherAgencyUnitTypes.map((s) => s.t
 const EMERGENCY = new Set(cadStatusEvents.emergencyPriorities.map((s) => s.toUpperCase()));
 const seconds = (iso: string | undefined) => (iso === undefined ? null : Date.parse(iso) / 1000);
 
+/** Overnight fatigue (fire.md §5): more than 2 runs, or more than 120 min committed, between 22:00 and 06:00. */
+export const NIGHT = { startHour: 22, endHour: 6, maxRuns: 2, maxBusySeconds: 7200 } as const;
+
 export class LiveModel {
   private incidents = new Map<string, ModelIncident>();
   /** units known per home station */
   private roster = new Map<string, Set<string>>();
+  /** per unit, the current night's runs and busy time */
+  private nights = new Map<string, { night: number; runs: Set<string>; busy: Map<string, [number, number | null]> }>();
 
-  static async load(store: Store, now: number): Promise<LiveModel> {
-    const model = new LiveModel();
+  constructor(private readonly timeZone: string) {}
+
+  static async load(store: Store, now: number, timeZone: string): Promise<LiveModel> {
+    const model = new LiveModel(timeZone);
     const state = await liveState(store, now);
     for (const i of state.incidents) {
       model.incidents.set(i.id, { ...i, units: new Map(i.units.map((u) => [u.unit, {
@@ -75,10 +83,43 @@ export class LiveModel {
         r.add(e.unit);
       }
       unit.stamps[STAMP_OF[e.status]!] = seconds(e.at);
+      this.countNight(e.unit, e.incident, unit.stamps);
       touched.add(e.incident);
     }
     const out = [...touched].map((id) => this.view(this.incidents.get(id)!, now));
     for (const i of out) if (!i.active) this.incidents.delete(i.id);
+    return out;
+  }
+
+  /** The night (local day index of its evening) an instant belongs to, or null in the daytime. */
+  private nightOf(t: number): number | null {
+    const lf = localFields(t, this.timeZone);
+    if (lf.hour >= NIGHT.startHour) return lf.localDay;
+    if (lf.hour < NIGHT.endHour) return lf.localDay - 1;
+    return null;
+  }
+
+  private countNight(unit: string, incident: string, st: Stamps): void {
+    if (st.dispatched === null) return;
+    const night = this.nightOf(st.dispatched);
+    if (night === null) return;
+    let n = this.nights.get(unit);
+    if (!n || n.night !== night) this.nights.set(unit, (n = { night, runs: new Set(), busy: new Map() }));
+    n.runs.add(incident);
+    n.busy.set(incident, [st.dispatched, st.cleared]);
+  }
+
+  private fatigueAlerts(units: Iterable<string>, now: number): LiveAlert[] {
+    const tonight = this.nightOf(now);
+    const out: LiveAlert[] = [];
+    for (const unit of new Set(units)) {
+      const n = this.nights.get(unit);
+      if (!n || n.night !== tonight) continue;
+      const busy = [...n.busy.values()].reduce((a, [d, c]) => a + Math.max(0, Math.min(c ?? now, now) - d), 0);
+      if (n.runs.size > NIGHT.maxRuns || busy > NIGHT.maxBusySeconds) {
+        out.push({ kind: 'fatigue', unit, message: `${unit}: ${n.runs.size} runs and ${Math.round(busy / 60)} min committed tonight (limit ${NIGHT.maxRuns} runs or ${NIGHT.maxBusySeconds / 60} min)` });
+      }
+    }
     return out;
   }
 
@@ -106,12 +147,13 @@ export class LiveModel {
     const live = new Set(incidents.map((i) => i.id));
     for (const id of [...this.incidents.keys()]) if (!live.has(id)) this.incidents.delete(id);
     const stations = this.stations(now);
-    return { now, incidents, stations, alerts: [...alertsFor(incidents, now), ...stationEmptyAlerts(stations)] };
+    return { now, incidents, stations, alerts: [...alertsFor(incidents, now), ...stationEmptyAlerts(stations), ...this.fatigueAlerts(this.nights.keys(), now)] };
   }
 
   /** An update for touched incidents, with the station board and alerts as they stand. */
   update(touched: LiveIncident[], now: number): LiveState {
     const stations = this.stations(now);
-    return { now, incidents: touched, stations, alerts: [...alertsFor(touched, now), ...stationEmptyAlerts(stations)] };
+    const units = touched.flatMap((i) => i.units.map((u) => u.unit));
+    return { now, incidents: touched, stations, alerts: [...alertsFor(touched, now), ...stationEmptyAlerts(stations), ...this.fatigueAlerts(units, now)] };
   }
 }

@@ -29,6 +29,35 @@ export const LiveEventSchema = z.strictObject({
 });
 export type LiveEvent = z.output<typeof LiveEventSchema>;
 
+const stamp = z.iso.datetime({ offset: true }).optional();
+
+/**
+ * A wide unit response (one object per unit on an incident, every stamp a field), as some CAD
+ * systems send. It becomes one status event per stamp, with ids derived from incident, unit and
+ * status, so re-sending it is idempotent and a later stamp replaces the earlier one.
+ */
+export const LiveResponseSchema = LiveEventSchema.omit({ id: true, status: true, at: true }).extend({
+  dispatched: stamp, enroute: stamp, on_scene: stamp, transporting: stamp, at_hospital: stamp, available: stamp,
+}).refine((r) => STATUSES.some((s) => (r as Record<string, unknown>)[s] !== undefined), { message: 'has no stamp (dispatched, enroute, on_scene, transporting, at_hospital, available)' });
+
+export function responseToEvents(r: z.output<typeof LiveResponseSchema>): LiveEvent[] {
+  const { dispatched, enroute, on_scene, transporting, at_hospital, available, ...incident } = r;
+  const stamps: Record<string, string | undefined> = { dispatched, enroute, on_scene, transporting, at_hospital, available };
+  return Object.entries(stamps).filter(([, at]) => at !== undefined)
+    .map(([status, at]) => ({ ...incident, id: `${r.incident}|${r.unit}|${status}`, status, at: at! }));
+}
+
+/** An item of a live post: a status event (has `status`), or a wide unit response. */
+export function parseLiveItem(item: unknown): { ok: true; events: LiveEvent[] } | { ok: false; issues: z.core.$ZodIssue[] } {
+  const isEvent = typeof item === 'object' && item !== null && 'status' in item;
+  if (isEvent) {
+    const r = LiveEventSchema.safeParse(item);
+    return r.success ? { ok: true, events: [r.data] } : { ok: false, issues: r.error.issues };
+  }
+  const r = LiveResponseSchema.safeParse(item);
+  return r.success ? { ok: true, events: responseToEvents(r.data) } : { ok: false, issues: r.error.issues };
+}
+
 /** Alert thresholds (fire.md §5 defaults, seconds). */
 export const ALERTS = {
   turnout: 300,

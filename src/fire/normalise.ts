@@ -282,6 +282,8 @@ export function eventNormaliser(mapping: EventMapping): (get: FieldGetter) => Ev
       };
       const eventId = r.text('event_id') ?? `${incidentId}|${unitId}|${st}|${at}`;
       const unit: Partial<ResponseRecord> = { ...r.unit(unitId), staffing: r.number('staffing', true) };
+      // an event without a unit type says nothing about it: leave it unknown so the fold keeps the last known one
+      if (unit.unit_type_source === null) { delete unit.unit_type; delete unit.own_agency; }
       return { ok: true, event: { event_id: eventId, incident_id: incidentId, unit_id: unitId, status: st, at }, incident, unit, warnings: r.warnings };
     } catch (e) {
       if (e instanceof RowProblem) return { ok: false, field: e.field, reason: e.reason };

@@ -75,7 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  registerLive(app, opts.live ?? (await LiveService.open(opts.store)));
+  registerLive(app, opts.live ?? (await LiveService.open(opts.store, opts.config.timeZone)));
 
   // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
   const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Batcher } from '../core/batcher.ts';
 import { importFireRecords, type ImportSummary } from '../fire/import.ts';
-import { LiveEventSchema, REPLAY_SOURCE, type LiveEvent, type LiveState } from '../fire/live.ts';
+import { parseLiveItem, REPLAY_SOURCE, type LiveEvent, type LiveState } from '../fire/live.ts';
 import { LiveModel } from '../fire/live-model.ts';
 import type { Store } from '../store/db.ts';
 
@@ -71,8 +71,8 @@ export class LiveService {
   private queues = new Map<string, Batcher<LiveEvent, ImportSummary>>();
   private constructor(readonly store: Store, readonly hub: LiveHub, readonly model: LiveModel) {}
 
-  static async open(store: Store): Promise<LiveService> {
-    return new LiveService(store, await LiveHub.open(store), await LiveModel.load(store, now()));
+  static async open(store: Store, timeZone: string): Promise<LiveService> {
+    return new LiveService(store, await LiveHub.open(store), await LiveModel.load(store, now(), timeZone));
   }
 
   snapshot(): LiveState {
@@ -108,14 +108,14 @@ export function registerLive(app: FastifyInstance, live: LiveService): void {
     if (!q.success) return reply.code(400).send({ error: 'source must be cad or replay' });
     const body = req.body;
     if (!Array.isArray(body) || body.length === 0 || body.length > 5000) {
-      return reply.code(400).send({ error: 'Send a JSON array of 1 to 5,000 unit-status events {id, incident, unit, status, at}.' });
+      return reply.code(400).send({ error: 'Send a JSON array of 1 to 5,000 unit-status events {id, incident, unit, status, at} or wide unit responses {incident, unit, dispatched, enroute, on_scene, …}.' });
     }
     const errors: { index: number; field: string; message: string }[] = [];
     const events: LiveEvent[] = [];
     body.forEach((item, index) => {
-      const r = LiveEventSchema.safeParse(item);
-      if (r.success) events.push(r.data);
-      else for (const i of r.error.issues) errors.push({ index, field: i.path.join('.') || '(item)', message: i.message });
+      const r = parseLiveItem(item);
+      if (r.ok) events.push(...r.events);
+      else for (const i of r.issues) errors.push({ index, field: i.path.join('.') || '(item)', message: i.message });
     });
     if (errors.length) {
       return reply.code(400).send({ error: `${new Set(errors.map((e) => e.index)).size} of ${body.length} events are invalid; none was accepted.`, errors });
