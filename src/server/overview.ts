@@ -1,3 +1,4 @@
+import { publicNeighborhoods } from '../fire/public.ts';
 import type { FireService } from '../fire/service.ts';
 import { SEGMENT_DEFINITIONS } from '../fire/metrics.ts';
 import { SEGMENTS } from '../fire/standards.ts';
@@ -10,6 +11,7 @@ type Seg = { n: number; p50: number | null; p90: number | null; compliance: numb
 /** A server-rendered overview of performance, readable without JavaScript. */
 export async function overviewPage(fire: FireService): Promise<string> {
   const sections: string[] = [];
+  const hoods = await publicNeighborhoods(fire, {});
   for (const priority of ['emergency', 'all'] as const) {
     const m = (await fire.metrics({ priority })) as unknown as Record<string, unknown>;
     const rows = SEGMENTS.map((s) => {
@@ -24,6 +26,14 @@ export async function overviewPage(fire: FireService): Promise<string> {
       <table><thead><tr><th>segment</th><th>n</th><th>p50</th><th>p90</th><th>objective</th><th>compliance</th><th>grade</th><th>excluded</th></tr></thead>
       <tbody>${rows}</tbody></table></section>`);
   }
+  const hoodRows = hoods.neighborhoods.map((h) => 'withheld' in h
+    ? `<tr><th>${esc(h.neighborhood)}</th><td colspan="4" class="na">fewer than ${hoods.minimumGroup} incidents: withheld</td></tr>`
+    : `<tr><th>${esc(h.neighborhood)}</th><td>${h.incidents}</td><td>${h.emergencyIncidents}</td><td>${secs(h.totalResponse.p90)}</td>
+        <td>${h.totalResponse.shareMeetingObjective === null ? '–' : `${(h.totalResponse.shareMeetingObjective * 100).toFixed(0)}%`}</td></tr>`).join('\n');
+  sections.push(`<section><h2>By neighbourhood</h2><p>How long help took to arrive in emergencies, neighbourhood by neighbourhood: 90% of
+    emergency calls saw the first unit arrive within the time shown.</p>
+    <table><thead><tr><th>neighbourhood</th><th>calls</th><th>emergencies</th><th>90% arrived within</th><th>within standard</th></tr></thead>
+    <tbody>${hoodRows}</tbody></table></section>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>CityOps — fire performance</title>
 <style>

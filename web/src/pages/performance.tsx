@@ -13,7 +13,7 @@ interface Data {
   trendBy: 'day' | 'month';
   stations: Grouped;
   volume: { hourOfWeek: number[][]; incidents: number };
-  uhu: { units?: { unit: string; unitType: string; responses: number; busyHours: number; uhu: number }[]; byUnitType?: { unitType: string; units: number; meanUhu: number; maxUhu: number; maxUnit: string }[]; byHour?: number[] };
+  uhu: { units?: { unit: string; unitType: string; responses: number; busyHours: number; uhu: number; byHour: number[] }[]; byUnitType?: { unitType: string; units: number; meanUhu: number; maxUhu: number; maxUnit: string }[]; byHour?: number[] };
   concurrency: { atArrivalSameArea: Record<string, number>; maxInProgress: number; firstUnitTravelByLevel: { level: string; n: number; p50: number | null; p90: number | null }[] };
   reliability: { stations: { station: string; incidents: number; firstDueFirst: number; reliability: number | null; firstDueBusy: number; coveredBy: Record<string, number> }[] };
   erf: { persons: number; incidents: number; assembled: number; minutes: { minute: number; share: number }[] };
@@ -128,6 +128,15 @@ function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
           rows={(data.uhu.units ?? []).slice(0, 12).map((u) => [u.unit, u.unitType, u.responses, u.busyHours.toFixed(1), u.uhu.toFixed(3)])}
           cellClass={(r, c) => (c === 4 ? uhuClass(data.uhu.units![r]!.uhu) : '')} />
       </div>
+      <Card title="Unit hour utilization by unit and hour of day (the 20 busiest units)" note="share of each hour the unit was committed; 0.30 and above is unsustainable">
+        <Chart height={420} option={{
+          tooltip: {}, grid: { left: 60, right: 10, top: 10, bottom: 60 },
+          xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
+          yAxis: { type: 'category', data: (data.uhu.units ?? []).slice(0, 20).map((u) => u.unit).reverse() },
+          visualMap: { min: 0, max: 0.6, orient: 'horizontal', left: 'center', bottom: 0, calculable: true, inRange: { color: ['#f8f9fa', '#ffd43b', '#e03131'] } },
+          series: [{ type: 'heatmap', data: (data.uhu.units ?? []).slice(0, 20).reverse().flatMap((u, row) => u.byHour.map((v, h) => [h, row, Math.round(v * 1000) / 1000])) }],
+        }} />
+      </Card>
       <div class="grid2">
         <Card title="Unit hour utilization by hour of day (all units)">
           <Chart height={200} option={{ tooltip: {}, grid: { left: 40, right: 10, top: 10, bottom: 30 },
@@ -160,7 +169,7 @@ function cliArgs(f: Filters): string {
 }
 
 /** Stations coloured by whether their area's total response meets the standard. */
-function StationMap({ stations }: { stations: Grouped }) {
+export function StationMap({ stations }: { stations: Grouped }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let map: MapLibre | null = null;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fmtPct, fmtS, SEGMENT_LABELS, SEGMENTS, type Segment } from '../api';
 import { Chart, Grade } from '../components';
+import { StationMap } from './performance';
 
 type Metrics = Record<string, unknown> & { incidents: number; unitResponses: number; standard: { name: string } };
 type Grouped = { groups: (Record<string, Segment> & { key: string; incidents: number })[] };
@@ -24,7 +25,8 @@ export function Report({ search }: { search: string }) {
       .then(([all, em, days, stations, quality]) => setD({ all, em, days, stations, quality }))
       .catch((e: Error) => setError(e.message));
   }, [month]);
-  useEffect(() => { if (d) setTimeout(() => { (window as unknown as { reportReady: boolean }).reportReady = true; }, 300); }, [d]);
+  // ready once the charts and the station map have drawn (the map needs its GeoJSON and a frame)
+  useEffect(() => { if (d) setTimeout(() => { (window as unknown as { reportReady: boolean }).reportReady = true; }, 1500); }, [d]);
   if (error) return <p class="error">{error}</p>;
   if (!d) return <p class="muted">Preparing the report…</p>;
   const seg = (m: Metrics, s: string) => m[s] as Segment;
@@ -43,13 +45,14 @@ export function Report({ search }: { search: string }) {
         })}</tbody>
       </table>
       <div class="grid2">
-        <Chart height={230} option={{ title: { text: 'Emergency 90th percentile by day', textStyle: { fontSize: 13 } }, tooltip: {}, legend: { top: 20 }, grid: { left: 50, right: 10, top: 55, bottom: 30 },
+        <Chart height={230} option={{ title: { text: 'Emergency 90th percentile by day', textStyle: { fontSize: 13 } }, tooltip: {}, legend: { top: 24 }, grid: { left: 50, right: 10, top: 60, bottom: 30 },
           xAxis: { type: 'category', data: d.days.groups.map((g) => g.key.slice(5)) }, yAxis: { type: 'value', name: 's' },
           series: ['totalResponse', 'travel', 'turnout'].map((s) => ({ name: SEGMENT_LABELS[s], type: 'line', data: d.days.groups.map((g) => g[s]!.p90) })) }} />
         <Chart height={230} option={{ title: { text: 'Emergency total response p90 by station area', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 50, right: 10, top: 40, bottom: 30 },
           xAxis: { type: 'category', data: d.stations.groups.map((g) => g.key) }, yAxis: { type: 'value', name: 's' },
           series: [{ type: 'bar', data: d.stations.groups.map((g) => ({ value: g.totalResponse!.p90, itemStyle: { color: g.totalResponse!.pass ? '#2f9e44' : '#e03131' } })) }] }} />
       </div>
+      <div class="grid2"><StationMap stations={d.stations} /><div /></div>
       <section><h2>Data quality</h2>
         <p>Missing stamps: {Object.entries(q.missingStamps).map(([k, v]) => `${k} ${v}`).join(', ')}. Out of order: {Object.entries(q.outOfOrder).map(([k, v]) => `${k} ${v}`).join(', ')}. Rows quarantined by imports: {q.imports.quarantined}.</p>
       </section>
