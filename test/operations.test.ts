@@ -36,6 +36,15 @@ describe('ERF, UHU and concurrency on small real excerpts, checked by hand', () 
     expect(u.period).toMatchObject({ hours: 24, basis: 'filter' });
   });
 
+  it('shifts follow the configured rotation (ABC from 2020-01-01, change at 08:00 local)', async () => {
+    // 03:00–05:00 on 2020-04-08 is before the change: still the shift of day 97 after the anchor, 97 mod 3 = 1 → B
+    const m = (await fire.metrics({ from: '2020-04-08', to: '2020-04-08', priority: 'all', by: ['shift'] })) as unknown as { groups: { key: string; incidents: number }[] };
+    expect(m.groups).toEqual([expect.objectContaining({ key: 'B', incidents: 20 })]);
+    const d = (await fire.metrics({ from: '2017-01-16', to: '2017-01-16', priority: 'all', by: ['shift'] })) as unknown as { groups: { key: string }[] };
+    // 17:37 on 2017-01-16 is 1,080 days before the anchor day: −1080 mod 3 = 0 → A
+    expect(d.groups.map((g) => g.key)).toEqual(['A']);
+  });
+
   it('concurrency: incidents already in progress at each of the 18 department calls', async () => {
     const c = await fire.concurrency({ from: '2020-04-08', to: '2020-04-08', priority: 'all' });
     expect(c.atArrival).toEqual({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 3, 6: 2, 7: 2, 8: 4, 9: 2 });

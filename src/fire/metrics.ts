@@ -1,5 +1,5 @@
 import { summarizeByGroup, type Summary } from '../core/stats.ts';
-import { civilFromDays, localFields } from '../core/time.ts';
+import { civilFromDays } from '../core/time.ts';
 import { UserError } from '../core/errors.ts';
 import type { FireConfig } from './config.ts';
 import { NO_DAY, text, type Frame } from './frame.ts';
@@ -252,13 +252,6 @@ function shiftIndex(localDay: number, localSecond: number, config: FireConfig): 
   const dayIndex = localDay - anchorDay - (localSecond < hh! * 3600 + mm! * 60 ? 1 : 0);
   const n = config.shifts.pattern.length;
   return ((dayIndex % n) + n) % n;
-}
-
-/** The shift letter on duty at an instant, from the configured rotation. */
-export function shiftAt(t: number, config: FireConfig): string {
-  if (t !== t) return 'unknown';
-  const lf = localFields(t, config.timeZone);
-  return config.shifts.pattern[shiftIndex(lf.localDay, lf.secondOfDay, config)]!.toUpperCase();
 }
 
 /** Integer codes of one grouping key for every incident and response; codes are ranks in `labels`. */
