@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Store } from '../store/db.ts';
 import { resolveStandard, type FireConfig } from './config.ts';
-import { loadFrame, type Filters } from './frame.ts';
+import { loadFrame, type Filters, type Frame } from './frame.ts';
 import { computeMetrics, erfCurve, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
 import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
 import { qualityReport } from './quality.ts';
@@ -53,11 +53,27 @@ export interface ImportBatchRow {
   rowsRead: number; inserted: number; updated: number; unchanged: number; quarantined: number; warnings: Record<string, number>;
 }
 
+/** Frames kept per filter set and data version: a dashboard's many figures share one frame. */
+const FRAME_CACHE_SIZE = 4; // a frame of 5 M unit responses takes about 1 GB, so few are kept
+
 export class FireService {
+  private frames = new Map<string, Promise<Frame>>();
+
   constructor(private readonly store: Store, readonly config: FireConfig) {}
 
-  private frame(q: FireQuery) {
-    return loadFrame(this.store, filtersOf(q), this.config.timeZone);
+  private async frame(q: FireQuery): Promise<Frame> {
+    // any import or live batch bumps the version, so a cached frame is never stale
+    const version = (await this.store.one<{ v: number }>('SELECT coalesce(max(batch_id), 0) AS v FROM import_batches'))!.v;
+    const filters = filtersOf(q);
+    const key = JSON.stringify([version, filters]);
+    let f = this.frames.get(key);
+    if (!f) {
+      f = loadFrame(this.store, filters, this.config.timeZone);
+      f.catch(() => this.frames.delete(key));
+      this.frames.set(key, f);
+      if (this.frames.size > FRAME_CACHE_SIZE) this.frames.delete(this.frames.keys().next().value!);
+    }
+    return f;
   }
 
   private describe(q: FireQuery) {
