@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import Papa from 'papaparse';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { loadMappingFile, normaliseHeader, type Mapping } from './mapping.ts';
+import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
+import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
 import { UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser, requiredFields, resolveColumns, wideNormaliser, type FieldGetter, type RowWarning,
@@ -39,6 +41,8 @@ export interface ImportSummary {
   quarantined: number;
   warnings: Record<string, number>;
   incidentsTouched: number;
+  /** how the file was read: by DuckDB with SQL checks (plain files), or row by row */
+  path: 'sql' | 'rows';
 }
 
 /** At most this many warning rows of one kind are stored per import; all are counted. */
@@ -347,38 +351,96 @@ export async function importFireRecords(store: Store, records: Record<string, un
   return runImport(store, { records, label }, opts);
 }
 
+/** What an import's stage step produced, whichever path built it. */
+interface Staged {
+  mapping: Mapping;
+  columns: string[] | null;
+  rowsRead: number;
+  quarantined: number;
+  warningCounts: Record<string, number>;
+}
+
+/**
+ * The fast path applies to a plain CSV file read through a wide mapping with a row id and a
+ * pattern time format (see sql-stage.ts); anything else is read row by row.
+ */
+function fastPlan(file: string, opts: ImportOptions): { mapping: WideMapping; header: string[] } | null {
+  const info = inspectFile(file);
+  if (info.kind !== 'csv') return null;
+  const chosen = chooseMapping(opts);
+  if (chosen && chosen.shape !== 'wide') return null;
+  const header = readHeader(file, chosen?.delimiter);
+  if (!header) return null;
+  let mapping: Mapping;
+  try {
+    mapping = chosen ?? detectProfile(basename(file), header);
+  } catch {
+    return null; // the row path gives the full message
+  }
+  if (mapping.shape !== 'wide' || mapping === neris) return null;
+  const required = requiredFields(mapping);
+  const res = resolveColumns(mapping, header);
+  if (required.some((f) => !res.index.has(f))) return null;
+  return fastPathBlocker(file, mapping, header) === null ? { mapping, header } : null;
+}
+
 async function runImport(store: Store, src: RecordSource, opts: ImportOptions): Promise<ImportSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
   const file = 'file' in src ? src.file : src.label;
   try {
-    const c = await collect(src, opts, dir);
+    const fast = 'file' in src ? fastPlan(src.file, opts) : null;
+    const collected = fast ? null : await collect(src, opts, dir);
+    const mapping = fast ? fast.mapping : collected!.mapping;
     const sha = 'file' in src ? await fileSha256(src.file) : null;
-    const source = opts.source ?? c.mapping.source ?? c.mapping.name;
-    return await store.transaction(async () => {
+    const source = opts.source ?? mapping.source ?? mapping.name;
+    const columns = fast ? fast.header : collected!.columns;
+    const summary = await store.transaction(async () => {
       const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
       const batchId = batch!.id;
       await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at, columns)
-        VALUES ($1, 'fire', $2, $3, $4, $5, now(), $6)`, [batchId, file, sha, c.mapping.name, source, c.columns ? JSON.stringify(c.columns) : null]);
-      const counts = c.mapping.shape === 'events'
-        ? await applyEvents(store, c, batchId, source)
-        : await applyWide(store, c, batchId, source);
-      await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
-        $1, $2, line, field, reason, raw FROM ${readStageSql(c.quarantine)}`, [batchId, file]);
-      await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM ${readStageSql(c.warnings)}`, [batchId, file]);
-      const warnings = { ...c.warningCounts };
+        VALUES ($1, 'fire', $2, $3, $4, $5, now(), $6)`, [batchId, file, sha, mapping.name, source, columns ? JSON.stringify(columns) : null]);
+      let staged: Staged;
+      if (fast) {
+        staged = { mapping, columns, ...(await stageWithSql(store, (src as { file: string }).file, file, fast.mapping, fast.header, batchId)) };
+      } else {
+        await loadStagedFiles(store, collected!, batchId);
+        staged = collected!;
+      }
+      const counts = mapping.shape === 'events'
+        ? await applyEvents(store, file, batchId, source)
+        : await applyWide(store, file, batchId, source);
+      const warnings = { ...staged.warningCounts };
       if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
         quarantined = $6, warnings = $7 WHERE batch_id = $1`,
-      [batchId, c.rowsRead, counts.inserted, counts.updated, counts.unchanged, c.quarantined, JSON.stringify(warnings)]);
+      [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings)]);
       // Fault-injection point for the crash-safety test: dies with the transaction open.
       if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
       return {
-        batchId, file, profile: c.mapping.name, rowsRead: c.rowsRead, inserted: counts.inserted, updated: counts.updated,
-        unchanged: counts.unchanged, quarantined: c.quarantined, warnings, incidentsTouched: counts.incidents,
+        batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
+        unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
       };
     });
+    if ('file' in src) opts.onProgress?.(statSync(src.file).size, statSync(src.file).size);
+    return summary;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The header row of a delimited file (the first line), or null when it cannot be read simply. */
+function readHeader(file: string, delimiter?: string): string[] | null {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
+    const end = text.indexOf('\n');
+    if (end < 0) return null;
+    const parsed = Papa.parse<string[]>(text.slice(0, end).replace(/\r$/, ''), { delimiter: delimiter ?? '' });
+    return parsed.data[0]?.map((h) => h.trim()) ?? null;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -391,16 +453,24 @@ interface ApplyCounts {
 }
 
 /** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
-async function stageAndDiff(store: Store, c: Collected, batchId: number, source: string, existing: string): Promise<Omit<ApplyCounts, 'incidents'>> {
+/** The row path's stage: the staged CSV joined with the raw rows; quarantine and warnings from their files. */
+async function loadStagedFiles(store: Store, c: Collected, batchId: number): Promise<void> {
   await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${readStageSql(c.stage)} s
     JOIN read_csv('${c.raw.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = 134217728,
       columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'}) r USING (seq)`);
+  await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
+    $1, $2, line, field, reason, raw FROM ${readStageSql(c.quarantine)}`, [batchId, c.file]);
+  await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM ${readStageSql(c.warnings)}`, [batchId, c.file]);
+}
+
+/** Finds new and changed rows of the stage (keeping the last of duplicated ids, with a warning each). */
+async function stageAndDiff(store: Store, file: string, batchId: number, source: string, existing: string): Promise<Omit<ApplyCounts, 'incidents'>> {
   const dup = (await store.one<{ n: number }>('SELECT count(*) - count(DISTINCT source_row_id) AS n FROM stage'))!.n;
   if (dup > 0) {
     await store.run(`INSERT INTO import_warnings
       SELECT $1, $2, max(line), NULL, 'duplicate_row_id',
         'row id ' || source_row_id || ' appears ' || count(*) || ' times (lines ' || string_agg(line::VARCHAR, ', ' ORDER BY line) || '); the last one was kept'
-      FROM stage GROUP BY source_row_id HAVING count(*) > 1`, [batchId, c.file]);
+      FROM stage GROUP BY source_row_id HAVING count(*) > 1`, [batchId, file]);
     await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage
       QUALIFY row_number() OVER (PARTITION BY source_row_id ORDER BY line DESC) = 1`);
   }
@@ -448,8 +518,8 @@ async function upsertIncidents(store: Store, batchId: number, source: string): P
   return (await store.one<{ n: number }>('SELECT count(*) AS n FROM touched'))!.n;
 }
 
-async function applyWide(store: Store, c: Collected, batchId: number, source: string): Promise<ApplyCounts> {
-  const diff = await stageAndDiff(store, c, batchId, source, 'source_rows');
+async function applyWide(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows');
   await store.run(`DELETE FROM unit_responses WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
   await store.run(`INSERT INTO unit_responses
     SELECT s.response_id, s.incident_id, $1, s.source_row_id, ${responseColumnsInTableOrder()}, $2
@@ -468,8 +538,8 @@ function responseColumnsInTableOrder(): string {
  * Narrow events: each is kept by event id; the unit responses of touched (incident, unit) pairs are
  * then folded again from all their events, the latest-received event of a status winning.
  */
-async function applyEvents(store: Store, c: Collected, batchId: number, source: string): Promise<ApplyCounts> {
-  const diff = await stageAndDiff(store, c, batchId, source, 'source_rows');
+async function applyEvents(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows');
   await store.run(`CREATE OR REPLACE TEMP TABLE touched_units AS
     SELECT DISTINCT incident_id, unit_id FROM unit_status_events WHERE event_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)
     UNION SELECT DISTINCT incident_id, unit_id FROM stage SEMI JOIN changes USING (source_row_id)`);
