@@ -1,5 +1,6 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { UserError } from './errors.ts';
 
@@ -27,12 +28,19 @@ export function inspectFile(path: string): FileInfo {
     throw new UserError(`Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   if (size === 0) throw new UserError(`${path} is empty: nothing to import.`);
-  const head = Buffer.alloc(Math.min(size, 65536));
+  let head = Buffer.alloc(Math.min(size, 65536));
   const fd = openSync(path, 'r');
   try {
     readSync(fd, head, 0, head.length, 0);
   } finally {
     closeSync(fd);
+  }
+  if (isGzip(path)) {
+    try {
+      head = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch (e) {
+      throw new UserError(`${path} is not a readable gzip file: ${(e as Error).message}`);
+    }
   }
   const nul = head.indexOf(0);
   if (nul >= 0) {
@@ -46,6 +54,16 @@ export function inspectFile(path: string): FileInfo {
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
   if (first === undefined) throw new UserError(`${path} holds only white space: nothing to import.`);
   return { size, kind: first === '[' || first === '{' ? 'json' : 'csv' };
+}
+
+/** Files ending in .gz are read through gunzip, so compressed exports import as they are. */
+export function isGzip(path: string): boolean {
+  return /\.gz$/i.test(path);
+}
+
+function openText(path: string) {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  return { raw, text: isGzip(path) ? raw.pipe(createGunzip()) : raw };
 }
 
 export interface RecordErrorInfo {
@@ -79,12 +97,13 @@ export function readCsv(
   delimiter?: string,
 ): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+    const { raw, text: stream } = openText(path);
     let bytes = 0;
-    stream.on('data', (chunk) => {
+    raw.on('data', (chunk) => {
       bytes += chunk.length;
       handlers.onProgress?.(bytes);
     });
+    stream.on('error', (e: Error) => reject(new UserError(`Cannot read ${path}: ${e.message}`)));
     let headers: string[] | null = null;
     let line = 1; // the line the next record starts on
     let failure: unknown = null;

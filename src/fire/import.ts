@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import Papa from 'papaparse';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
+import { RawFile, StageFile } from '../store/staging.ts';
 import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
 import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
 import { UNIT_STAMPS, type Category } from './model.ts';
@@ -75,61 +76,6 @@ function detectProfile(file: string, headers: string[]): Mapping {
   return best.m;
 }
 
-// ---------------------------------------------------------------------------------------
-// Staging: normalised rows are streamed to CSV files on disk, then loaded in one transaction.
-
-const NEEDS_QUOTES = /[",\r\n]|^$|^\s|\s$/;
-
-/** A staging CSV field: empty for NULL; quoted only when it must be (no new string otherwise). */
-function csvValue(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v !== 'string') return String(v);
-  return NEEDS_QUOTES.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
-}
-
-/** Appends lines to a file in 1 MB blocks: bounded memory, few system calls. */
-class LineWriter {
-  private fd: number;
-  private buf: string[] = [];
-  private size = 0;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  push(line: string): void {
-    this.buf.push(line);
-    this.size += line.length;
-    if (this.size > 1 << 20) this.flush();
-  }
-  private flush(): void {
-    if (this.buf.length) writeSync(this.fd, this.buf.join(''));
-    this.buf = [];
-    this.size = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
-/** A staging CSV with a header, read back by DuckDB with declared column types. */
-class StageFile {
-  private out: LineWriter;
-  rows = 0;
-  constructor(readonly path: string, readonly columns: string[]) {
-    this.out = new LineWriter(path);
-    this.out.push(columns.join(',') + '\n');
-  }
-  write(values: unknown[]): void {
-    const parts = new Array<string>(values.length);
-    for (let k = 0; k < values.length; k++) parts[k] = csvValue(values[k]);
-    this.out.push(parts.join(',') + '\n');
-    this.rows++;
-  }
-  close(): void {
-    this.out.close();
-  }
-}
-
 const INCIDENT_COLS = ['incident_id', 'call_received', 'call_created', 'closed_at', 'incident_type', 'category', 'priority',
   'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood'] as const;
 const UNIT_COLS = ['unit_id', 'unit_type', 'unit_type_source', 'home_station', 'own_agency', 'dispatch_order', 'cancelled', 'staffing'] as const;
@@ -141,30 +87,6 @@ const STAGE_TYPES: Record<string, string> = {
   dispatch_order: 'INTEGER', staffing: 'INTEGER', status_at: 'DOUBLE', call_received: 'DOUBLE', call_created: 'DOUBLE', closed_at: 'DOUBLE',
   ...Object.fromEntries(UNIT_STAMPS.map((s) => [s, 'DOUBLE'])),
 };
-
-function readStageSql(stage: StageFile): string {
-  const cols = stage.columns.map((c) => `'${c}': '${STAGE_TYPES[c] ?? 'VARCHAR'}'`).join(', ');
-  // The path is one we made under the OS temp dir; quotes are doubled all the same.
-  return `read_csv('${stage.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
-    `nullstr = '', strict_mode = true, max_line_size = 134217728, columns = {${cols}})`;
-}
-
-/**
- * Raw source rows, one `seq<TAB>json` line each. JSON text never holds a literal tab or newline,
- * so it needs no escaping (escaping it for CSV was the costliest step of an import).
- */
-class RawFile {
-  private out: LineWriter;
-  constructor(readonly path: string) {
-    this.out = new LineWriter(path);
-  }
-  write(seq: number, json: string): void {
-    this.out.push(seq + '\t' + json + '\n');
-  }
-  close(): void {
-    this.out.close();
-  }
-}
 
 interface Collected {
   file: string;
@@ -187,8 +109,8 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
   const file = 'file' in src ? src.file : src.label;
   const info = 'file' in src ? inspectFile(src.file) : { size: 0, kind: 'json' as const };
   let mapping = chooseMapping(opts);
-  const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw']);
-  const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message']);
+  const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw'], { line: 'INTEGER' });
+  const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message'], { line: 'INTEGER' });
   const warningCounts: Record<string, number> = {};
   const rawFile = new RawFile(join(dir, 'raw.tsv'));
   let columns: string[] | null = null;
@@ -210,7 +132,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
   const setup = (m: Mapping) => {
     mapping = m;
     if (m.shape === 'events') {
-      const s = (stage = new StageFile(join(dir, 'stage.csv'), EVENT_STAGE));
+      const s = (stage = new StageFile(join(dir, 'stage.csv'), EVENT_STAGE, STAGE_TYPES));
       const norm = eventNormaliser(m);
       handleRecord = (get, raw, line) => {
         const r = norm(get);
@@ -225,7 +147,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
           r.event.unit_id, ...UNIT_COLS.slice(1).map((c) => unit[c] ?? null)]);
       };
     } else {
-      const s = (stage = new StageFile(join(dir, 'stage.csv'), WIDE_STAGE));
+      const s = (stage = new StageFile(join(dir, 'stage.csv'), WIDE_STAGE, STAGE_TYPES));
       const norm = wideNormaliser(m);
       const row: unknown[] = new Array(WIDE_STAGE.length); // filled in place for every record
       handleRecord = (get, raw, line, extra) => {
@@ -455,12 +377,10 @@ interface ApplyCounts {
 /** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
 /** The row path's stage: the staged CSV joined with the raw rows; quarantine and warnings from their files. */
 async function loadStagedFiles(store: Store, c: Collected, batchId: number): Promise<void> {
-  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${readStageSql(c.stage)} s
-    JOIN read_csv('${c.raw.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = 134217728,
-      columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'}) r USING (seq)`);
+  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${c.stage.sql()} s JOIN ${c.raw.sql()} r USING (seq)`);
   await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
-    $1, $2, line, field, reason, raw FROM ${readStageSql(c.quarantine)}`, [batchId, c.file]);
-  await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM ${readStageSql(c.warnings)}`, [batchId, c.file]);
+    $1, $2, line, field, reason, raw FROM ${c.quarantine.sql()}`, [batchId, c.file]);
+  await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM ${c.warnings.sql()}`, [batchId, c.file]);
 }
 
 /** Finds new and changed rows of the stage (keeping the last of duplicated ids, with a warning each). */

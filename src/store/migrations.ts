@@ -148,6 +148,31 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'budget lines by phase, with department crosswalk',
+    sql: `
+      CREATE TABLE budget_lines (
+        line_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        fiscal_year_end INTEGER NOT NULL,
+        fiscal_label VARCHAR NOT NULL,
+        phase VARCHAR NOT NULL,
+        as_of DATE,
+        budget_type VARCHAR NOT NULL,
+        direction VARCHAR NOT NULL,
+        fund VARCHAR NOT NULL,
+        department VARCHAR,
+        department_source VARCHAR,
+        division VARCHAR,
+        account_category VARCHAR,
+        account VARCHAR,
+        project_id VARCHAR,
+        amount DECIMAL(18, 2) NOT NULL,
+        batch_id INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

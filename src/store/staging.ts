@@ -1,0 +1,86 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/**
+ * Staging files: an import streams its normalised rows to CSV files on disk (bounded memory), then
+ * loads them with DuckDB's read_csv inside the import's one transaction.
+ */
+
+const NEEDS_QUOTES = /[",\r\n]|^$|^\s|\s$/;
+
+/** A staging CSV field: empty for NULL; quoted only when it must be (no new string otherwise). */
+function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'string') return String(v);
+  return NEEDS_QUOTES.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+}
+
+/** Appends lines to a file in 1 MB blocks: bounded memory, few system calls. */
+class LineWriter {
+  private fd: number;
+  private buf: string[] = [];
+  private size = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  push(line: string): void {
+    this.buf.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) this.flush();
+  }
+  private flush(): void {
+    if (this.buf.length) writeSync(this.fd, this.buf.join(''));
+    this.buf = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** A staging CSV with a header, read back by DuckDB with declared column types (VARCHAR unless given). */
+export class StageFile {
+  private out: LineWriter;
+  rows = 0;
+  constructor(readonly path: string, readonly columns: string[], readonly types: Record<string, string> = {}) {
+    this.out = new LineWriter(path);
+    this.out.push(columns.join(',') + '\n');
+  }
+  write(values: unknown[]): void {
+    const parts = new Array<string>(values.length);
+    for (let k = 0; k < values.length; k++) parts[k] = csvValue(values[k]);
+    this.out.push(parts.join(',') + '\n');
+    this.rows++;
+  }
+  close(): void {
+    this.out.close();
+  }
+  /** The read_csv call that reads this file back. */
+  sql(): string {
+    const cols = this.columns.map((c) => `'${c}': '${this.types[c] ?? 'VARCHAR'}'`).join(', ');
+    // The path is one we made under the OS temp dir; quotes are doubled all the same.
+    return `read_csv('${this.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
+      `nullstr = '', strict_mode = true, max_line_size = 134217728, columns = {${cols}})`;
+  }
+}
+
+/**
+ * Raw source rows, one `seq<TAB>json` line each. JSON text never holds a literal tab or newline,
+ * so it needs no escaping (escaping it for CSV was the costliest step of an import).
+ */
+export class RawFile {
+  private out: LineWriter;
+  constructor(readonly path: string) {
+    this.out = new LineWriter(path);
+  }
+  write(seq: number, json: string): void {
+    this.out.push(seq + '\t' + json + '\n');
+  }
+  close(): void {
+    this.out.close();
+  }
+  sql(): string {
+    return `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = 134217728, ` +
+      `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`;
+  }
+}
