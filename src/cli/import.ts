@@ -17,7 +17,7 @@ export function printImportSummary(s: ImportSummary): void {
   ].join('\n'));
 }
 
-export function registerImport(program: Command): void {
+export function registerImport(program: Command): Command {
   const imp = program.command('import').description('import source data into the database');
   imp.command('fire')
     .description('import a CAD export: SF open data, narrow status events, NERIS JSON, or any export through a mapping file')
@@ -45,4 +45,5 @@ One import is one transaction: if it fails or is killed, the database is as it w
         else printImportSummary(summary);
       });
     });
+  return imp;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAccounts } from './accounts.ts';
+import { registerBudget } from './budget.ts';
 import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
 import { UserError } from '../core/errors.ts';
@@ -13,7 +14,8 @@ const program = new Command('cityops')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 
-registerImport(program);
+const imp = registerImport(program);
+registerBudget(program, imp);
 registerFire(program);
 registerQuarantine(program);
 registerServe(program);

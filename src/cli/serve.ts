@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../fire/config.ts';
 import { importFireFile } from '../fire/import.ts';
 import { addUser } from '../accounts/accounts.ts';
+import { importBudgetFile } from '../budget/import.ts';
 import { REPLAY_SOURCE } from '../fire/live.ts';
 import { loadReplay, play } from '../fire/replay.ts';
 import { resolveDbPath, Store } from '../store/db.ts';
@@ -20,6 +21,8 @@ export async function loadSamples(store: Store, quiet = false): Promise<void> {
     const summary = await importFireFile(store, join(fireDir, name), { profile: 'sf-fire-calls' });
     if (!quiet) printImportSummary(summary);
   }
+  const budget = await importBudgetFile(store, join(SAMPLES_DIR, 'budget', 'oakland_budget_line_items.csv.gz'), { profile: 'oakland' });
+  if (!quiet) process.stdout.write(`Imported the Oakland budget: ${budget.rowsRead} lines (${budget.inserted} new)\n`);
 }
 
 export function registerServe(program: Command): void {

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { Store } from '../store/db.ts';
+import { PHASES } from './fiscal.ts';
+
+/** Budget totals for one fiscal year, phase and direction, by a chart-of-accounts dimension. */
+export const BUDGET_DIMENSIONS = ['fund', 'department', 'division', 'account_category', 'account'] as const;
+
+export const BudgetSummaryQuerySchema = z.strictObject({
+  fy: z.coerce.number().int().min(1900).max(2200).describe("the fiscal year's ending calendar year (FY22-23 → 2023)"),
+  phase: z.enum(PHASES),
+  direction: z.enum(['expense', 'revenue']),
+  by: z.enum(BUDGET_DIMENSIONS),
+});
+export type BudgetSummaryQuery = z.output<typeof BudgetSummaryQuerySchema>;
+
+export interface BudgetSummary {
+  fy: number;
+  phase: string;
+  direction: string;
+  by: string;
+  total: number;
+  lines: number;
+  rows: { key: string; amount: number; share: number }[];
+}
+
+export async function budgetSummary(store: Store, q: BudgetSummaryQuery): Promise<BudgetSummary> {
+  // the dimension is one of a fixed list (validated above), so naming the column is safe
+  const rows = await store.all<{ key: string | null; amount: number; lines: number }>(`SELECT ${q.by} AS key, sum(amount)::DOUBLE AS amount, count(*) AS lines
+    FROM budget_lines WHERE fiscal_year_end = $1 AND phase = $2 AND direction = $3 GROUP BY 1 ORDER BY 2 DESC, 1`, [q.fy, q.phase, q.direction]);
+  const total = rows.reduce((a, r) => a + r.amount, 0);
+  return {
+    fy: q.fy, phase: q.phase, direction: q.direction, by: q.by, total, lines: rows.reduce((a, r) => a + r.lines, 0),
+    rows: rows.map((r) => ({ key: r.key ?? '(none)', amount: r.amount, share: total ? r.amount / total : 0 })),
+  };
+}
+
+/** Totals of every edition (fiscal year × phase × direction) in the database. */
+export async function budgetEditions(store: Store) {
+  return store.all<{ fy: number; label: string; phase: string; direction: string; lines: number; total: number }>(`SELECT fiscal_year_end AS fy,
+      any_value(fiscal_label) AS label, phase, direction, count(*) AS lines, sum(amount)::DOUBLE AS total
+    FROM budget_lines GROUP BY 1, 3, 4 ORDER BY 1, 3, 4`);
+}
