@@ -43,6 +43,14 @@ describe('San Francisco 2020-04 file reproduces fire.md §7 exactly', () => {
     expect(m.travel!.excluded).toEqual({ other_agency: 1068, missing_stamp: 1590, over_cap: 3 });
   });
 
+  it('a date range without incidents answers n 0 for every segment, not an error', async () => {
+    const m = (await fire.metrics({ from: '2019-01-01', to: '2019-12-31', priority: 'emergency' })) as unknown as Record<string, { n: number; p90: number | null }>;
+    expect(m.incidents).toBe(0);
+    expect([m.turnout!.n, m.turnout!.p90, m.erf!.n]).toEqual([0, null, 0]);
+    const g = (await fire.metrics({ from: '2019-01-01', to: '2019-12-31', priority: 'all', by: ['station'] })) as unknown as { groups: unknown[] };
+    expect(g.groups).toEqual([]);
+  });
+
   it('grouped figures add up to the whole', async () => {
     const whole = (await fire.metrics({ priority: 'emergency' })) as unknown as Record<string, { n: number }>;
     for (const by of ['station', 'month', 'hour', 'dow', 'shift', 'unitType'] as const) {

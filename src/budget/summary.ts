@@ -9,7 +9,7 @@ export const BudgetSummaryQuerySchema = z.strictObject({
   fy: z.coerce.number().int().min(1900).max(2200).describe("the fiscal year's ending calendar year (FY22-23 → 2023)"),
   phase: z.enum(PHASES),
   direction: z.enum(['expense', 'revenue']),
-  by: z.enum(BUDGET_DIMENSIONS),
+  by: z.enum([...BUDGET_DIMENSIONS, 'goal']),
 });
 export type BudgetSummaryQuery = z.output<typeof BudgetSummaryQuerySchema>;
 
@@ -23,7 +23,8 @@ export interface BudgetSummary {
   rows: { key: string; amount: number; share: number }[];
 }
 
-export async function budgetSummary(store: Store, q: BudgetSummaryQuery): Promise<BudgetSummary> {
+/** Totals by a chart-of-accounts dimension (by goal, see strategy/alignment.ts). */
+export async function budgetSummary(store: Store, q: BudgetSummaryQuery & { by: (typeof BUDGET_DIMENSIONS)[number] }): Promise<BudgetSummary> {
   // the dimension is one of a fixed list (validated above), so naming the column is safe
   const rows = await store.all<{ key: string | null; amount: number; lines: number }>(`SELECT ${q.by} AS key, sum(amount)::DOUBLE AS amount, count(*) AS lines
     FROM budget_lines WHERE fiscal_year_end = $1 AND phase = $2 AND direction = $3 GROUP BY 1 ORDER BY 2 DESC, 1`, [q.fy, q.phase, q.direction]);

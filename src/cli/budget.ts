@@ -4,6 +4,7 @@ import { BUDGET_PROFILES } from '../budget/mapping.ts';
 import { BUDGET_DIMENSIONS, budgetEditions, budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
 import { describeZodError } from '../fire/mapping.ts';
+import { budgetByGoal, currentPlan } from '../strategy/alignment.ts';
 import { withStore } from './context.ts';
 import { printJson, table } from './output.ts';
 
@@ -33,14 +34,16 @@ export function registerBudget(program: Command, imp: Command): void {
     .requiredOption('--fy <year>', "the fiscal year's ending calendar year (FY22-23 → 2023)")
     .requiredOption('--phase <phase>', 'requested, proposed, adopted, adjusted or actual')
     .requiredOption('--direction <d>', 'expense or revenue')
-    .requiredOption('--by <dimension>', BUDGET_DIMENSIONS.join(', '))
+    .requiredOption('--by <dimension>', `${BUDGET_DIMENSIONS.join(', ')}, or goal (through the strategic plan's departments)`)
+    .option('--plan <file>', 'with --by goal: a plan file instead of the loaded plan')
     .option('--db <path>', 'database file')
     .option('--json', 'print JSON')
-    .action(async (opts: { fy: string; phase: string; direction: string; by: string; db?: string; json?: boolean }) => {
+    .action(async (opts: { fy: string; phase: string; direction: string; by: string; plan?: string; db?: string; json?: boolean }) => {
       const q = BudgetSummaryQuerySchema.safeParse({ fy: opts.fy, phase: opts.phase, direction: opts.direction, by: opts.by });
       if (!q.success) throw new UserError(`Invalid options:\n${describeZodError(q.error)}`);
       await withStore(opts, async (store) => {
-        const s = await budgetSummary(store, q.data);
+        const { by, ...rest } = q.data;
+        const s = by === 'goal' ? await budgetByGoal(store, await currentPlan(store, opts.plan), rest) : await budgetSummary(store, { ...rest, by });
         if (opts.json) return printJson(s);
         if (!s.lines) return void process.stdout.write(`No ${q.data.phase} ${q.data.direction} lines for FY ending ${q.data.fy}. Editions loaded: see cityops budget editions.\n`);
         process.stdout.write(`${s.direction}, ${s.phase}, fiscal year ending ${s.fy}: $${money(s.total)} in ${s.lines} lines\n\n`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAccounts } from './accounts.ts';
 import { registerBudget } from './budget.ts';
+import { registerStrategy } from './strategy.ts';
 import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
 import { UserError } from '../core/errors.ts';
@@ -16,6 +17,7 @@ const program = new Command('cityops')
 
 const imp = registerImport(program);
 registerBudget(program, imp);
+registerStrategy(program);
 registerFire(program);
 registerQuarantine(program);
 registerServe(program);

@@ -133,7 +133,7 @@ async function readColumns(conn: DuckDBConnection, table: string, order: string,
   for (const [name, col] of Object.entries(texts)) {
     await conn.run(`CREATE OR REPLACE TEMP TABLE dict_${name} AS SELECT label, (row_number() OVER (ORDER BY label NULLS FIRST) - 1)::INTEGER AS code
       FROM (SELECT DISTINCT ${col} AS label FROM ${table})`);
-    const labels = (await conn.runAndReadAll(`SELECT label FROM dict_${name} ORDER BY code`)).getColumnsJS()[0] as (string | null)[];
+    const labels = ((await conn.runAndReadAll(`SELECT label FROM dict_${name} ORDER BY code`)).getColumnsJS()[0] ?? []) as (string | null)[];
     dicts[name] = { codes: new Int32Array(n), labels };
     joins.push(`LEFT JOIN dict_${name} ON t.${col} IS NOT DISTINCT FROM dict_${name}.label`);
     codeCols.push(`dict_${name}.code`);

@@ -173,6 +173,19 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'strategic plans as loaded',
+    sql: `
+      -- every plan loaded, kept as its YAML text; the latest is the current plan
+      CREATE TABLE strategy_plans (
+        plan_id INTEGER PRIMARY KEY,
+        loaded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        source VARCHAR NOT NULL,
+        yaml VARCHAR NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

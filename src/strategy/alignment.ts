@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import type { Store } from '../store/db.ts';
+import type { BudgetSummary } from '../budget/summary.ts';
+import { loadPlanFile, parsePlan, type Plan } from './plan.ts';
+
+/** The plan in force: a file given, else the latest plan loaded into the database. */
+export async function currentPlan(store: Store, file?: string): Promise<Plan> {
+  if (file) return loadPlanFile(file);
+  const row = await store.one<{ yaml: string; source: string }>('SELECT yaml, source FROM strategy_plans ORDER BY plan_id DESC LIMIT 1');
+  if (!row) throw new UserError('No strategic plan is loaded: cityops strategy load FILE (or pass --plan FILE).');
+  return parsePlan(row.yaml, `loaded from ${row.source}`);
+}
+
+/** Validates a plan file and stores it as the current plan. */
+export async function loadPlanIntoStore(store: Store, file: string): Promise<Plan> {
+  const plan = loadPlanFile(file);
+  await store.run(`INSERT INTO strategy_plans (plan_id, source, yaml) SELECT coalesce(max(plan_id), 0) + 1, $1, $2 FROM strategy_plans`,
+    [file, readFileSync(file, 'utf8')]);
+  return plan;
+}
+
+/**
+ * Dollars by strategic goal: each budget line counts toward the goals its department serves, by
+ * the department's share in the plan; what no goal claims is reported as not aligned.
+ */
+export async function budgetByGoal(store: Store, plan: Plan, q: { fy: number; phase: string; direction: string }): Promise<BudgetSummary> {
+  const pairs = plan.goals.flatMap((g) => Object.entries(g.departments).map(([d, share]) => [g.id, d, share] as const));
+  const byDept = await store.all<{ department: string | null; amount: number; lines: number }>(`SELECT department, sum(amount)::DOUBLE AS amount, count(*) AS lines
+    FROM budget_lines WHERE fiscal_year_end = $1 AND phase = $2 AND direction = $3 GROUP BY 1`, [q.fy, q.phase, q.direction]);
+  const amountOf = new Map(byDept.map((r) => [r.department, r.amount]));
+  const total = byDept.reduce((a, r) => a + r.amount, 0);
+  const byGoal = new Map<string, number>(plan.goals.map((g) => [g.id, 0]));
+  let aligned = 0;
+  for (const [goal, dept, share] of pairs) {
+    const a = (amountOf.get(dept) ?? 0) * share;
+    byGoal.set(goal, byGoal.get(goal)! + a);
+    aligned += a;
+  }
+  const rows = [...byGoal].map(([key, amount]) => ({ key, amount }));
+  rows.push({ key: '(not aligned)', amount: total - aligned });
+  return {
+    fy: q.fy, phase: q.phase, direction: q.direction, by: 'goal', total, lines: byDept.reduce((a, r) => a + r.lines, 0),
+    rows: rows.map((r) => ({ ...r, share: total ? r.amount / total : 0 })),
+  };
+}

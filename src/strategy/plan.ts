@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+import { describeZodError } from '../fire/mapping.ts';
+import { SEGMENTS } from '../fire/standards.ts';
+
+/**
+ * The council's strategic plan as a file: goals → objectives → measures with targets (strategy-budget.md
+ * §2.3). A measure can be bound to a query of the platform, so its actuals are live.
+ */
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+
+const Source = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('fire'),
+    /** a response-time segment; `p90` or `p50` in seconds, or `compliance`, the share meeting the standard */
+    segment: z.enum(SEGMENTS),
+    stat: z.enum(['p90', 'p50', 'compliance']),
+    priority: z.enum(['all', 'emergency']).default('emergency'),
+  }),
+  z.strictObject({ kind: z.literal('manual'), actuals: z.array(z.strictObject({ period: z.string(), value: z.number() })).min(1) }),
+  /** a module whose data is not loaded yet (e.g. collisions): shown as "no data" */
+  z.strictObject({ kind: z.literal('pending'), note: z.string() }),
+]);
+
+const Measure = z.strictObject({
+  id,
+  name: z.string().min(1),
+  type: z.enum(['input', 'output', 'efficiency', 'quality', 'outcome']),
+  unit: z.string().min(1),
+  direction: z.enum(['lower', 'higher']).describe('which way is better'),
+  definition: z.string().min(1),
+  owner: z.string().min(1),
+  baseline: z.strictObject({ value: z.number(), period: z.string() }).optional(),
+  /** target per fiscal year (ending calendar year) */
+  targets: z.record(z.string().regex(/^\d{4}$/), z.number()).default({}),
+  /** "near" when the actual misses the target by at most this share of it */
+  nearTolerance: z.number().min(0).max(1).default(0.05),
+  /** changes smaller than this share of the prior value count as "flat" */
+  trendDeadBand: z.number().min(0).max(1).default(0.02),
+  source: Source,
+});
+
+const Objective = z.strictObject({ id, name: z.string().min(1), measures: z.array(Measure).default([]) });
+
+const Goal = z.strictObject({
+  id,
+  name: z.string().min(1),
+  description: z.string().default(''),
+  /** budget alignment: the departments (crosswalked names) whose lines serve this goal, with their share */
+  departments: z.record(z.string(), z.number().gt(0).lte(1)).default({}),
+  objectives: z.array(Objective).min(1),
+});
+
+export const PlanSchema = z.strictObject({
+  city: z.string().min(1),
+  period: z.strictObject({ from: z.number().int(), to: z.number().int() }).describe('fiscal years (ending year) the plan covers'),
+  population: z.number().int().positive().optional(),
+  goals: z.array(Goal).min(1),
+}).superRefine((p, ctx) => {
+  const ids = new Set<string>();
+  for (const g of p.goals) for (const o of g.objectives) for (const m of o.measures) {
+    if (ids.has(m.id)) ctx.addIssue({ code: 'custom', message: `measure id "${m.id}" is used twice`, path: ['goals'] });
+    ids.add(m.id);
+  }
+  const shares: Record<string, number> = {};
+  for (const g of p.goals) for (const [d, s] of Object.entries(g.departments)) shares[d] = (shares[d] ?? 0) + s;
+  for (const [d, s] of Object.entries(shares)) if (s > 1 + 1e-9) ctx.addIssue({ code: 'custom', message: `department "${d}" is given ${Math.round(s * 100)}% across goals (at most 100%)`, path: ['goals'] });
+});
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanMeasure = z.output<typeof Measure>;
+
+export function parsePlan(text: string, where: string): Plan {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (e) {
+    throw new UserError(`The plan ${where} is not valid YAML: ${(e as Error).message}`);
+  }
+  const r = PlanSchema.safeParse(data);
+  if (!r.success) throw new UserError(`The plan ${where} is not valid:\n${describeZodError(r.error)}`);
+  return r.data;
+}
+
+export function loadPlanFile(path: string): Plan {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) { throw new UserError(`Cannot read the plan ${path}: ${(e as NodeJS.ErrnoException).code}`); }
+  return parsePlan(text, path);
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importBudgetFile } from '../src/budget/import.ts';
+import { defaultConfig } from '../src/fire/config.ts';
+import { importFireFile } from '../src/fire/import.ts';
+import { FireService } from '../src/fire/service.ts';
+import type { Store } from '../src/store/db.ts';
+import { budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { loadPlanFile } from '../src/strategy/plan.ts';
+import { measureStatuses, statusOf, trendOf } from '../src/strategy/status.ts';
+import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
+
+const PLAN = join(ROOT, 'samples/strategy/example-plan.yaml');
+const BUDGET = join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz');
+
+describe('measure status rules', () => {
+  const lower = { direction: 'lower' as const, nearTolerance: 0.05, trendDeadBand: 0.02 };
+  const higher = { ...lower, direction: 'higher' as const };
+  it('grades against the target with a tolerance for "near"', () => {
+    expect(statusOf(lower, 540, 540)).toBe('on_track');
+    expect(statusOf(lower, 548, 540)).toBe('near'); // 1.5% over
+    expect(statusOf(lower, 600, 540)).toBe('off_track');
+    expect(statusOf(higher, 0.584, 0.6)).toBe('near');
+    expect(statusOf(higher, 0.5, 0.6)).toBe('off_track');
+    expect(statusOf(lower, null, 540)).toBe('no_data');
+    expect(statusOf(lower, 500, null)).toBe('no_target');
+  });
+  it('calls a trend flat within the dead-band', () => {
+    expect(trendOf(lower, 500, 550)).toBe('improving');
+    expect(trendOf(lower, 560, 550)).toBe('flat');
+    expect(trendOf(higher, 0.5, 0.6)).toBe('worsening');
+    expect(trendOf(lower, 500, null)).toBeNull();
+  });
+});
+
+describe('the plan file', () => {
+  it('says exactly what is wrong with a broken plan', () => {
+    const f = join(tempDir(), 'plan.yaml');
+    writeFileSync(f, `city: X\nperiod: { from: 2024, to: 2028 }\ngoals:\n  - id: Safety!\n    name: S\n    departments: { Fire: 0.7 }\n    objectives:\n      - id: a\n        name: A\n        measures:\n          - { id: m, name: M, type: outcome, unit: s, direction: down, definition: d, owner: o, source: { kind: manual, actuals: [] } }\n  - id: b\n    name: B\n    departments: { Fire: 0.6 }\n    objectives: [{ id: b1, name: B1 }]\n`);
+    let message = '';
+    try { loadPlanFile(f); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/goals\.0\.id: lower-case letters, digits and dashes/);
+    expect(message).toMatch(/direction: Invalid option/);
+    expect(message).toMatch(/actuals: Too small/);
+  });
+});
+
+describe('the example plan on real data', () => {
+  let store: Store, fire: FireService, db: string;
+  beforeAll(async () => {
+    ({ store, fire, path: db } = await openTemp());
+    await importFireFile(store, SF_2020);
+    await importBudgetFile(store, BUDGET);
+    await loadPlanIntoStore(store, PLAN);
+    fire = new FireService(store, defaultConfig());
+  });
+  afterAll(() => store.close());
+
+  it('feeds safety measures from live fire data, the same figures as fire metrics', async () => {
+    const rows = await measureStatuses(store, fire, await currentPlan(store));
+    const ems = rows.find((r) => r.measure === 'ems-total-response-p90')!;
+    expect(ems).toMatchObject({ actual: 548, n: 2919, target: 540, fiscalYear: 2020, status: 'near', period: '2019-04-22…2020-04-20' });
+    const turnout = rows.find((r) => r.measure === 'turnout-compliance')!;
+    const m = (await fire.metrics({ from: '2019-04-22', to: '2020-04-20', priority: 'emergency' })) as unknown as Record<string, { compliance: number }>;
+    expect(turnout.actual).toBe(m.turnout!.compliance);
+    expect(rows.find((r) => r.measure === 'injury-collisions-12m')!.status).toBe('no_data');
+    expect(rows.find((r) => r.measure === 'general-fund-reserve')).toMatchObject({ actual: 0.072, target: 0.075, status: 'near', trend: 'worsening' });
+  });
+
+  it('aligns dollars to goals through departments; the shares add up to the whole budget', async () => {
+    const s = await budgetByGoal(store, await currentPlan(store), { fy: 2023, phase: 'adopted', direction: 'expense' });
+    const safety = s.rows.find((r) => r.key === 'safety')!.amount;
+    // Fire + Police + half of Transportation + Violence Prevention + Parks + Human Services (department totals, FY22-23 adopted)
+    expect(safety).toBeCloseTo(201_869_649 + 342_387_974 + 80_363_343 / 2 + 27_380_953 + 35_251_381 + 103_788_772, 2);
+    expect(s.rows.reduce((a, r) => a + r.amount, 0)).toBeCloseTo(1_920_271_118, 2);
+    expect(s.total).toBe(1_920_271_118);
+  });
+
+  it('the CLI prints measures and goal rows as JSON', () => {
+    store.close();
+    const st = JSON.parse(cli(['strategy', 'status', '--db', db, '--json']).stdout);
+    expect(st.measures).toHaveLength(7);
+    const b = JSON.parse(cli(['budget', 'summary', '--fy', '2023', '--phase', 'adopted', '--direction', 'expense', '--by', 'goal', '--db', db, '--json']).stdout);
+    expect(b.rows.map((r: { key: string }) => r.key)).toEqual(['community-character', 'safety', 'sustainability', 'economic-vitality', 'fiscal-health', '(not aligned)']);
+  });
+});
