@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { addUser, createToken } from '../src/accounts/accounts.ts';
 import { defaultConfig } from '../src/fire/config.ts';
+import { importBudgetFile } from '../src/budget/import.ts';
 import { importFireFile } from '../src/fire/import.ts';
+import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
 import { launchChromium } from '../src/report/browser.ts';
 import { buildApp, ensureWebBuilt } from '../src/server/app.ts';
 import type { Store } from '../src/store/db.ts';
@@ -26,6 +28,8 @@ describe('the web app in Chromium', () => {
     await ensureWebBuilt();
     ({ store } = await openTemp());
     await importFireFile(store, SF_2020);
+    await importBudgetFile(store, join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz'));
+    await loadPlanIntoStore(store, join(ROOT, 'samples/strategy/example-plan.yaml'));
     await addUser(store, 'chief', 'admin', 'correct horse battery');
     ingest = await createToken(store, 'cad', 'ingest');
     analyst = await createToken(store, 'test', 'analyst');
@@ -37,6 +41,16 @@ describe('the web app in Chromium', () => {
   afterAll(async () => { await browser?.close(); await app?.close(); store?.close(); });
 
   const apiJson = async (path: string) => (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${analyst}` } })).json();
+
+  it('shows the public plan page on a phone, signed out', async () => {
+    const anon = await (await browser.newContext({ viewport: { width: 420, height: 900 } })).newPage();
+    await anon.goto(`${base}/public/plan`);
+    expect(await anon.locator('h2').allInnerTexts()).toEqual(['Community character', 'Quality of life and safety',
+      'Sustainability and the natural environment', 'Economic vitality', 'Organisational excellence and fiscal health']);
+    expect(await anon.locator('li', { hasText: 'Emergency total response' }).innerText()).toMatch(/Close to target[\s\S]*9 min 8 s · target 9 min 0 s/);
+    await shot(anon, 'plan', true);
+    await anon.close();
+  });
 
   it('signs in, and the live board changes when a CAD event is posted', async () => {
     await page.goto(`${base}/`);

@@ -6,6 +6,9 @@ import { defaultConfig } from '../src/fire/config.ts';
 import { importFireFile } from '../src/fire/import.ts';
 import { FireService } from '../src/fire/service.ts';
 import type { Store } from '../src/store/db.ts';
+import { createToken } from '../src/accounts/accounts.ts';
+import { budgetSummary } from '../src/budget/summary.ts';
+import { buildApp } from '../src/server/app.ts';
 import { budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
 import { loadPlanFile } from '../src/strategy/plan.ts';
 import { measureStatuses, statusOf, trendOf } from '../src/strategy/status.ts';
@@ -75,6 +78,29 @@ describe('the example plan on real data', () => {
     expect(safety).toBeCloseTo(201_869_649 + 342_387_974 + 80_363_343 / 2 + 27_380_953 + 35_251_381 + 103_788_772, 2);
     expect(s.rows.reduce((a, r) => a + r.amount, 0)).toBeCloseTo(1_920_271_118, 2);
     expect(s.total).toBe(1_920_271_118);
+  });
+
+  it('the API answers the same figures; the public page and JSON show goals and money, never line items', async () => {
+    const app = await buildApp({ store, config: defaultConfig() });
+    const headers = { authorization: `Bearer ${await createToken(store, 'budget office', 'analyst')}` };
+    const r = await app.inject({ url: '/api/v1/budget/summary?fy=2023&phase=adopted&direction=expense&by=department', headers });
+    expect(r.json()).toEqual(JSON.parse(JSON.stringify(await budgetSummary(store, { fy: 2023, phase: 'adopted', direction: 'expense', by: 'department' }))));
+    expect((await app.inject({ url: '/api/v1/budget/summary?fy=2023&phase=adopted&direction=expense&by=department' })).statusCode).toBe(401);
+    const st = (await app.inject({ url: '/api/v1/strategy/status', headers })).json();
+    expect(st.measures.find((m: { measure: string }) => m.measure === 'ems-total-response-p90').actual).toBe(548);
+    const pub = await app.inject({ url: '/api/public/strategy' });
+    expect(pub.statusCode).toBe(200);
+    const body = pub.json();
+    expect(body.goals).toHaveLength(5);
+    expect(body.budget).toMatchObject({ fiscalYear: 2023, total: 1_920_271_118 });
+    for (const lineItem of ['Civilian: Regular', 'Contract Services', 'General Fund: General Purpose']) expect(pub.body).not.toContain(lineItem);
+    const page = await app.inject({ url: '/public/plan' });
+    expect(page.body).toMatch(/Quality of life and safety/);
+    expect(page.body).toMatch(/Close to target/);
+    expect(page.body).toMatch(/\$750\.9 million/);
+    const doc = (await app.inject({ url: '/api/docs/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/budget/summary', '/api/v1/strategy/status', '/api/public/strategy']));
+    await app.close();
   });
 
   it('the CLI prints measures and goal rows as JSON', () => {

@@ -11,7 +11,7 @@ import { registerQuarantine } from './quarantine.ts';
 import { registerServe } from './serve.ts';
 
 const program = new Command('cityops')
-  .description('CityOps: operations intelligence for city governments (fire CAD analytics first)')
+  .description('CityOps: operations intelligence for city governments: fire and EMS response, budget and strategy')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 

@@ -15,6 +15,7 @@ import { renderFireReport } from '../report/pdf.ts';
 import { registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveService, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
+import { planPage } from './plan-page.ts';
 import { FIRE_ROUTES, openApiDocument } from './routes.ts';
 
 const GEO_DIR = resolve(import.meta.dirname, '../../samples/geo');
@@ -71,7 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.get(r.url, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
-      return r.handle(fire, parsed.data as never);
+      return r.handle({ fire, store: opts.store }, parsed.data as never);
     });
   }
 
@@ -99,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (existsSync(WEB_DIR)) await app.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: ['index.html'], wildcard: false });
   else app.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
 
+  app.get('/public/plan', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
   app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;
 }

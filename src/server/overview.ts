@@ -44,7 +44,7 @@ th:first-child,td.excl{text-align:left}td.excl{color:#555;font-size:.85em}
 </style></head><body>
 <h1>CityOps — fire response performance</h1>
 <p>Exact nearest-rank percentiles in seconds, graded against NFPA 1710 (2020) with NFPA 1221 call handling. Hover a segment for its definition.
-Open data: <a href="/api/public/fire/performance">performance</a>, <a href="/api/public/fire/neighborhoods">by neighbourhood</a> (JSON).</p>
+Our goals and how we are doing: <a href="/public/plan">the city's plan</a>. Open data: <a href="/api/public/fire/performance">performance</a>, <a href="/api/public/fire/neighborhoods">by neighbourhood</a> (JSON).</p>
 ${sections.join('\n')}
 </body></html>`;
 }

@@ -2,8 +2,19 @@ import { z } from 'zod';
 import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
 import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
+import { budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
+import type { Store } from '../store/db.ts';
+import { budgetByGoal, currentPlan } from '../strategy/alignment.ts';
+import { publicPlan } from '../strategy/public.ts';
+import { measureStatuses } from '../strategy/status.ts';
 
 /** One API route: its query schema drives validation and the OpenAPI document alike. */
+/** What a route handler can use: the fire query layer and the store (for budget and strategy). */
+export interface RouteContext {
+  fire: FireService;
+  store: Store;
+}
+
 export interface ApiRoute {
   url: string;
   /** readable signed out: aggregates only */
@@ -11,29 +22,41 @@ export interface ApiRoute {
   summary: string;
   tag: string;
   query: z.ZodType;
-  handle(fire: FireService, query: never): Promise<unknown>;
+  handle(ctx: RouteContext, query: never): Promise<unknown>;
 }
 
-const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(fire: FireService, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
+const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(ctx: RouteContext, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
 
 export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsQuerySchema,
     summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
-    handle: (f, q) => f.metrics(q) }),
-  route({ url: '/api/v1/fire/quality', tag: 'fire', query: FireQuerySchema, summary: 'Data-quality report', handle: (f, q) => f.quality(q) }),
-  route({ url: '/api/v1/fire/utilization', tag: 'fire', query: FireQuerySchema, summary: 'Unit hour utilization by unit, unit type and hour', handle: (f, q) => f.utilization(q) }),
-  route({ url: '/api/v1/fire/concurrency', tag: 'fire', query: FireQuerySchema, summary: 'Concurrent incidents', handle: (f, q) => f.concurrency(q) }),
-  route({ url: '/api/v1/fire/reliability', tag: 'fire', query: FireQuerySchema, summary: 'First-due reliability by station', handle: (f, q) => f.reliability(q) }),
-  route({ url: '/api/v1/fire/erf', tag: 'fire', query: FireQuerySchema, summary: 'ERF curve: share of incidents with the full force assembled by minute', handle: (f, q) => f.erf(q) }),
-  route({ url: '/api/v1/fire/volume', tag: 'fire', query: FireQuerySchema, summary: 'Call volume: hour-of-week grid, by day and category', handle: (f, q) => f.volume(q) }),
-  route({ url: '/api/v1/quarantine', tag: 'imports', query: QuarantineQuerySchema, summary: 'Quarantined rows with file, line, field and reason', handle: (f, q) => f.quarantine(q) }),
-  route({ url: '/api/v1/imports', tag: 'imports', query: z.strictObject({}), summary: 'Import batches with their counts', handle: (f) => f.imports() }),
+    handle: ({ fire: f }, q) => f.metrics(q) }),
+  route({ url: '/api/v1/fire/quality', tag: 'fire', query: FireQuerySchema, summary: 'Data-quality report', handle: ({ fire: f }, q) => f.quality(q) }),
+  route({ url: '/api/v1/fire/utilization', tag: 'fire', query: FireQuerySchema, summary: 'Unit hour utilization by unit, unit type and hour', handle: ({ fire: f }, q) => f.utilization(q) }),
+  route({ url: '/api/v1/fire/concurrency', tag: 'fire', query: FireQuerySchema, summary: 'Concurrent incidents', handle: ({ fire: f }, q) => f.concurrency(q) }),
+  route({ url: '/api/v1/fire/reliability', tag: 'fire', query: FireQuerySchema, summary: 'First-due reliability by station', handle: ({ fire: f }, q) => f.reliability(q) }),
+  route({ url: '/api/v1/fire/erf', tag: 'fire', query: FireQuerySchema, summary: 'ERF curve: share of incidents with the full force assembled by minute', handle: ({ fire: f }, q) => f.erf(q) }),
+  route({ url: '/api/v1/fire/volume', tag: 'fire', query: FireQuerySchema, summary: 'Call volume: hour-of-week grid, by day and category', handle: ({ fire: f }, q) => f.volume(q) }),
+  route({ url: '/api/v1/quarantine', tag: 'imports', query: QuarantineQuerySchema, summary: 'Quarantined rows with file, line, field and reason', handle: ({ fire: f }, q) => f.quarantine(q) }),
+  route({ url: '/api/v1/imports', tag: 'imports', query: z.strictObject({}), summary: 'Import batches with their counts', handle: ({ fire: f }) => f.imports() }),
   route({ url: '/api/public/fire/performance', tag: 'public', public: true, query: PublicQuerySchema,
     summary: 'City-wide response performance (p50, p90, n, share meeting the standard): aggregates only',
-    handle: (f, q) => publicPerformance(f, q) }),
+    handle: ({ fire: f }, q) => publicPerformance(f, q) }),
   route({ url: '/api/public/fire/neighborhoods', tag: 'public', public: true, query: PublicQuerySchema,
     summary: 'Calls and response times by neighbourhood (groups under 10 incidents are withheld): aggregates only',
-    handle: (f, q) => publicNeighborhoods(f, q) }),
+    handle: ({ fire: f }, q) => publicNeighborhoods(f, q) }),
+  route({ url: '/api/v1/budget/summary', tag: 'budget', query: BudgetSummaryQuerySchema,
+    summary: 'Budget totals for a fiscal year, phase and direction, by fund, department, division, account or goal',
+    handle: async ({ store }, q) => {
+      const { by, ...rest } = q;
+      return by === 'goal' ? budgetByGoal(store, await currentPlan(store), rest) : budgetSummary(store, { ...rest, by });
+    } }),
+  route({ url: '/api/v1/strategy/status', tag: 'strategy', query: z.strictObject({}),
+    summary: 'Every measure of the strategic plan: latest actual, target, status and trend',
+    handle: async ({ store, fire }) => { const plan = await currentPlan(store); return { city: plan.city, measures: await measureStatuses(store, fire, plan) }; } }),
+  route({ url: '/api/public/strategy', tag: 'public', public: true, query: z.strictObject({ fy: z.coerce.number().int().optional() }),
+    summary: "The city's goals, their measures and progress, and where the money goes (aggregates only)",
+    handle: ({ store, fire }, q) => publicPlan(store, fire, q.fy) }),
 ];
 
 /** OpenAPI 3.1 document of the API, built from the routes' own schemas. */
