@@ -108,6 +108,18 @@ describe('the web app in Chromium', () => {
     await shot(page, 'performance', true);
   });
 
+  it('shows the staff strategy page with the same dollars as the API', async () => {
+    await page.goto(`${base}/#/strategy`);
+    await page.waitForSelector('[data-testid=strategy] #alignment tbody tr');
+    const api = await apiJson('/api/v1/strategy/alignment');
+    const safety = api.goals.find((g: { goal: string }) => g.goal === 'safety');
+    const row = await page.locator('#alignment tbody tr', { hasText: 'Quality of life and safety' }).innerText();
+    expect(row).toContain(`$${(safety.amount / 1e6).toFixed(1)}M`);
+    expect(await page.locator('td.pass', { hasText: 'evidenced' }).count()).toBeGreaterThanOrEqual(3);
+    await page.waitForTimeout(800);
+    await shot(page, 'strategy', true);
+  });
+
   it('opens the public page signed out, with aggregates and no addresses', async () => {
     const anon = await (await browser.newContext()).newPage();
     await anon.goto(`${base}/public`);

@@ -9,7 +9,8 @@ import type { Store } from '../src/store/db.ts';
 import { createToken } from '../src/accounts/accounts.ts';
 import { budgetSummary } from '../src/budget/summary.ts';
 import { buildApp } from '../src/server/app.ts';
-import { budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { alignmentReport, budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { wwcEvidence } from '../src/strategy/wwc.ts';
 import { loadPlanFile } from '../src/strategy/plan.ts';
 import { measureStatuses, statusOf, trendOf } from '../src/strategy/status.ts';
 import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
@@ -101,6 +102,20 @@ describe('the example plan on real data', () => {
     const doc = (await app.inject({ url: '/api/docs/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/budget/summary', '/api/v1/strategy/status', '/api/public/strategy']));
     await app.close();
+  });
+
+  it('reports dollars by goal year over year and per resident, and which WWC criteria are evidenced', async () => {
+    const a = await alignmentReport(store, await currentPlan(store), { fy: 2023, phase: 'adopted', direction: 'expense' });
+    const safety = a.goals.find((g) => g.goal === 'safety')!;
+    const prior = await budgetByGoal(store, await currentPlan(store), { fy: 2022, phase: 'adopted', direction: 'expense' });
+    const before = prior.rows.find((r) => r.key === 'safety')!.amount;
+    expect(safety.prior).toBe(before);
+    expect(safety.change).toBeCloseTo((safety.amount - before) / before, 12);
+    expect(safety.perResident).toBeCloseTo(safety.amount / 440000, 9);
+    const wwc = await wwcEvidence(store, await currentPlan(store));
+    const state = Object.fromEntries(wwc.map((c) => [c.id, c.state]));
+    expect(state).toMatchObject({ PA1: 'evidenced', PA3: 'evidenced', BF1: 'evidenced', BF2: 'not_yet', PA2: 'not_yet' });
+    expect(wwc.find((c) => c.id === 'BF1')!.evidence).toMatch(/66% of the FY2023 adopted expense budget is aligned/);
   });
 
   it('the CLI prints measures and goal rows as JSON', () => {

@@ -3,8 +3,10 @@ import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
 import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
 import { budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
+import { UserError } from '../core/errors.ts';
 import type { Store } from '../store/db.ts';
-import { budgetByGoal, currentPlan } from '../strategy/alignment.ts';
+import { alignmentReport, budgetByGoal, currentPlan } from '../strategy/alignment.ts';
+import { wwcEvidence } from '../strategy/wwc.ts';
 import { publicPlan } from '../strategy/public.ts';
 import { measureStatuses } from '../strategy/status.ts';
 
@@ -54,6 +56,16 @@ export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/strategy/status', tag: 'strategy', query: z.strictObject({}),
     summary: 'Every measure of the strategic plan: latest actual, target, status and trend',
     handle: async ({ store, fire }) => { const plan = await currentPlan(store); return { city: plan.city, measures: await measureStatuses(store, fire, plan) }; } }),
+  route({ url: '/api/v1/strategy/alignment', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).optional().describe('default: the latest adopted budget') }),
+    summary: 'Adopted expense budget by goal: amount, share, change on the year before, per resident',
+    handle: async ({ store }, q) => {
+      const fy = q.fy ?? (await store.one<{ fy: number | null }>(`SELECT max(fiscal_year_end) AS fy FROM budget_lines WHERE phase = 'adopted' AND direction = 'expense'`))?.fy;
+      if (!fy) throw new UserError('No adopted budget is loaded.');
+      return alignmentReport(store, await currentPlan(store), { fy, phase: 'adopted', direction: 'expense' });
+    } }),
+  route({ url: '/api/v1/strategy/wwc', tag: 'strategy', query: z.strictObject({}),
+    summary: 'What Works Cities criteria the city’s use of CityOps evidences, with links to the evidence',
+    handle: async ({ store }) => wwcEvidence(store, await currentPlan(store).catch(() => null)) }),
   route({ url: '/api/public/strategy', tag: 'public', public: true, query: z.strictObject({ fy: z.coerce.number().int().optional() }),
     summary: "The city's goals, their measures and progress, and where the money goes (aggregates only)",
     handle: ({ store, fire }, q) => publicPlan(store, fire, q.fy) }),

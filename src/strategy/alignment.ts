@@ -44,3 +44,29 @@ export async function budgetByGoal(store: Store, plan: Plan, q: { fy: number; ph
     rows: rows.map((r) => ({ ...r, share: total ? r.amount / total : 0 })),
   };
 }
+
+export interface GoalAlignment {
+  goal: string;
+  name: string;
+  amount: number;
+  share: number;
+  prior: number | null;
+  change: number | null;
+  perResident: number | null;
+}
+
+/** Dollars by goal in one fiscal year against the year before, and per resident. */
+export async function alignmentReport(store: Store, plan: Plan, q: { fy: number; phase: string; direction: string }) {
+  const now = await budgetByGoal(store, plan, q);
+  const before = await budgetByGoal(store, plan, { ...q, fy: q.fy - 1 });
+  const priorOf = new Map(before.lines ? before.rows.map((r) => [r.key, r.amount]) : []);
+  const goals: GoalAlignment[] = now.rows.map((r) => {
+    const prior = priorOf.get(r.key) ?? null;
+    return {
+      goal: r.key, name: plan.goals.find((g) => g.id === r.key)?.name ?? 'Not aligned to a goal', amount: r.amount, share: r.share,
+      prior, change: prior ? (r.amount - prior) / Math.abs(prior) : null,
+      perResident: plan.population ? r.amount / plan.population : null,
+    };
+  });
+  return { fy: q.fy, phase: q.phase, direction: q.direction, total: now.total, priorTotal: before.lines ? before.total : null, population: plan.population ?? null, goals };
+}

@@ -5,6 +5,9 @@ import type { Filters } from './api';
 
 export type Cell = string | number | null;
 
+/** Words read left to right; figures line up on the right. */
+const isText = (c: Cell) => typeof c === 'string' && c.length > 12 && !/^[-+$]?[\d.,:]+\s?(%|M|s|min)?$/.test(c);
+
 /** A table with a CSV download of exactly what it shows. */
 export function Table(props: { title: string; headers: string[]; rows: Cell[][]; cellClass?: (row: number, col: number) => string; id?: string }) {
   const download = () => {
@@ -21,7 +24,7 @@ export function Table(props: { title: string; headers: string[]; rows: Cell[][];
       <div class="scroll">
         <table>
           <thead><tr>{props.headers.map((h) => <th>{h}</th>)}</tr></thead>
-          <tbody>{props.rows.map((r, i) => <tr>{r.map((c, j) => <td class={props.cellClass?.(i, j) ?? ''} data-col={props.headers[j]}>{c ?? '–'}</td>)}</tr>)}</tbody>
+          <tbody>{props.rows.map((r, i) => <tr>{r.map((c, j) => <td class={`${props.cellClass?.(i, j) ?? ''}${isText(c) ? ' text' : ''}`} data-col={props.headers[j]}>{c ?? '–'}</td>)}</tr>)}</tbody>
         </table>
       </div>
     </section>

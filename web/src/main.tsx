@@ -16,6 +16,7 @@ function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionCompone
 }
 const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
 const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
+const Strategy = lazyPage(() => import('./pages/strategy').then((m) => m.Strategy));
 
 /** Hash routes: #/board, #/performance?filters, #/report?month=YYYY-MM. The filters live in the URL, so a view can be shared. */
 function useRoute(): [string, string] {
@@ -45,13 +46,13 @@ function App() {
   return (
     <>
       <nav class="top">
-        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')}
+        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/strategy', 'Strategy & budget')}
         <a href={`#/report?month=${defaultMonth(search)}`}>Monthly report</a> <a href="/public">Public page</a>
         <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
       </nav>
       {path === '/performance'
         ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
-        : <Board />}
+        : path === '/strategy' ? <Strategy /> : <Board />}
     </>
   );
 }

@@ -1,0 +1,46 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, fmtPct } from '../api';
+import { Chart, Table } from '../components';
+
+interface Measure { goal: string; name: string; unit: string; direction: string; period: string | null; actual: number | null; target: number | null; status: string; trend: string | null; source: string }
+interface Alignment { fy: number; total: number; priorTotal: number | null; population: number | null; goals: { goal: string; name: string; amount: number; share: number; prior: number | null; change: number | null; perResident: number | null }[] }
+interface Criterion { id: string; name: string; state: string; evidence: string; links: string[] }
+
+const STATUS: Record<string, string> = { on_track: 'on track', near: 'near', off_track: 'off track', no_data: 'no data', no_target: 'no target' };
+const STATE: Record<string, string> = { evidenced: 'evidenced', partial: 'partly', not_yet: 'not yet' };
+const value = (v: number | null, unit: string) => (v === null ? '–' : unit === 'share' ? `${(v * 100).toFixed(1)}%` : v.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const money = (x: number) => `$${(x / 1e6).toFixed(1)}M`;
+
+/** Staff view of the plan: measures and status, dollars by goal, and What Works Cities evidence. */
+export function Strategy() {
+  const [d, setD] = useState<{ status: { city: string; measures: Measure[] }; alignment: Alignment; wwc: Criterion[] } | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    Promise.all([api<{ city: string; measures: Measure[] }>('/api/v1/strategy/status'), api<Alignment>('/api/v1/strategy/alignment'), api<Criterion[]>('/api/v1/strategy/wwc')])
+      .then(([status, alignment, wwc]) => setD({ status, alignment, wwc })).catch((e: Error) => setError(e.message));
+  }, []);
+  if (error) return <div class="page"><p class="error">{error}</p></div>;
+  if (!d) return <div class="page"><p class="muted">Loading…</p></div>;
+  const m = d.status.measures, a = d.alignment;
+  return (
+    <div class="page" data-testid="strategy">
+      <h2>{d.status.city}: strategic plan</h2>
+      <Table title="Measures" headers={['Goal', 'Measure', 'Period', 'Actual', 'Target', 'Status', 'Trend', 'Source']}
+        rows={m.map((x) => [x.goal, x.name, x.period, value(x.actual, x.unit), value(x.target, x.unit), STATUS[x.status]!, x.trend, x.source])}
+        cellClass={(r, c) => (c === 5 ? ({ on_track: 'pass', near: 'warn', off_track: 'fail' } as Record<string, string>)[m[r]!.status] ?? 'na' : '')} />
+      <div class="grid2">
+        <Table title={`Adopted expense budget by goal, FY${a.fy}`} id="alignment"
+          headers={['Goal', 'Amount', 'Share', `Change on FY${a.fy - 1}`, 'Per resident']}
+          rows={a.goals.map((g) => [g.name, money(g.amount), fmtPct(g.share), g.change === null ? '–' : `${g.change >= 0 ? '+' : ''}${(g.change * 100).toFixed(1)}%`, g.perResident === null ? '–' : `$${Math.round(g.perResident)}`])} />
+        <section class="card"><header><h3>Where the money goes</h3><small>{money(a.total)} in all</small></header>
+          <Chart height={260} option={{ tooltip: {}, grid: { left: 170, right: 20, top: 10, bottom: 30 },
+            xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `$${v / 1e6}M` } }, yAxis: { type: 'category', data: a.goals.map((g) => g.name).reverse() },
+            series: [{ type: 'bar', data: a.goals.map((g) => g.amount).reverse() }] }} />
+        </section>
+      </div>
+      <Table title="What Works Cities criteria this city's use of CityOps evidences" headers={['Criterion', 'Name', 'State', 'Evidence', 'Links']}
+        rows={d.wwc.map((c) => [c.id, c.name, STATE[c.state]!, c.evidence, c.links.join('  ')])}
+        cellClass={(r, c) => (c === 2 ? ({ evidenced: 'pass', partial: 'warn', not_yet: 'na' } as Record<string, string>)[d.wwc[r]!.state]! : '')} />
+    </div>
+  );
+}
