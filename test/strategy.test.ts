@@ -10,6 +10,7 @@ import { createToken } from '../src/accounts/accounts.ts';
 import { budgetSummary } from '../src/budget/summary.ts';
 import { buildApp } from '../src/server/app.ts';
 import { alignmentReport, budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { pbbReport } from '../src/strategy/pbb.ts';
 import { wwcEvidence } from '../src/strategy/wwc.ts';
 import { loadPlanFile } from '../src/strategy/plan.ts';
 import { measureStatuses, statusOf, trendOf } from '../src/strategy/status.ts';
@@ -116,6 +117,27 @@ describe('the example plan on real data', () => {
     const state = Object.fromEntries(wwc.map((c) => [c.id, c.state]));
     expect(state).toMatchObject({ PA1: 'evidenced', PA3: 'evidenced', BF1: 'evidenced', BF2: 'not_yet', PA2: 'not_yet' });
     expect(wwc.find((c) => c.id === 'BF1')!.evidence).toMatch(/66% of the FY2023 adopted expense budget is aligned/);
+  });
+
+  it('scores programs (priority-based budgeting), cuts quartiles and shows dollars by quartile', async () => {
+    const r = (await pbbReport(store, await currentPlan(store), 2023))!;
+    expect(r.maxScore).toBe(40); // 4 × (goal weights 2+1+1+1+1 + attribute weights 1+1+0.5+0.5+1)
+    const permits = r.programs.find((p) => p.id === 'permits')!;
+    expect(permits).toMatchObject({ score: 23.5, rank: 1, quartile: 1 }); // 3 + 3 + 2×2 on goals; 4 + 4 + 0.5×4 + 0.5×3 + 2 on attributes
+    expect(r.programs.find((p) => p.id === 'fire-ems-response')!.cost).toBeCloseTo(201_869_649 * 0.85, 4);
+    expect(r.quartiles.map((q) => q.programs)).toEqual([3, 3, 3, 3]);
+    expect(r.quartiles.reduce((s, q) => s + q.cost, 0)).toBeCloseTo(r.programs.reduce((s, p) => s + p.cost, 0), 4);
+  });
+
+  it('rejects a program scored against an unknown goal, or departments allocated over 100%', () => {
+    const f = join(tempDir(), 'pbb.yaml');
+    writeFileSync(f, `city: X\nperiod: { from: 2024, to: 2028 }\ngoals:\n  - { id: safety, name: S, objectives: [{ id: o, name: O }] }\npbb:\n  programs:\n` +
+      `    - { id: a, name: A, department: Fire, share: 0.7, scores: { safty: 4 }, attributes: { mandate: 1, reliance: 1, cost_recovery: 1, demand: 1, population: 1 } }\n` +
+      `    - { id: b, name: B, department: Fire, share: 0.6, scores: { safety: 4 }, attributes: { mandate: 1, reliance: 1, cost_recovery: 1, demand: 1, population: 1 } }\n`);
+    let message = '';
+    try { loadPlanFile(f); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/pbb\.programs\.0\.scores: scores an unknown goal "safty"/);
+    expect(message).toMatch(/programs of "Fire" are allocated 130% of its budget/);
   });
 
   it('the CLI prints measures and goal rows as JSON', () => {

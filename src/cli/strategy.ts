@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../fire/config.ts';
 import { FireService } from '../fire/service.ts';
 import { currentPlan, loadPlanIntoStore } from '../strategy/alignment.ts';
+import { UserError } from '../core/errors.ts';
+import { pbbReport } from '../strategy/pbb.ts';
 import { measureStatuses } from '../strategy/status.ts';
 import { withStore } from './context.ts';
 import { dim, green, printJson, red, table } from './output.ts';
@@ -10,6 +12,7 @@ const STATUS_TEXT = { on_track: green('on track'), near: 'near', off_track: red(
 const fmt = (v: number | null, unit: string) => (v === null ? null : unit === 'share' ? `${(v * 100).toFixed(1)}%` : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1));
 
 export function registerStrategy(program: Command): void {
+  const money = (x: number) => `$${(x / 1e6).toFixed(1)}M`;
   const strategy = program.command('strategy').description("the council's strategic plan: goals, objectives, measures and targets");
   strategy.command('load')
     .description('validate a plan (YAML) and make it the current plan')
@@ -36,6 +39,21 @@ export function registerStrategy(program: Command): void {
         process.stdout.write(`${plan.city}: strategic plan FY${plan.period.from}–FY${plan.period.to}\n\n`);
         process.stdout.write(table(['goal', 'measure', 'period', 'actual', 'target', 'status', 'trend'], rows.map((r) => [
           r.goal, r.name, r.period, fmt(r.actual, r.unit), fmt(r.target, r.unit), STATUS_TEXT[r.status], r.trend])) + '\n');
+      });
+    });
+  strategy.command('pbb')
+    .description('priority-based budgeting: program scores, quartiles, and dollars by quartile (resource alignment)')
+    .option('--fy <year>', 'fiscal year of the adopted budget (ending year)', '2023')
+    .option('--plan <file>', 'a plan file instead of the loaded plan')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print JSON')
+    .action(async (opts: { fy: string; plan?: string; db?: string; json?: boolean }) => {
+      await withStore(opts, async (store) => {
+        const r = await pbbReport(store, await currentPlan(store, opts.plan), Number(opts.fy));
+        if (!r) throw new UserError('The plan has no pbb section (programs with scores).');
+        if (opts.json) return printJson(r);
+        process.stdout.write(table(['rank', 'program', 'department', 'score', 'quartile', 'cost'], r.programs.map((p) => [p.rank, p.name, p.department, `${p.score}/${r.maxScore}`, `Q${p.quartile}`, money(p.cost)])) + '\n\n');
+        process.stdout.write(table(['quartile', 'programs', 'cost', 'share'], r.quartiles.map((q) => [`Q${q.quartile}`, q.programs, money(q.cost), `${(q.share * 100).toFixed(1)}%`])) + '\n');
       });
     });
 }

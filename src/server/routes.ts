@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.ts';
 import type { Store } from '../store/db.ts';
 import { alignmentReport, budgetByGoal, currentPlan } from '../strategy/alignment.ts';
 import { wwcEvidence } from '../strategy/wwc.ts';
+import { pbbReport } from '../strategy/pbb.ts';
 import { publicPlan } from '../strategy/public.ts';
 import { measureStatuses } from '../strategy/status.ts';
 
@@ -63,6 +64,9 @@ export const FIRE_ROUTES: ApiRoute[] = [
       if (!fy) throw new UserError('No adopted budget is loaded.');
       return alignmentReport(store, await currentPlan(store), { fy, phase: 'adopted', direction: 'expense' });
     } }),
+  route({ url: '/api/v1/strategy/pbb', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).default(2023) }),
+    summary: 'Priority-based budgeting: program scores, quartiles and dollars by quartile',
+    handle: async ({ store }, q) => (await pbbReport(store, await currentPlan(store), q.fy)) ?? { programs: [], quartiles: [] } }),
   route({ url: '/api/v1/strategy/wwc', tag: 'strategy', query: z.strictObject({}),
     summary: 'What Works Cities criteria the city’s use of CityOps evidences, with links to the evidence',
     handle: async ({ store }) => wwcEvidence(store, await currentPlan(store).catch(() => null)) }),

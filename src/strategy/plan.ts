@@ -53,11 +53,31 @@ const Goal = z.strictObject({
   objectives: z.array(Objective).min(1),
 });
 
+const score = z.number().int().min(0).max(4);
+export const ATTRIBUTES = ['mandate', 'reliance', 'cost_recovery', 'demand', 'population'] as const;
+
+/** Priority-based budgeting (strategy-budget.md §2.1): programs costed from department budgets and scored 0–4. */
+const Pbb = z.strictObject({
+  /** council weights of each goal's score and of each basic attribute (default 1) */
+  weights: z.strictObject({ goals: z.record(z.string(), z.number().min(0)).default({}), attributes: z.partialRecord(z.enum(ATTRIBUTES), z.number().min(0)).default({}) })
+    .default({ goals: {}, attributes: {} }),
+  programs: z.array(z.strictObject({
+    id,
+    name: z.string().min(1),
+    department: z.string().min(1),
+    /** the share of the department's budget this program uses (its allocation) */
+    share: z.number().gt(0).lte(1),
+    scores: z.record(z.string(), score).describe('0–4 against each goal: no influence … essential'),
+    attributes: z.strictObject(Object.fromEntries(ATTRIBUTES.map((a) => [a, score])) as Record<(typeof ATTRIBUTES)[number], typeof score>),
+  })).min(1),
+});
+
 export const PlanSchema = z.strictObject({
   city: z.string().min(1),
   period: z.strictObject({ from: z.number().int(), to: z.number().int() }).describe('fiscal years (ending year) the plan covers'),
   population: z.number().int().positive().optional(),
   goals: z.array(Goal).min(1),
+  pbb: Pbb.optional(),
 }).superRefine((p, ctx) => {
   const ids = new Set<string>();
   for (const g of p.goals) for (const o of g.objectives) for (const m of o.measures) {
@@ -67,6 +87,15 @@ export const PlanSchema = z.strictObject({
   const shares: Record<string, number> = {};
   for (const g of p.goals) for (const [d, s] of Object.entries(g.departments)) shares[d] = (shares[d] ?? 0) + s;
   for (const [d, s] of Object.entries(shares)) if (s > 1 + 1e-9) ctx.addIssue({ code: 'custom', message: `department "${d}" is given ${Math.round(s * 100)}% across goals (at most 100%)`, path: ['goals'] });
+  if (p.pbb) {
+    const goalIds = new Set(p.goals.map((g) => g.id));
+    const alloc: Record<string, number> = {};
+    p.pbb.programs.forEach((prog, k) => {
+      for (const g of Object.keys(prog.scores)) if (!goalIds.has(g)) ctx.addIssue({ code: 'custom', message: `scores an unknown goal "${g}"`, path: ['pbb', 'programs', k, 'scores'] });
+      alloc[prog.department] = (alloc[prog.department] ?? 0) + prog.share;
+    });
+    for (const [d, s] of Object.entries(alloc)) if (s > 1 + 1e-9) ctx.addIssue({ code: 'custom', message: `programs of "${d}" are allocated ${Math.round(s * 100)}% of its budget (at most 100%)`, path: ['pbb'] });
+  }
 });
 export type Plan = z.output<typeof PlanSchema>;
 export type PlanMeasure = z.output<typeof Measure>;

@@ -4,6 +4,7 @@ import { Chart, Table } from '../components';
 
 interface Measure { goal: string; name: string; unit: string; direction: string; period: string | null; actual: number | null; target: number | null; status: string; trend: string | null; source: string }
 interface Alignment { fy: number; total: number; priorTotal: number | null; population: number | null; goals: { goal: string; name: string; amount: number; share: number; prior: number | null; change: number | null; perResident: number | null }[] }
+interface Pbb { maxScore: number; programs: { id: string; name: string; department: string; cost: number; score: number; rank: number; quartile: number }[]; quartiles: { quartile: number; programs: number; cost: number; share: number }[] }
 interface Criterion { id: string; name: string; state: string; evidence: string; links: string[] }
 
 const STATUS: Record<string, string> = { on_track: 'on track', near: 'near', off_track: 'off track', no_data: 'no data', no_target: 'no target' };
@@ -13,11 +14,12 @@ const money = (x: number) => `$${(x / 1e6).toFixed(1)}M`;
 
 /** Staff view of the plan: measures and status, dollars by goal, and What Works Cities evidence. */
 export function Strategy() {
-  const [d, setD] = useState<{ status: { city: string; measures: Measure[] }; alignment: Alignment; wwc: Criterion[] } | null>(null);
+  const [d, setD] = useState<{ status: { city: string; measures: Measure[] }; alignment: Alignment; wwc: Criterion[]; pbb: Pbb } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
     Promise.all([api<{ city: string; measures: Measure[] }>('/api/v1/strategy/status'), api<Alignment>('/api/v1/strategy/alignment'), api<Criterion[]>('/api/v1/strategy/wwc')])
-      .then(([status, alignment, wwc]) => setD({ status, alignment, wwc })).catch((e: Error) => setError(e.message));
+      .then(async ([status, alignment, wwc]) => setD({ status, alignment, wwc, pbb: await api<Pbb>(`/api/v1/strategy/pbb?fy=${alignment.fy}`) }))
+      .catch((e: Error) => setError(e.message));
   }, []);
   if (error) return <div class="page"><p class="error">{error}</p></div>;
   if (!d) return <div class="page"><p class="muted">Loading…</p></div>;
@@ -38,6 +40,15 @@ export function Strategy() {
             series: [{ type: 'bar', data: a.goals.map((g) => g.amount).reverse() }] }} />
         </section>
       </div>
+      {d.pbb.programs.length > 0 && <div class="grid2">
+        <Table title="Priority-based budgeting: programs by score" id="pbb" headers={['Rank', 'Program', 'Department', 'Score', 'Quartile', 'Cost']}
+          rows={d.pbb.programs.map((p) => [p.rank, p.name, p.department, `${p.score} / ${d.pbb.maxScore}`, `Q${p.quartile}`, money(p.cost)])} />
+        <section class="card"><header><h3>Resource alignment: dollars by quartile</h3><small>Q1 = most relevant to the goals</small></header>
+          <Chart height={260} option={{ tooltip: {}, grid: { left: 50, right: 20, top: 10, bottom: 30 },
+            xAxis: { type: 'category', data: d.pbb.quartiles.map((q) => `Q${q.quartile}`) }, yAxis: { type: 'value', axisLabel: { formatter: (v: number) => `$${v / 1e6}M` } },
+            series: [{ type: 'bar', data: d.pbb.quartiles.map((q, k) => ({ value: q.cost, itemStyle: { color: ['#2f9e44', '#74b816', '#f59f00', '#e03131'][k] } })) }] }} />
+        </section>
+      </div>}
       <Table title="What Works Cities criteria this city's use of CityOps evidences" headers={['Criterion', 'Name', 'State', 'Evidence', 'Links']}
         rows={d.wwc.map((c) => [c.id, c.name, STATE[c.state]!, c.evidence, c.links.join('  ')])}
         cellClass={(r, c) => (c === 2 ? ({ evidenced: 'pass', partial: 'warn', not_yet: 'na' } as Record<string, string>)[d.wwc[r]!.state]! : '')} />
