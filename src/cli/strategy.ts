@@ -3,6 +3,7 @@ import { loadConfig } from '../fire/config.ts';
 import { FireService } from '../fire/service.ts';
 import { currentPlan, loadPlanIntoStore } from '../strategy/alignment.ts';
 import { UserError } from '../core/errors.ts';
+import { loadActuals } from '../strategy/actuals.ts';
 import { pbbReport } from '../strategy/pbb.ts';
 import { measureStatuses } from '../strategy/status.ts';
 import { withStore } from './context.ts';
@@ -54,6 +55,16 @@ export function registerStrategy(program: Command): void {
         if (opts.json) return printJson(r);
         process.stdout.write(table(['rank', 'program', 'department', 'score', 'quartile', 'cost'], r.programs.map((p) => [p.rank, p.name, p.department, `${p.score}/${r.maxScore}`, `Q${p.quartile}`, money(p.cost)])) + '\n\n');
         process.stdout.write(table(['quartile', 'programs', 'cost', 'share'], r.quartiles.map((q) => [`Q${q.quartile}`, q.programs, money(q.cost), `${(q.share * 100).toFixed(1)}%`])) + '\n');
+      });
+    });
+  strategy.command('actuals')
+    .description('load actuals of manually reported measures from a CSV (measure, period, value); all or nothing')
+    .argument('<file>', 'CSV file')
+    .option('--db <path>', 'database file')
+    .action(async (file: string, opts: { db?: string }) => {
+      await withStore(opts, async (store) => {
+        const r = await loadActuals(store, await currentPlan(store), file);
+        process.stdout.write(`Loaded ${r.rows} actuals from ${file}.\n`);
       });
     });
 }

@@ -186,6 +186,19 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'measure actuals reported from CSV',
+    sql: `
+      CREATE TABLE measure_actuals (
+        measure_id VARCHAR NOT NULL,
+        period VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        source VARCHAR NOT NULL,
+        loaded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

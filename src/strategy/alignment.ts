@@ -24,10 +24,11 @@ export async function loadPlanIntoStore(store: Store, file: string): Promise<Pla
  * Dollars by strategic goal: each budget line counts toward the goals its department serves, by
  * the department's share in the plan; what no goal claims is reported as not aligned.
  */
-export async function budgetByGoal(store: Store, plan: Plan, q: { fy: number; phase: string; direction: string }): Promise<BudgetSummary> {
+export async function budgetByGoal(store: Store, plan: Plan, q: { fy: number; phase: string; direction: string; fund?: string }): Promise<BudgetSummary> {
   const pairs = plan.goals.flatMap((g) => Object.entries(g.departments).map(([d, share]) => [g.id, d, share] as const));
   const byDept = await store.all<{ department: string | null; amount: number; lines: number }>(`SELECT department, sum(amount)::DOUBLE AS amount, count(*) AS lines
-    FROM budget_lines WHERE fiscal_year_end = $1 AND phase = $2 AND direction = $3 GROUP BY 1`, [q.fy, q.phase, q.direction]);
+    FROM budget_lines WHERE fiscal_year_end = $1 AND phase = $2 AND direction = $3 AND ($4::VARCHAR IS NULL OR fund = $4) GROUP BY 1`,
+  [q.fy, q.phase, q.direction, q.fund ?? null]);
   const amountOf = new Map(byDept.map((r) => [r.department, r.amount]));
   const total = byDept.reduce((a, r) => a + r.amount, 0);
   const byGoal = new Map<string, number>(plan.goals.map((g) => [g.id, 0]));
@@ -50,6 +51,9 @@ export interface GoalAlignment {
   name: string;
   amount: number;
   share: number;
+  /** the same for the general fund alone, when the plan names it */
+  generalFund: number | null;
+  generalFundShare: number | null;
   prior: number | null;
   change: number | null;
   perResident: number | null;
@@ -58,15 +62,19 @@ export interface GoalAlignment {
 /** Dollars by goal in one fiscal year against the year before, and per resident. */
 export async function alignmentReport(store: Store, plan: Plan, q: { fy: number; phase: string; direction: string }) {
   const now = await budgetByGoal(store, plan, q);
+  const gf = plan.generalFund ? await budgetByGoal(store, plan, { ...q, fund: plan.generalFund }) : null;
   const before = await budgetByGoal(store, plan, { ...q, fy: q.fy - 1 });
   const priorOf = new Map(before.lines ? before.rows.map((r) => [r.key, r.amount]) : []);
   const goals: GoalAlignment[] = now.rows.map((r) => {
     const prior = priorOf.get(r.key) ?? null;
+    const g = gf?.rows.find((x) => x.key === r.key);
     return {
-      goal: r.key, name: plan.goals.find((g) => g.id === r.key)?.name ?? 'Not aligned to a goal', amount: r.amount, share: r.share,
+      goal: r.key, name: plan.goals.find((goal) => goal.id === r.key)?.name ?? 'Not aligned to a goal', amount: r.amount, share: r.share,
+      generalFund: g?.amount ?? null, generalFundShare: g?.share ?? null,
       prior, change: prior ? (r.amount - prior) / Math.abs(prior) : null,
       perResident: plan.population ? r.amount / plan.population : null,
     };
   });
-  return { fy: q.fy, phase: q.phase, direction: q.direction, total: now.total, priorTotal: before.lines ? before.total : null, population: plan.population ?? null, goals };
+  return { fy: q.fy, phase: q.phase, direction: q.direction, total: now.total, generalFundTotal: gf ? gf.total : null,
+    priorTotal: before.lines ? before.total : null, population: plan.population ?? null, goals };
 }

@@ -19,7 +19,8 @@ const Source = z.discriminatedUnion('kind', [
     stat: z.enum(['p90', 'p50', 'compliance']),
     priority: z.enum(['all', 'emergency']).default('emergency'),
   }),
-  z.strictObject({ kind: z.literal('manual'), actuals: z.array(z.strictObject({ period: z.string(), value: z.number() })).min(1) }),
+  /** actuals reported by people: in the file, and/or loaded from CSV (cityops strategy actuals) */
+  z.strictObject({ kind: z.literal('manual'), actuals: z.array(z.strictObject({ period: z.string(), value: z.number() })).default([]) }),
   /** a module whose data is not loaded yet (e.g. collisions): shown as "no data" */
   z.strictObject({ kind: z.literal('pending'), note: z.string() }),
 ]);
@@ -76,6 +77,8 @@ export const PlanSchema = z.strictObject({
   city: z.string().min(1),
   period: z.strictObject({ from: z.number().int(), to: z.number().int() }).describe('fiscal years (ending year) the plan covers'),
   population: z.number().int().positive().optional(),
+  /** the general fund's name in the budget data, for general-fund alignment */
+  generalFund: z.string().min(1).optional(),
   goals: z.array(Goal).min(1),
   pbb: Pbb.optional(),
 }).superRefine((p, ctx) => {

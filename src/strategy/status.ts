@@ -2,6 +2,7 @@ import { fiscalYearEnd } from '../budget/fiscal.ts';
 import { addDays } from '../core/time.ts';
 import type { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
+import { recordedActuals } from './actuals.ts';
 import type { Plan, PlanMeasure } from './plan.ts';
 
 /**
@@ -59,6 +60,7 @@ async function fireWindows(store: Store, timeZone: string) {
 
 export async function measureStatuses(store: Store, fire: FireService, plan: Plan): Promise<MeasureStatus[]> {
   const windows = await fireWindows(store, fire.config.timeZone);
+  const recorded = await recordedActuals(store);
   const out: MeasureStatus[] = [];
   for (const g of plan.goals) for (const o of g.objectives) for (const m of o.measures) {
     let actual: number | null = null, prior: number | null = null, n: number | null = null, period: string | null = null, fy: number | null = null;
@@ -74,8 +76,10 @@ export async function measureStatuses(store: Store, fire: FireService, plan: Pla
       prior = (await read(windows.prior)).value;
       period = `${windows.current.from}…${windows.current.to}`;
       fy = fiscalYearOf(windows.current.to);
-    } else if (src.kind === 'manual') {
-      const sorted = [...src.actuals].sort((a, b) => (fiscalYearEnd(a.period) ?? 0) - (fiscalYearEnd(b.period) ?? 0));
+    } else if (src.kind === 'manual' && (src.actuals.length || recorded.has(m.id))) {
+      // recorded actuals (from CSV) replace the file's for the same fiscal year
+      const byYear = new Map([...src.actuals, ...(recorded.get(m.id) ?? [])].map((a) => [fiscalYearEnd(a.period), a]));
+      const sorted = [...byYear.values()].sort((a, b) => (fiscalYearEnd(a.period) ?? 0) - (fiscalYearEnd(b.period) ?? 0));
       const latest = sorted[sorted.length - 1]!;
       actual = latest.value; period = latest.period; fy = fiscalYearEnd(latest.period);
       prior = sorted.length > 1 ? sorted[sorted.length - 2]!.value : null;

@@ -3,7 +3,7 @@ import { api, fmtPct } from '../api';
 import { Chart, Table } from '../components';
 
 interface Measure { goal: string; name: string; unit: string; direction: string; period: string | null; actual: number | null; target: number | null; status: string; trend: string | null; source: string }
-interface Alignment { fy: number; total: number; priorTotal: number | null; population: number | null; goals: { goal: string; name: string; amount: number; share: number; prior: number | null; change: number | null; perResident: number | null }[] }
+interface Alignment { fy: number; total: number; generalFundTotal: number | null; priorTotal: number | null; population: number | null; goals: { goal: string; name: string; amount: number; share: number; generalFund: number | null; generalFundShare: number | null; prior: number | null; change: number | null; perResident: number | null }[] }
 interface Pbb { maxScore: number; programs: { id: string; name: string; department: string; cost: number; score: number; rank: number; quartile: number }[]; quartiles: { quartile: number; programs: number; cost: number; share: number }[] }
 interface Criterion { id: string; name: string; state: string; evidence: string; links: string[] }
 
@@ -32,8 +32,9 @@ export function Strategy() {
         cellClass={(r, c) => (c === 5 ? ({ on_track: 'pass', near: 'warn', off_track: 'fail' } as Record<string, string>)[m[r]!.status] ?? 'na' : '')} />
       <div class="grid2">
         <Table title={`Adopted expense budget by goal, FY${a.fy}`} id="alignment"
-          headers={['Goal', 'Amount', 'Share', `Change on FY${a.fy - 1}`, 'Per resident']}
-          rows={a.goals.map((g) => [g.name, money(g.amount), fmtPct(g.share), g.change === null ? '–' : `${g.change >= 0 ? '+' : ''}${(g.change * 100).toFixed(1)}%`, g.perResident === null ? '–' : `$${Math.round(g.perResident)}`])} />
+          headers={['Goal', 'All funds', 'Share', 'General fund', 'GF share', `Change on FY${a.fy - 1}`, 'Per resident']}
+          rows={a.goals.map((g) => [g.name, money(g.amount), fmtPct(g.share), g.generalFund === null ? '–' : money(g.generalFund), fmtPct(g.generalFundShare),
+            g.change === null ? '–' : `${g.change >= 0 ? '+' : ''}${(g.change * 100).toFixed(1)}%`, g.perResident === null ? '–' : `$${Math.round(g.perResident)}`])} />
         <section class="card"><header><h3>Where the money goes</h3><small>{money(a.total)} in all</small></header>
           <Chart height={260} option={{ tooltip: {}, grid: { left: 170, right: 20, top: 10, bottom: 30 },
             xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `$${v / 1e6}M` } }, yAxis: { type: 'category', data: a.goals.map((g) => g.name).reverse() },
