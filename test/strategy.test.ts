@@ -10,6 +10,7 @@ import { createToken } from '../src/accounts/accounts.ts';
 import { budgetSummary } from '../src/budget/summary.ts';
 import { buildApp } from '../src/server/app.ts';
 import { alignmentReport, budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { addRequest, decideRequest, listRequests, scoreRequest } from '../src/budget/requests.ts';
 import { loadActuals } from '../src/strategy/actuals.ts';
 import { pbbReport } from '../src/strategy/pbb.ts';
 import { wwcEvidence } from '../src/strategy/wwc.ts';
@@ -164,6 +165,26 @@ describe('the example plan on real data', () => {
     expect((await store.one<{ n: number }>('SELECT count(*) AS n FROM measure_actuals'))!.n).toBe(1);
     const fleet = (await measureStatuses(store, fire, await currentPlan(store))).find((r) => r.measure === 'fleet-ev-share')!;
     expect(fleet).toMatchObject({ period: '2024', actual: 0.21, prior: 0.11, target: 0.2, status: 'on_track', trend: 'improving' });
+  });
+
+  it('keeps budget requests with scores and decisions as an audit trail, and evidences BF2 from them', async () => {
+    const goals = (await currentPlan(store)).goals.map((g) => g.id);
+    await expect(addRequest(store, { fy: 2024, department: 'Fire', kind: 'new', title: 'Second ALS unit', amount: 1_200_000, goals: ['safty'], by: 'chief' }, goals))
+      .rejects.toThrow(/Unknown goal safty/);
+    const id = await addRequest(store, { fy: 2024, department: 'Fire', kind: 'new', title: 'Second ALS unit in the Mission', amount: 1_200_000, fte: 6,
+      goals: ['safety'], measures: ['ems-total-response-p90'], by: 'chief' }, goals);
+    await scoreRequest(store, id, { criterion: 'safety', round: 'self', scorer: 'chief', score: 4 });
+    await scoreRequest(store, id, { criterion: 'safety', round: 'peer', scorer: 'budget team', score: 3, rationale: 'demand data shows 12% growth' });
+    await scoreRequest(store, id, { criterion: 'evidence', round: 'peer', scorer: 'budget team', score: 4 });
+    await expect(decideRequest(store, id, { decision: 'approved', rationale: 'ok', by: 'council' })).rejects.toThrow(/rationale: say why/);
+    await decideRequest(store, id, { decision: 'deferred', rationale: 'wait for the mid-cycle revenue update', by: 'council' });
+    await decideRequest(store, id, { decision: 'modified', amount: 900_000, rationale: 'fund from January; full year next cycle', by: 'council' });
+    const [r] = await listRequests(store, 2024);
+    expect(r).toMatchObject({ id, decision: 'modified', approvedAmount: 900_000, score: 3.5, goals: ['safety'] }); // peer scores win: (3 + 4) / 2
+    expect(r!.history.map((h) => h.what.split(' ')[0])).toEqual(['requested', 'self', 'peer', 'peer', 'deferred', 'modified']);
+    const bf2 = (await wwcEvidence(store, await currentPlan(store))).find((c) => c.id === 'BF2')!;
+    expect(bf2).toMatchObject({ state: 'partial' });
+    expect(bf2.evidence).toMatch(/1 budget requests decided with a recorded rationale, 1 of them scored/);
   });
 
   it('the CLI prints measures and goal rows as JSON', () => {

@@ -4,6 +4,7 @@ import { BUDGET_PROFILES } from '../budget/mapping.ts';
 import { BUDGET_DIMENSIONS, budgetEditions, budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
 import { describeZodError } from '../fire/mapping.ts';
+import { addRequest, decideRequest, listRequests, scoreRequest } from '../budget/requests.ts';
 import { budgetByGoal, currentPlan } from '../strategy/alignment.ts';
 import { withStore } from './context.ts';
 import { printJson, table } from './output.ts';
@@ -59,6 +60,68 @@ export function registerBudget(program: Command, imp: Command): void {
         const rows = await budgetEditions(store);
         if (opts.json) return printJson(rows);
         process.stdout.write(table(['fiscal year', 'phase', 'direction', 'lines', 'total ($)'], rows.map((r) => [r.label, r.phase, r.direction, r.lines, money(r.total)])) + '\n');
+      });
+    });
+
+  const request = budget.command('request').description('budget requests: add, score, decide (every score and decision is kept)');
+  request.command('add')
+    .description('add a request tagged to goals (and measures) of the plan')
+    .requiredOption('--fy <year>', 'fiscal year (ending year)')
+    .requiredOption('--department <name>', 'department')
+    .requiredOption('--kind <kind>', 'new, enhancement or reduction')
+    .requiredOption('--title <text>', 'what is asked for')
+    .requiredOption('--amount <dollars>', 'amount (negative for a reduction)')
+    .option('--fte <n>', 'positions')
+    .option('--goal <ids>', 'goal ids, comma-separated')
+    .option('--measure <ids>', 'measure ids, comma-separated')
+    .requiredOption('--by <name>', 'who submits it')
+    .option('--db <path>', 'database file')
+    .action(async (o: Record<string, string | undefined>) => {
+      await withStore({ db: o.db }, async (store) => {
+        const plan = await currentPlan(store);
+        const id = await addRequest(store, {
+          fy: Number(o.fy), department: o.department!, kind: o.kind as 'new', title: o.title!, amount: Number(o.amount), fte: o.fte === undefined ? undefined : Number(o.fte),
+          goals: o.goal?.split(',').map((x) => x.trim()).filter(Boolean) ?? [], measures: o.measure?.split(',').map((x) => x.trim()).filter(Boolean) ?? [], by: o.by!,
+        }, plan.goals.map((g) => g.id));
+        process.stdout.write(`Request ${id} added.\n`);
+      });
+    });
+  request.command('score')
+    .description('score a request 0–4 on a criterion (self, peer or council round)')
+    .argument('<id>', 'request id')
+    .requiredOption('--criterion <name>', 'e.g. a goal id, "evidence", "leverage"')
+    .requiredOption('--score <0-4>', 'score')
+    .requiredOption('--round <round>', 'self, peer or council')
+    .requiredOption('--by <name>', 'scorer')
+    .option('--rationale <text>', 'why')
+    .option('--db <path>', 'database file')
+    .action(async (id: string, o: Record<string, string | undefined>) => {
+      await withStore({ db: o.db }, (store) => scoreRequest(store, Number(id), { criterion: o.criterion!, score: Number(o.score), round: o.round as 'self', scorer: o.by!, rationale: o.rationale }));
+      process.stdout.write(`Scored request ${id}.\n`);
+    });
+  request.command('decide')
+    .description('decide a request with a rationale (approved/modified carry an amount)')
+    .argument('<id>', 'request id')
+    .requiredOption('--decision <d>', 'approved, modified, deferred or denied')
+    .option('--amount <dollars>', 'amount approved')
+    .requiredOption('--rationale <text>', 'why: kept as the audit trail')
+    .requiredOption('--by <name>', 'who decided')
+    .option('--db <path>', 'database file')
+    .action(async (id: string, o: Record<string, string | undefined>) => {
+      await withStore({ db: o.db }, (store) => decideRequest(store, Number(id), { decision: o.decision as 'approved', amount: o.amount === undefined ? undefined : Number(o.amount), rationale: o.rationale!, by: o.by! }));
+      process.stdout.write(`Decision recorded for request ${id}.\n`);
+    });
+  request.command('list')
+    .description('requests with their score, decision and history')
+    .option('--fy <year>', 'fiscal year (ending year)')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print JSON')
+    .action(async (o: { fy?: string; db?: string; json?: boolean }) => {
+      await withStore(o, async (store) => {
+        const rows = await listRequests(store, o.fy ? Number(o.fy) : undefined);
+        if (o.json) return printJson(rows);
+        process.stdout.write(table(['id', 'FY', 'department', 'kind', 'title', 'amount', 'goals', 'score', 'decision'],
+          rows.map((r) => [r.id, r.fy, r.department, r.kind, r.title, money(r.amount), r.goals.join(', '), r.score === null ? null : r.score.toFixed(1), r.decision])) + '\n');
       });
     });
 }

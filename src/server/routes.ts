@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
 import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
+import { listRequests } from '../budget/requests.ts';
 import { budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
 import type { Store } from '../store/db.ts';
@@ -54,6 +55,9 @@ export const FIRE_ROUTES: ApiRoute[] = [
       const { by, ...rest } = q;
       return by === 'goal' ? budgetByGoal(store, await currentPlan(store), rest) : budgetSummary(store, { ...rest, by });
     } }),
+  route({ url: '/api/v1/budget/requests', tag: 'budget', query: z.strictObject({ fy: z.coerce.number().int().optional() }),
+    summary: 'Budget requests with goals, score, decision and the full history of scores and decisions',
+    handle: ({ store }, q) => listRequests(store, q.fy) }),
   route({ url: '/api/v1/strategy/status', tag: 'strategy', query: z.strictObject({}),
     summary: 'Every measure of the strategic plan: latest actual, target, status and trend',
     handle: async ({ store, fire }) => { const plan = await currentPlan(store); return { city: plan.city, measures: await measureStatuses(store, fire, plan) }; } }),

@@ -199,6 +199,43 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'budget requests, their scores and decisions (append-only audit trail)',
+    sql: `
+      CREATE TABLE budget_requests (
+        request_id INTEGER PRIMARY KEY,
+        fiscal_year_end INTEGER NOT NULL,
+        department VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        amount DECIMAL(18, 2) NOT NULL,
+        fte DOUBLE,
+        goal_ids VARCHAR NOT NULL,
+        measure_ids VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      -- scores and decisions are only ever added: the latest is in force, the earlier ones are the history
+      CREATE TABLE request_scores (
+        request_id INTEGER NOT NULL,
+        criterion VARCHAR NOT NULL,
+        round VARCHAR NOT NULL,
+        scorer VARCHAR NOT NULL,
+        score INTEGER NOT NULL,
+        rationale VARCHAR,
+        scored_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+      CREATE TABLE request_decisions (
+        request_id INTEGER NOT NULL,
+        decision VARCHAR NOT NULL,
+        amount DECIMAL(18, 2),
+        rationale VARCHAR NOT NULL,
+        decided_by VARCHAR NOT NULL,
+        decided_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -19,6 +19,10 @@ export async function wwcEvidence(store: Store, plan: Plan | null): Promise<Crit
   const counts = (await store.one<{ incidents: number; lines: number; fy: number | null }>(`SELECT
     (SELECT count(*) FROM incidents WHERE source <> 'replay') AS incidents, (SELECT count(*) FROM budget_lines) AS lines,
     (SELECT max(fiscal_year_end) FROM budget_lines WHERE phase = 'adopted' AND direction = 'expense') AS fy`))!;
+  const decided = (await store.one<{ n: number; scored: number; years: number }>(`SELECT count(DISTINCT d.request_id) AS n,
+      count(DISTINCT d.request_id) FILTER (WHERE d.request_id IN (SELECT request_id FROM request_scores)) AS scored,
+      count(DISTINCT r.fiscal_year_end) AS years
+    FROM request_decisions d JOIN budget_requests r USING (request_id)`))!;
   const measures = plan ? plan.goals.flatMap((g) => g.objectives.flatMap((o) => o.measures)) : [];
   const types = new Set(measures.map((m) => m.type));
   const live = measures.filter((m) => m.source.kind === 'fire').length;
@@ -52,8 +56,11 @@ export async function wwcEvidence(store: Store, plan: Plan | null): Promise<Crit
     { id: 'OD3', name: 'Open data portal',
       state: 'partial', evidence: 'Aggregate open data as JSON (response performance by neighbourhood, the plan and its progress), documented in OpenAPI; a portal listing is the city’s to add.',
       links: ['/api/public/fire/neighborhoods', '/api/public/strategy', '/api/docs/openapi.json'] },
-    { id: 'BF2', name: 'Data-driven budget decisions, sustained', state: 'not_yet',
-      evidence: 'Needs budget requests scored against goals with recorded decisions and rationale (not in CityOps yet).', links: [] },
+    { id: 'BF2', name: 'Data-driven budget decisions, sustained',
+      state: decided.n >= 1 && decided.scored >= 1 ? (decided.years >= 2 ? 'evidenced' : 'partial') : 'not_yet',
+      evidence: decided.n ? `${decided.n} budget requests decided with a recorded rationale, ${decided.scored} of them scored against the goals, over ${decided.years} fiscal year(s); sustained means every cycle.`
+        : 'Record budget requests, score them against the goals and decide them with a rationale (cityops budget request).',
+      links: ['/api/v1/budget/requests'] },
     { id: 'BF3', name: 'Leveraging funds for outcomes (last 24 months)', state: 'not_yet',
       evidence: 'Needs records of funds moved toward evidence-based programs (not in CityOps yet).', links: [] },
     { id: 'PA2', name: 'Performance management: regular data-review meetings', state: 'not_yet',
