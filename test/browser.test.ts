@@ -86,9 +86,9 @@ describe('the web app in Chromium', () => {
     await page.waitForSelector('[data-testid=kpis]');
     await page.selectOption('select[name=priority]', 'emergency');
     await expect.poll(() => page.url()).toMatch(/priority=emergency/);
-    await page.waitForFunction(() => document.querySelector('#segments td')?.textContent === 'Call processing');
-    await page.waitForTimeout(500);
     const api = await apiJson('/api/v1/fire/metrics?from=2020-04-08&to=2020-04-14&priority=emergency');
+    // the refetch for the new filter renders asynchronously: wait until the figure is the emergency one
+    await expect.poll(() => page.locator('[data-testid=p90-turnout]').innerText()).toBe(`${api.turnout.p90} s`);
     for (const s of ['turnout', 'travel', 'callProcessing', 'totalResponse']) {
       const shown = await page.locator(`[data-testid=p90-${s}]`).innerText();
       const secs = shown.includes(':') ? Number(shown.split(':')[0]) * 60 + Number(shown.split(':')[1]) : Number(shown.replace(' s', ''));
@@ -118,6 +118,12 @@ describe('the web app in Chromium', () => {
     expect(await page.locator('td.pass', { hasText: 'evidenced' }).count()).toBeGreaterThanOrEqual(3);
     await page.waitForTimeout(800);
     await shot(page, 'strategy', true);
+    // one goal's page: its measures, actions and capital projects only
+    await page.click('nav.goals >> text=Quality of life and safety');
+    await expect.poll(() => page.url()).toMatch(/goal=safety/);
+    const capital = await page.locator('#capital tbody tr').allInnerTexts();
+    expect(capital.map((r) => r.split('\t')[0])).toEqual(['Rebuild Fire Station 4 (seismic)', 'Protected bike lanes, phase 2']);
+    expect(await page.locator('#actions tbody tr').count()).toBe(2);
   });
 
   it('opens the public page signed out, with aggregates and no addresses', async () => {

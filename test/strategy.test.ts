@@ -9,7 +9,7 @@ import type { Store } from '../src/store/db.ts';
 import { createToken } from '../src/accounts/accounts.ts';
 import { budgetSummary } from '../src/budget/summary.ts';
 import { buildApp } from '../src/server/app.ts';
-import { alignmentReport, budgetByGoal, currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { alignmentReport, budgetByGoal, capitalByGoal, currentPlan, loadPlanIntoStore, planActions } from '../src/strategy/alignment.ts';
 import { addRequest, decideRequest, listRequests, scoreRequest } from '../src/budget/requests.ts';
 import { loadActuals } from '../src/strategy/actuals.ts';
 import { pbbReport } from '../src/strategy/pbb.ts';
@@ -185,6 +185,24 @@ describe('the example plan on real data', () => {
     const bf2 = (await wwcEvidence(store, await currentPlan(store))).find((c) => c.id === 'BF2')!;
     expect(bf2).toMatchObject({ state: 'partial' });
     expect(bf2.evidence).toMatch(/1 budget requests decided with a recorded rationale, 1 of them scored/);
+  });
+
+  it('reports capital appropriations by goal and flags overdue actions', async () => {
+    const plan = await currentPlan(store);
+    const c = capitalByGoal(plan, 2024);
+    // station 4: 9.5M (safety); bike lanes 3M split between safety and sustainability; library 5M
+    expect(Object.fromEntries(c.goals.map((g) => [g.goal, g.amount]))).toMatchObject({ safety: 11_000_000, sustainability: 1_500_000, 'community-character': 5_000_000 });
+    expect(c.total).toBe(17_500_000);
+    expect(c.projects.find((p) => p.id === 'station-4-rebuild')!.fundedToDate).toBe(13_500_000);
+    expect(planActions(plan, '2024-01-01').map((a) => a.overdue)).toEqual([false, false]);
+    expect(planActions(plan, '2026-11-22').map((a) => [a.id, a.overdue])).toEqual([['station-alerting', true], ['second-als-unit', true]]);
+    const f = join(tempDir(), 'cap.yaml');
+    writeFileSync(f, `city: X\nperiod: { from: 2024, to: 2028 }\ngoals:\n  - { id: safety, name: S, objectives: [{ id: o, name: O }] }\ncapitalProjects:\n` +
+      `  - { id: c1, name: C1, department: Fire, goals: [saftey], funding: { '2024': 6 }, totalCost: 5 }\n`);
+    let message = '';
+    try { loadPlanFile(f); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/capitalProjects\.0\.goals: is tagged to an unknown goal "saftey"/);
+    expect(message).toMatch(/capitalProjects\.0\.funding: is funded 6 over its total cost 5/);
   });
 
   it('the CLI prints measures and goal rows as JSON', () => {

@@ -6,7 +6,7 @@ import { listRequests } from '../budget/requests.ts';
 import { budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
 import type { Store } from '../store/db.ts';
-import { alignmentReport, budgetByGoal, currentPlan } from '../strategy/alignment.ts';
+import { alignmentReport, budgetByGoal, capitalByGoal, currentPlan, planActions } from '../strategy/alignment.ts';
 import { wwcEvidence } from '../strategy/wwc.ts';
 import { pbbReport } from '../strategy/pbb.ts';
 import { publicPlan } from '../strategy/public.ts';
@@ -71,6 +71,12 @@ export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/strategy/pbb', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).default(2023) }),
     summary: 'Priority-based budgeting: program scores, quartiles and dollars by quartile',
     handle: async ({ store }, q) => (await pbbReport(store, await currentPlan(store), q.fy)) ?? { programs: [], quartiles: [] } }),
+  route({ url: '/api/v1/strategy/capital', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).default(2024) }),
+    summary: 'Capital projects: appropriations of a fiscal year by goal, funding to date, operating impact',
+    handle: async ({ store }, q) => capitalByGoal(await currentPlan(store), q.fy) }),
+  route({ url: '/api/v1/strategy/actions', tag: 'strategy', query: z.strictObject({}),
+    summary: 'Actions and initiatives of the plan: owner, due date, status, percent complete, overdue',
+    handle: async ({ store }) => planActions(await currentPlan(store), new Date().toISOString().slice(0, 10)) }),
   route({ url: '/api/v1/strategy/wwc', tag: 'strategy', query: z.strictObject({}),
     summary: 'What Works Cities criteria the city’s use of CityOps evidences, with links to the evidence',
     handle: async ({ store }) => wwcEvidence(store, await currentPlan(store).catch(() => null)) }),

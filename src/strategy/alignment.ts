@@ -78,3 +78,24 @@ export async function alignmentReport(store: Store, plan: Plan, q: { fy: number;
   return { fy: q.fy, phase: q.phase, direction: q.direction, total: now.total, generalFundTotal: gf ? gf.total : null,
     priorTotal: before.lines ? before.total : null, population: plan.population ?? null, goals };
 }
+
+/** Capital appropriations of one fiscal year by goal (a project serving several goals is split evenly). */
+export function capitalByGoal(plan: Plan, fy: number) {
+  const byGoal = new Map<string, number>(plan.goals.map((g) => [g.id, 0]));
+  const projects = plan.capitalProjects.map((c) => ({ ...c, thisYear: c.funding[String(fy)] ?? 0 }));
+  for (const c of projects) for (const g of c.goals) byGoal.set(g, byGoal.get(g)! + c.thisYear / c.goals.length);
+  return {
+    fy,
+    total: projects.reduce((a, c) => a + c.thisYear, 0),
+    goals: [...byGoal].map(([goal, amount]) => ({ goal, amount })),
+    projects: projects.map((c) => ({ id: c.id, name: c.name, department: c.department, goals: c.goals, thisYear: c.thisYear,
+      fundedToDate: Object.entries(c.funding).filter(([y]) => Number(y) <= fy).reduce((a, [, v]) => a + v, 0), totalCost: c.totalCost, operatingImpact: c.operatingImpact })),
+  };
+}
+
+/** Every action of the plan with its goal and objective; overdue when past due and not done. */
+export function planActions(plan: Plan, today: string) {
+  return plan.goals.flatMap((g) => g.objectives.flatMap((o) => o.actions.map((a) => ({
+    goal: g.id, objective: o.id, ...a, overdue: a.status !== 'done' && a.due < today,
+  }))));
+}

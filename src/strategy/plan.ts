@@ -43,7 +43,30 @@ const Measure = z.strictObject({
   source: Source,
 });
 
-const Objective = z.strictObject({ id, name: z.string().min(1), measures: z.array(Measure).default([]) });
+/** An action or initiative that moves an objective: who owns it, when it is due, how far along it is. */
+const Action = z.strictObject({
+  id,
+  name: z.string().min(1),
+  owner: z.string().min(1),
+  due: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD'),
+  status: z.enum(['not_started', 'in_progress', 'done', 'delayed']),
+  percentComplete: z.number().min(0).max(100).default(0),
+});
+
+const Objective = z.strictObject({ id, name: z.string().min(1), measures: z.array(Measure).default([]), actions: z.array(Action).default([]) });
+
+/** A capital project: multi-year, funded by year, tagged to goals, with its cost once built. */
+const CapitalProject = z.strictObject({
+  id,
+  name: z.string().min(1),
+  department: z.string().min(1),
+  goals: z.array(z.string()).min(1),
+  /** appropriations by fiscal year (ending year) */
+  funding: z.record(z.string().regex(/^\d{4}$/), z.number().min(0)),
+  totalCost: z.number().positive(),
+  /** yearly operating cost once in service (GFOA: show the operating impact) */
+  operatingImpact: z.number().default(0),
+});
 
 const Goal = z.strictObject({
   id,
@@ -81,6 +104,7 @@ export const PlanSchema = z.strictObject({
   generalFund: z.string().min(1).optional(),
   goals: z.array(Goal).min(1),
   pbb: Pbb.optional(),
+  capitalProjects: z.array(CapitalProject).default([]),
 }).superRefine((p, ctx) => {
   const ids = new Set<string>();
   for (const g of p.goals) for (const o of g.objectives) for (const m of o.measures) {
@@ -90,6 +114,12 @@ export const PlanSchema = z.strictObject({
   const shares: Record<string, number> = {};
   for (const g of p.goals) for (const [d, s] of Object.entries(g.departments)) shares[d] = (shares[d] ?? 0) + s;
   for (const [d, s] of Object.entries(shares)) if (s > 1 + 1e-9) ctx.addIssue({ code: 'custom', message: `department "${d}" is given ${Math.round(s * 100)}% across goals (at most 100%)`, path: ['goals'] });
+  const known = new Set(p.goals.map((g) => g.id));
+  p.capitalProjects.forEach((c, k) => {
+    for (const g of c.goals) if (!known.has(g)) ctx.addIssue({ code: 'custom', message: `is tagged to an unknown goal "${g}"`, path: ['capitalProjects', k, 'goals'] });
+    const funded = Object.values(c.funding).reduce((a, b) => a + b, 0);
+    if (funded > c.totalCost * (1 + 1e-9)) ctx.addIssue({ code: 'custom', message: `is funded ${funded} over its total cost ${c.totalCost}`, path: ['capitalProjects', k, 'funding'] });
+  });
   if (p.pbb) {
     const goalIds = new Set(p.goals.map((g) => g.id));
     const alloc: Record<string, number> = {};

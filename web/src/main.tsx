@@ -16,7 +16,7 @@ function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionCompone
 }
 const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
 const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
-const Strategy = lazyPage(() => import('./pages/strategy').then((m) => m.Strategy));
+const Strategy = lazyPage<{ search: string }>(() => import('./pages/strategy').then((m) => m.Strategy));
 
 /** Hash routes: #/board, #/performance?filters, #/report?month=YYYY-MM. The filters live in the URL, so a view can be shared. */
 function useRoute(): [string, string] {
@@ -52,7 +52,7 @@ function App() {
       </nav>
       {path === '/performance'
         ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
-        : path === '/strategy' ? <Strategy /> : <Board />}
+        : path === '/strategy' ? <Strategy search={search} /> : <Board />}
     </>
   );
 }
