@@ -124,6 +124,14 @@ describe('the web app in Chromium', () => {
     const capital = await page.locator('#capital tbody tr').allInnerTexts();
     expect(capital.map((r) => r.split('\t')[0])).toEqual(['Rebuild Fire Station 4 (seismic)', 'Protected bike lanes, phase 2']);
     expect(await page.locator('#actions tbody tr').count()).toBe(2);
+    // report an actual through the form; the measure's row shows it after the reload
+    await page.goto(`${base}/#/strategy`);
+    await page.waitForSelector('[data-testid=actual-form]');
+    await page.selectOption('[data-testid=actual-form] select[name=measure]', 'fleet-ev-share');
+    await page.fill('[data-testid=actual-form] input[name=period]', '2024');
+    await page.fill('[data-testid=actual-form] input[name=value]', '0.22');
+    await Promise.all([page.waitForEvent('load'), page.click('[data-testid=actual-form] button')]);
+    await expect.poll(async () => page.locator('tr', { hasText: 'Share of the city fleet that is electric' }).first().innerText()).toMatch(/2024\s+22\.0%\s+20\.0%\s+on track/);
   });
 
   it('opens the public page signed out, with aggregates and no addresses', async () => {

@@ -205,6 +205,24 @@ describe('the example plan on real data', () => {
     expect(message).toMatch(/capitalProjects\.0\.funding: is funded 6 over its total cost 5/);
   });
 
+  it('takes actuals from the staff form (analysts and admins), and lists organisation units with validity years', async () => {
+    const app = await buildApp({ store, config: defaultConfig() });
+    const analyst = { authorization: `Bearer ${await createToken(store, 'performance analyst', 'analyst')}` };
+    const viewer = { authorization: `Bearer ${await createToken(store, 'wall', 'viewer')}` };
+    const post = (headers: Record<string, string>, payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/strategy/actuals', headers, payload: payload as object });
+    expect((await post(viewer, { measure: 'business-licences', period: '2024', value: 30500 })).statusCode).toBe(403);
+    const bad = await post(analyst, [{ measure: 'business-licences', period: '2024', value: 30500 }, { measure: 'ems-total-response-p90', period: '2024', value: 400 }]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/item 2: measure "ems-total-response-p90" is bound to live data/);
+    const ok = await post(analyst, { measure: 'business-licences', period: '2024', value: 30500 });
+    expect(ok.json()).toEqual({ rows: 1 });
+    const st = (await app.inject({ url: '/api/v1/strategy/status', headers: analyst })).json();
+    expect(st.measures.find((m: { measure: string }) => m.measure === 'business-licences')).toMatchObject({ period: '2024', actual: 30500, prior: 29800, trend: 'improving' });
+    const units = (await app.inject({ url: '/api/v1/budget/org-units', headers: analyst })).json();
+    expect(units.find((u: { department: string }) => u.department === 'Fire')).toMatchObject({ names: ['Fire', 'Fire Department'], validFrom: 2014, validTo: 2023 });
+    await app.close();
+  });
+
   it('the CLI prints measures and goal rows as JSON', () => {
     store.close();
     const st = JSON.parse(cli(['strategy', 'status', '--db', db, '--json']).stdout);

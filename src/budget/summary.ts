@@ -41,3 +41,13 @@ export async function budgetEditions(store: Store) {
       any_value(fiscal_label) AS label, phase, direction, count(*) AS lines, sum(amount)::DOUBLE AS total
     FROM budget_lines GROUP BY 1, 3, 4 ORDER BY 1, 3, 4`);
 }
+
+/**
+ * Organisation units as the budget shows them: each department under its current name, the names it
+ * had (the crosswalk), and the fiscal years it is valid for.
+ */
+export async function orgUnits(store: Store) {
+  return store.all<{ department: string; names: string[]; validFrom: number; validTo: number; lines: number }>(`SELECT department,
+      list(DISTINCT department_source ORDER BY department_source) AS names, min(fiscal_year_end) AS "validFrom", max(fiscal_year_end) AS "validTo", count(*) AS lines
+    FROM budget_lines WHERE department IS NOT NULL GROUP BY department ORDER BY department`);
+}

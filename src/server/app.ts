@@ -10,7 +10,10 @@ import { describeZodError } from '../fire/mapping.ts';
 import { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 import { SCHEMA_VERSION } from '../store/migrations.ts';
+import { z } from 'zod';
 import { openSession } from '../accounts/accounts.ts';
+import { currentPlan } from '../strategy/alignment.ts';
+import { recordActuals } from '../strategy/actuals.ts';
 import { renderFireReport } from '../report/pdf.ts';
 import { registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveService, registerLive } from './live.ts';
@@ -84,6 +87,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const file = GEO[(req.params as { layer: string }).layer];
     if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${Object.keys(GEO).join(', ')}` });
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
+  });
+
+  // reported actuals from the staff form (analysts and admins): validated as a CSV load is, all or nothing
+  const Actual = z.strictObject({ measure: z.string().min(1), period: z.string().min(1), value: z.number().finite() });
+  app.post('/api/v1/strategy/actuals', async (req, reply) => {
+    const body = z.union([Actual, z.array(Actual).min(1).max(1000)]).safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: `Send {measure, period, value} or a list of them:\n${describeZodError(body.error)}` });
+    const rows = Array.isArray(body.data) ? body.data : [body.data];
+    return recordActuals(opts.store, await currentPlan(opts.store), rows, `form:${req.principal!.name}`);
   });
 
   app.get('/api/v1/reports/fire.pdf', async (req, reply) => {

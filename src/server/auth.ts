@@ -22,6 +22,7 @@ const READ_ROLES: Role[] = ['admin', 'analyst', 'viewer'];
 /** Which roles may use a staff route; everything under /api/v1 needs at least a reader. */
 export function rolesFor(method: string, url: string): Role[] {
   if (method === 'POST' && url.startsWith('/api/v1/cad/events')) return ['ingest', 'admin'];
+  if (method === 'POST') return ['admin', 'analyst'];
   return READ_ROLES;
 }
 

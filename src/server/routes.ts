@@ -3,7 +3,7 @@ import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
 import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
 import { listRequests } from '../budget/requests.ts';
-import { budgetSummary, BudgetSummaryQuerySchema } from '../budget/summary.ts';
+import { budgetSummary, BudgetSummaryQuerySchema, orgUnits } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
 import type { Store } from '../store/db.ts';
 import { alignmentReport, budgetByGoal, capitalByGoal, currentPlan, planActions } from '../strategy/alignment.ts';
@@ -55,6 +55,9 @@ export const FIRE_ROUTES: ApiRoute[] = [
       const { by, ...rest } = q;
       return by === 'goal' ? budgetByGoal(store, await currentPlan(store), rest) : budgetSummary(store, { ...rest, by });
     } }),
+  route({ url: '/api/v1/budget/org-units', tag: 'budget', query: z.strictObject({}),
+    summary: 'Departments under their current names, the names they had, and the fiscal years they are valid for',
+    handle: ({ store }) => orgUnits(store) }),
   route({ url: '/api/v1/budget/requests', tag: 'budget', query: z.strictObject({ fy: z.coerce.number().int().optional() }),
     summary: 'Budget requests with goals, score, decision and the full history of scores and decisions',
     handle: ({ store }, q) => listRequests(store, q.fy) }),

@@ -11,11 +11,42 @@ import type { Plan } from './plan.ts';
  * bad row stops the load, and every problem is listed by line. A period already recorded for a
  * measure is replaced, so re-loading a file changes nothing.
  */
+export interface ActualInput {
+  measure: string;
+  period: string;
+  value: string | number;
+}
+
+/** Checks one reported actual against the plan; returns its problems (empty when it is fine). */
+function problemsOf(plan: Plan, a: ActualInput): string[] {
+  const measures = plan.goals.flatMap((g) => g.objectives.flatMap((o) => o.measures));
+  const m = measures.find((x) => x.id === a.measure);
+  const out: string[] = [];
+  if (!m) out.push(`no measure "${a.measure}" in the plan`);
+  else if (m.source.kind !== 'manual') out.push(`measure "${a.measure}" is bound to live data; its actuals are computed`);
+  if (fiscalYearEnd(a.period) === null) out.push(`period "${a.period}" is not a fiscal year (2024, FY23-24)`);
+  const text = String(a.value).trim();
+  if (text === '' || !Number.isFinite(Number(text))) out.push(`value "${text}" is not a number`);
+  return out;
+}
+
+/** Records actuals (from the form or a CSV): all or nothing; a period already recorded is replaced. */
+export async function recordActuals(store: Store, plan: Plan, rows: ActualInput[], source: string, where: (k: number) => string = (k) => `item ${k + 1}`): Promise<{ rows: number }> {
+  const problems = rows.flatMap((a, k) => problemsOf(plan, a).map((p) => `${where(k)}: ${p}`));
+  if (problems.length) throw new UserError(`Nothing was recorded.\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  await store.transaction(async () => {
+    for (const a of rows) {
+      await store.run('DELETE FROM measure_actuals WHERE measure_id = $1 AND period = $2', [a.measure, a.period]);
+      await store.run('INSERT INTO measure_actuals (measure_id, period, value, source) VALUES ($1, $2, $3, $4)', [a.measure, a.period, Number(a.value), source]);
+    }
+  });
+  return { rows: rows.length };
+}
+
 export async function loadActuals(store: Store, plan: Plan, file: string): Promise<{ rows: number }> {
-  const manual = new Set(plan.goals.flatMap((g) => g.objectives.flatMap((o) => o.measures.filter((m) => m.source.kind === 'manual').map((m) => m.id))));
-  const bound = new Set(plan.goals.flatMap((g) => g.objectives.flatMap((o) => o.measures.filter((m) => m.source.kind !== 'manual').map((m) => m.id))));
   const problems: string[] = [];
-  const rows: [string, string, number][] = [];
+  const rows: ActualInput[] = [];
+  const lines: number[] = [];
   let col = { measure: -1, period: -1, value: -1 };
   await readCsv(file, {
     onHeader(h) {
@@ -25,24 +56,17 @@ export async function loadActuals(store: Store, plan: Plan, file: string): Promi
       if (missing.length) throw new UserError(`${basename(file)}: no column for ${missing.join(', ')} (the columns are measure, period, value)`);
     },
     onRecord(v, line) {
-      const [measure, period, text] = [v[col.measure]!.trim(), v[col.period]!.trim(), v[col.value]!.trim()];
-      const value = Number(text);
-      if (bound.has(measure)) problems.push(`line ${line}: measure "${measure}" is bound to live data; its actuals are computed`);
-      else if (!manual.has(measure)) problems.push(`line ${line}: no measure "${measure}" in the plan`);
-      if (fiscalYearEnd(period) === null) problems.push(`line ${line}: period "${period}" is not a fiscal year (2024, FY23-24)`);
-      if (text === '' || !Number.isFinite(value)) problems.push(`line ${line}: value "${text}" is not a number`);
-      rows.push([measure, period, value]);
+      rows.push({ measure: v[col.measure]!.trim(), period: v[col.period]!.trim(), value: v[col.value]!.trim() });
+      lines.push(line);
     },
     onError(e) { problems.push(`line ${e.line}: ${e.message}`); },
   });
   if (problems.length) throw new UserError(`${basename(file)}: nothing was loaded.\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  await store.transaction(async () => {
-    for (const [measure, period, value] of rows) {
-      await store.run('DELETE FROM measure_actuals WHERE measure_id = $1 AND period = $2', [measure, period]);
-      await store.run('INSERT INTO measure_actuals (measure_id, period, value, source) VALUES ($1, $2, $3, $4)', [measure, period, value, file]);
-    }
-  });
-  return { rows: rows.length };
+  try {
+    return await recordActuals(store, plan, rows, file, (k) => `line ${lines[k]}`);
+  } catch (e) {
+    throw e instanceof UserError ? new UserError(`${basename(file)}: ${e.message.replace('Nothing was recorded.', 'nothing was loaded.')}`) : e;
+  }
 }
 
 /** Recorded actuals per measure, to merge with those written in the plan file. */

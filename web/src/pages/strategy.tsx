@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, fmtPct } from '../api';
 import { Chart, Table } from '../components';
 
-interface Measure { goal: string; name: string; unit: string; direction: string; period: string | null; actual: number | null; target: number | null; status: string; trend: string | null; source: string }
+interface Measure { goal: string; measure: string; name: string; unit: string; direction: string; period: string | null; actual: number | null; target: number | null; status: string; trend: string | null; source: string }
 interface Alignment { fy: number; total: number; generalFundTotal: number | null; priorTotal: number | null; population: number | null; goals: { goal: string; name: string; amount: number; share: number; generalFund: number | null; generalFundShare: number | null; prior: number | null; change: number | null; perResident: number | null }[] }
 interface Pbb { maxScore: number; programs: { id: string; name: string; department: string; cost: number; score: number; rank: number; quartile: number }[]; quartiles: { quartile: number; programs: number; cost: number; share: number }[] }
 interface Action { goal: string; objective: string; name: string; owner: string; due: string; status: string; percentComplete: number; overdue: boolean }
@@ -66,9 +66,37 @@ export function Strategy({ search }: { search: string }) {
             series: [{ type: 'bar', data: d.pbb.quartiles.map((q, k) => ({ value: q.cost, itemStyle: { color: ['#2f9e44', '#74b816', '#f59f00', '#e03131'][k] } })) }] }} />
         </section>
       </div>}
+      <ActualForm measures={d.status.measures.filter((x) => x.source === 'manual')} onSaved={() => location.reload()} />
       <Table title="What Works Cities criteria this city's use of CityOps evidences" headers={['Criterion', 'Name', 'State', 'Evidence', 'Links']}
         rows={d.wwc.map((c) => [c.id, c.name, STATE[c.state]!, c.evidence, c.links.join('  ')])}
         cellClass={(r, c) => (c === 2 ? ({ evidenced: 'pass', partial: 'warn', not_yet: 'na' } as Record<string, string>)[d.wwc[r]!.state]! : '')} />
     </div>
+  );
+}
+
+/** Report an actual for a measure without a live source (analysts and admins). */
+function ActualForm({ measures, onSaved }: { measures: Measure[]; onSaved: () => void }) {
+  const [message, setMessage] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    try {
+      await api('/api/v1/strategy/actuals', { method: 'POST', body: JSON.stringify({ measure: f.get('measure'), period: f.get('period'), value: Number(f.get('value')) }) });
+      setMessage('Recorded.');
+      onSaved();
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  return (
+    <section class="card"><header><h3>Report an actual</h3><small>for measures without a live source; a period already reported is replaced</small></header>
+      <form class="filters" onSubmit={submit} data-testid="actual-form">
+        <label>Measure <select name="measure">{measures.map((m) => <option value={m.measure}>{m.name}</option>)}</select></label>
+        <label>Fiscal year <input name="period" placeholder="2024" size={6} required /></label>
+        <label>Value <input name="value" type="number" step="any" required /></label>
+        <button type="submit">Record</button>
+        {message && <span role="status">{message}</span>}
+      </form>
+    </section>
   );
 }
