@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.ts';
 import { inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile } from '../store/staging.ts';
+import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
 import { fiscalLabel, fiscalYearEnd, parseAmount, phaseOf } from './fiscal.ts';
 import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mapping.ts';
 
@@ -16,17 +16,7 @@ import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mappi
  * received, bad rows quarantined with line, field and reason, one transaction, idempotent (a line's
  * key is its fiscal year, phase, direction and chart-of-accounts segments).
  */
-export interface BudgetImportSummary {
-  batchId: number;
-  file: string;
-  profile: string;
-  rowsRead: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  quarantined: number;
-  warnings: Record<string, number>;
-}
+export type BudgetImportSummary = BatchSummary;
 
 const STAGE = ['line_id', 'line', 'seq', 'fiscal_year_end', 'fiscal_label', 'phase', 'budget_type', 'direction', 'fund', 'department',
   'department_source', 'division', 'account_category', 'account', 'project_id', 'amount'];

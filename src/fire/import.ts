@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile } from '../store/staging.ts';
+import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
 import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
 import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
 import { UNIT_STAMPS, type Category } from './model.ts';
@@ -31,16 +31,7 @@ export interface ImportOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
-export interface ImportSummary {
-  batchId: number;
-  file: string;
-  profile: string;
-  rowsRead: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  quarantined: number;
-  warnings: Record<string, number>;
+export interface ImportSummary extends BatchSummary {
   incidentsTouched: number;
   /** how the file was read: by DuckDB with SQL checks (plain files), or row by row */
   path: 'sql' | 'rows';

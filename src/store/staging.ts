@@ -84,3 +84,16 @@ export class RawFile {
       `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`;
   }
 }
+
+/** What every import reports, whatever it imports (one row of import_batches). */
+export interface BatchSummary {
+  batchId: number;
+  file: string;
+  profile: string;
+  rowsRead: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  warnings: Record<string, number>;
+}
