@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAccounts } from './accounts.ts';
 import { registerBudget } from './budget.ts';
 import { registerStrategy } from './strategy.ts';
+import { registerStreets } from './streets.ts';
 import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
 import { UserError } from '../core/errors.ts';
@@ -18,6 +19,7 @@ const program = new Command('cityops')
 const imp = registerImport(program);
 registerBudget(program, imp);
 registerStrategy(program);
+registerStreets(program, imp);
 registerFire(program);
 registerQuarantine(program);
 registerServe(program);

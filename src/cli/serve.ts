@@ -5,6 +5,7 @@ import { loadConfig } from '../fire/config.ts';
 import { importFireFile } from '../fire/import.ts';
 import { addUser } from '../accounts/accounts.ts';
 import { importBudgetFile } from '../budget/import.ts';
+import { importCollisionsFile } from '../streets/import.ts';
 import { loadPlanIntoStore } from '../strategy/alignment.ts';
 import { REPLAY_SOURCE } from '../fire/live.ts';
 import { loadReplay, play } from '../fire/replay.ts';
@@ -24,6 +25,8 @@ export async function loadSamples(store: Store, quiet = false): Promise<void> {
   }
   const budget = await importBudgetFile(store, join(SAMPLES_DIR, 'budget', 'oakland_budget_line_items.csv.gz'), { profile: 'oakland' });
   if (!quiet) process.stdout.write(`Imported the Oakland budget: ${budget.rowsRead} lines (${budget.inserted} new)\n`);
+  const crashes = await importCollisionsFile(store, join(SAMPLES_DIR, 'collisions', 'slo_county_tims_crashes_2011_2020.csv.gz'));
+  if (!quiet) process.stdout.write(`Imported the SLO County collisions: ${crashes.rowsRead} crashes (${crashes.inserted} new)\n`);
   const plans = (await store.one<{ n: number }>('SELECT count(*) AS n FROM strategy_plans'))!.n;
   if (plans === 0) await loadPlanIntoStore(store, join(SAMPLES_DIR, 'strategy', 'example-plan.yaml'));
 }

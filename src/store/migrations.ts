@@ -236,6 +236,33 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'road collisions',
+    sql: `
+      CREATE TABLE collisions (
+        case_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        collision_date DATE NOT NULL,
+        -- minutes after local midnight; NULL when the source says the time is unknown
+        collision_minute INTEGER,
+        severity VARCHAR NOT NULL,
+        killed INTEGER NOT NULL,
+        injured INTEGER NOT NULL,
+        severe_injured INTEGER,
+        pedestrian BOOLEAN NOT NULL,
+        bicycle BOOLEAN NOT NULL,
+        motorcycle BOOLEAN NOT NULL,
+        lat DOUBLE,
+        lon DOUBLE,
+        location_source VARCHAR,
+        primary_rd VARCHAR,
+        secondary_rd VARCHAR,
+        city VARCHAR,
+        batch_id INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

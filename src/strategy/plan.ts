@@ -21,7 +21,9 @@ const Source = z.discriminatedUnion('kind', [
   }),
   /** actuals reported by people: in the file, and/or loaded from CSV (cityops strategy actuals) */
   z.strictObject({ kind: z.literal('manual'), actuals: z.array(z.strictObject({ period: z.string(), value: z.number() })).default([]) }),
-  /** a module whose data is not loaded yet (e.g. collisions): shown as "no data" */
+  /** injury crashes in the rolling 12 months; target = the mean of `baselineYears` earlier calendar years less `reduction` */
+  z.strictObject({ kind: z.literal('streets'), metric: z.literal('injury_crashes_12m'), baselineYears: z.number().int().min(1).max(10).default(3), reduction: z.number().min(0).max(1).default(0.19) }),
+  /** a module whose data is not loaded yet: shown as "no data" */
   z.strictObject({ kind: z.literal('pending'), note: z.string() }),
 ]);
 

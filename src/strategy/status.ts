@@ -2,6 +2,7 @@ import { fiscalYearEnd } from '../budget/fiscal.ts';
 import { addDays } from '../core/time.ts';
 import type { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
+import { injuryCrashWindows } from '../streets/summary.ts';
 import { recordedActuals } from './actuals.ts';
 import type { Plan, PlanMeasure } from './plan.ts';
 
@@ -64,6 +65,7 @@ export async function measureStatuses(store: Store, fire: FireService, plan: Pla
   const out: MeasureStatus[] = [];
   for (const g of plan.goals) for (const o of g.objectives) for (const m of o.measures) {
     let actual: number | null = null, prior: number | null = null, n: number | null = null, period: string | null = null, fy: number | null = null;
+    let streetsTarget: number | null = null;
     const src = m.source;
     if (src.kind === 'fire' && windows) {
       const read = async (w: { from: string; to: string }) => {
@@ -76,6 +78,12 @@ export async function measureStatuses(store: Store, fire: FireService, plan: Pla
       prior = (await read(windows.prior)).value;
       period = `${windows.current.from}…${windows.current.to}`;
       fy = fiscalYearOf(windows.current.to);
+    } else if (src.kind === 'streets') {
+      const w = await injuryCrashWindows(store, src.baselineYears);
+      if (w) {
+        actual = w.current; prior = w.prior; period = w.period; fy = fiscalYearOf(w.to);
+        streetsTarget = Math.round(w.baseline * (1 - src.reduction) * 10) / 10;
+      }
     } else if (src.kind === 'manual' && (src.actuals.length || recorded.has(m.id))) {
       // recorded actuals (from CSV) replace the file's for the same fiscal year
       const byYear = new Map([...src.actuals, ...(recorded.get(m.id) ?? [])].map((a) => [fiscalYearEnd(a.period), a]));
@@ -84,10 +92,11 @@ export async function measureStatuses(store: Store, fire: FireService, plan: Pla
       actual = latest.value; period = latest.period; fy = fiscalYearEnd(latest.period);
       prior = sorted.length > 1 ? sorted[sorted.length - 2]!.value : null;
     }
-    const target = fy !== null ? (m.targets[String(fy)] ?? null) : null;
+    const target = fy !== null ? (m.targets[String(fy)] ?? streetsTarget) : null;
     out.push({
       goal: g.id, objective: o.id, measure: m.id, name: m.name, unit: m.unit, direction: m.direction,
-      source: src.kind === 'fire' ? `fire ${src.segment} ${src.stat} (${src.priority})` : src.kind === 'pending' ? `pending: ${src.note}` : 'manual',
+      source: src.kind === 'fire' ? `fire ${src.segment} ${src.stat} (${src.priority})` : src.kind === 'pending' ? `pending: ${src.note}`
+        : src.kind === 'streets' ? `collisions, rolling 12 months vs ${src.baselineYears}-year baseline −${Math.round(src.reduction * 100)}%` : 'manual',
       period, fiscalYear: fy, actual, n, target, status: statusOf(m, actual, target), prior, trend: trendOf(m, actual, prior),
     });
   }
