@@ -263,6 +263,42 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'collision locations and roads, road network, safety actions',
+    sql: `
+      ALTER TABLE collisions ADD COLUMN intersection BOOLEAN;
+      ALTER TABLE collisions ADD COLUMN distance_ft DOUBLE;
+      ALTER TABLE collisions ADD COLUMN state_highway BOOLEAN;
+      ALTER TABLE collisions ADD COLUMN jurisdiction VARCHAR;
+      -- why a crash that had coordinates is not mapped (e.g. 'outside_area'); its raw row keeps them
+      ALTER TABLE collisions ADD COLUMN location_note VARCHAR;
+      CREATE TABLE road_segments (
+        segment_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        name VARCHAR,
+        road_class VARCHAR,
+        -- [[lon, lat], ...] in WGS84
+        coordinates JSON NOT NULL,
+        length_m DOUBLE NOT NULL,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE TABLE street_actions (
+        action_id INTEGER PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        description VARCHAR,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        radius_m DOUBLE NOT NULL,
+        road VARCHAR,
+        started DATE NOT NULL,
+        finished DATE,
+        created_by VARCHAR,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,35 +7,50 @@ import { inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
 import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { haversineM } from './geo.ts';
+import { loadCollisionMapping, parseDate, parseTime, PROFILES, type CollisionProfile, type CrashField, type Severity } from './profiles.ts';
+import { readInjuredPeople, type InjuredSummary } from './ccrs.ts';
 
 /**
  * Road collisions (streets.md): one crash per row with KABCO severity, people killed and injured,
- * mode flags, local date and time, and a location with its provenance. The `tims` profile reads TIMS
- * exports of SWITRS: geocoded POINT_X/POINT_Y first, the officer's LATITUDE/LONGITUDE otherwise
- * (a longitude stored without its minus sign is corrected), COLLISION_TIME `HHMM` with 2500 = unknown.
- * Same guarantees as the other imports: raw rows kept, quarantine by line and field, one transaction,
- * idempotent by case id.
+ * mode flags, local date and time, and a location with its provenance: `geocoded` (TIMS POINT_X/Y)
+ * first, the officer's `reported` coordinates otherwise. Reported points far outside the area the
+ * file covers are flagged `outside_area` and not mapped (their raw row keeps them). Same guarantees
+ * as the other imports: raw rows kept, quarantine by line and field, one transaction, idempotent by
+ * source and case id.
  */
-const SEVERITY: Record<string, string> = { '1': 'K', '2': 'A', '3': 'B', '4': 'C', '0': 'O' };
-
-const COLUMNS = {
-  case_id: 'CASE_ID', date: 'COLLISION_DATE', time: 'COLLISION_TIME', severity: 'COLLISION_SEVERITY', killed: 'NUMBER_KILLED',
-  injured: 'NUMBER_INJURED', severe: 'COUNT_SEVERE_INJ', ped: 'PEDESTRIAN_ACCIDENT', bike: 'BICYCLE_ACCIDENT', mc: 'MOTORCYCLE_ACCIDENT',
-  px: 'POINT_X', py: 'POINT_Y', lat: 'LATITUDE', lon: 'LONGITUDE', primary: 'PRIMARY_RD', secondary: 'SECONDARY_RD', city: 'CITY',
-} as const;
-const REQUIRED = ['case_id', 'date', 'severity'] as const;
+export const COLLISION_PROFILES = Object.keys(PROFILES);
 
 const STAGE = ['case_id', 'line', 'seq', 'collision_date', 'collision_minute', 'severity', 'killed', 'injured', 'severe_injured',
-  'pedestrian', 'bicycle', 'motorcycle', 'lat', 'lon', 'location_source', 'primary_rd', 'secondary_rd', 'city'];
+  'pedestrian', 'bicycle', 'motorcycle', 'lat', 'lon', 'location_source', 'primary_rd', 'secondary_rd', 'city',
+  'intersection', 'distance_ft', 'state_highway', 'jurisdiction'];
 const TYPES = { line: 'INTEGER', seq: 'INTEGER', collision_date: 'DATE', collision_minute: 'INTEGER', killed: 'INTEGER', injured: 'INTEGER',
-  severe_injured: 'INTEGER', pedestrian: 'BOOLEAN', bicycle: 'BOOLEAN', motorcycle: 'BOOLEAN', lat: 'DOUBLE', lon: 'DOUBLE' };
+  severe_injured: 'INTEGER', pedestrian: 'BOOLEAN', bicycle: 'BOOLEAN', motorcycle: 'BOOLEAN', lat: 'DOUBLE', lon: 'DOUBLE',
+  intersection: 'BOOLEAN', distance_ft: 'DOUBLE', state_highway: 'BOOLEAN' };
 
-export const COLLISION_PROFILES = ['tims'];
+export interface CollisionImportOptions {
+  profile?: string;
+  mapping?: string;
+  /** CCRS: the InjuredWitnessPassengers table, which gives each crash its severity. */
+  injured?: string;
+  /** Reported coordinates outside [west, south, east, north] are flagged rather than mapped. */
+  bounds?: [number, number, number, number];
+  onProgress?(bytesRead: number, total: number): void;
+}
 
-export async function importCollisionsFile(store: Store, file: string, opts: { profile?: string } = {}): Promise<BatchSummary> {
-  const profile = opts.profile ?? 'tims';
-  if (!COLLISION_PROFILES.includes(profile)) throw new UserError(`Unknown collision profile "${profile}". Known profiles: ${COLLISION_PROFILES.join(', ')}`);
-  inspectFile(file);
+/** Reported points further than this from the median point of a file without geocoded points are outliers. */
+const OUTLIER_MIN_M = 50_000;
+
+export async function importCollisionsFile(store: Store, file: string, opts: CollisionImportOptions = {}): Promise<BatchSummary> {
+  if (opts.profile && opts.mapping) throw new UserError('Give either --profile or --mapping, not both.');
+  const profile: CollisionProfile = opts.mapping ? loadCollisionMapping(opts.mapping) : PROFILES[opts.profile ?? 'tims']!;
+  if (!profile) throw new UserError(`Unknown collision profile "${opts.profile}". Known profiles: ${COLLISION_PROFILES.join(', ')}`);
+  const info = inspectFile(file);
+  let injured: Map<string, InjuredSummary> | null = null;
+  if (profile.severityFrom === 'injured-people') {
+    if (!opts.injured) throw new UserError(`The ${profile.name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`);
+    injured = await readInjuredPeople(opts.injured);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'cityops-collisions-'));
   try {
     const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
@@ -44,78 +59,167 @@ export async function importCollisionsFile(store: Store, file: string, opts: { p
     const warnings: Record<string, number> = {};
     const warn = (k: string) => { warnings[k] = (warnings[k] ?? 0) + 1; };
     let rowsRead = 0, quarantined = 0;
-    let index = new Map<string, number>();
+    let index = new Map<CrashField, number>();
+    const located: { seq: number; lat: number; lon: number; geocoded: boolean }[] = [];
+    const yes = new Set(profile.yes.map((y) => y.toUpperCase()));
     await readCsv(file, {
       onHeader(h) {
         const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
-        index = new Map(Object.entries(COLUMNS).flatMap(([k, name]) => { const i = byNorm.get(normaliseHeader(name)); return i === undefined ? [] : [[k, i] as [string, number]]; }));
-        const missing = REQUIRED.filter((f) => !index.has(f)).map((f) => COLUMNS[f]);
-        if (missing.length) throw new UserError(`${file}: no column ${missing.join(', ')} (a TIMS/SWITRS collision export is expected)`);
+        index = new Map(Object.entries(profile.columns).flatMap(([k, names]) => {
+          const i = names!.map((n) => byNorm.get(normaliseHeader(n))).find((x) => x !== undefined);
+          return i === undefined ? [] : [[k as CrashField, i] as [CrashField, number]];
+        }));
+        const required: CrashField[] = [...profile.required, ...(profile.severityCodes ? ['severity' as const] : [])];
+        const missing = required.filter((f) => !index.has(f)).map((f) => profile.columns[f]![0]);
+        if (missing.length) throw new UserError(`${file}: no column ${missing.join(', ')} (the ${profile.name} profile reads ${profile.description})`);
       },
       onRecord(v, line) {
         rowsRead++;
-        const get = (f: keyof typeof COLUMNS) => { const i = index.get(f); const t = i === undefined ? '' : (v[i] ?? '').trim(); return t === '' || t === '-' ? null : t; };
+        const get = (f: CrashField) => { const i = index.get(f); const t = i === undefined ? '' : (v[i] ?? '').trim(); return t === '' || t === '-' ? null : t; };
+        const col = (f: CrashField) => profile.columns[f]?.[0] ?? f;
         const rawText = JSON.stringify(v);
         const reject = (field: string, reason: string) => { quarantined++; quarantine.write([line, field, reason, rawText.slice(0, MAX_RAW_KEPT)]); };
         const caseId = get('case_id');
-        if (caseId === null) return reject('CASE_ID', 'missing case id');
-        const date = get('date');
-        if (date === null || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) return reject('COLLISION_DATE', `"${date ?? ''}" is not a date YYYY-MM-DD`);
-        const sevText = get('severity');
-        const severity = sevText === null ? undefined : SEVERITY[sevText];
-        if (!severity) return reject('COLLISION_SEVERITY', `"${sevText ?? ''}" is not a severity (1 fatal … 4 complaint of pain, 0 property damage only)`);
-        const t = get('time');
+        if (caseId === null) return reject(col('case_id'), 'missing case id');
+        // date and time: separate columns, or one date-time column (CCRS)
+        const dateText = get('date') ?? get('datetime')?.split(/[ T]/)[0] ?? null;
+        const date = dateText === null ? null : parseDate(dateText, profile.dateFormats);
+        const dateCol = index.has('date') ? col('date') : col('datetime');
+        if (date === null) return reject(dateCol, `"${dateText ?? ''}" is not a date (${profile.dateFormats.join(' or ')})`);
+        const timeText = get('time') ?? get('datetime')?.replace(/^\S+[ T]/, '').trim() ?? null;
         let minute: number | null = null;
-        if (t !== null && t !== '2500') {
-          const n = Number(t);
-          if (Number.isInteger(n) && n >= 0 && n < 2400 && n % 100 < 60) minute = Math.floor(n / 100) * 60 + (n % 100);
-          else warn('bad_time');
-        } else warn('unknown_time');
-        const int = (f: keyof typeof COLUMNS) => { const x = get(f); return x === null ? 0 : Number.isInteger(Number(x)) ? Number(x) : 0; };
-        let lat: number | null = null, lon: number | null = null, locSource: string | null = null;
-        const px = Number(get('px')), py = Number(get('py'));
-        if (get('px') !== null && get('py') !== null && Number.isFinite(px) && Number.isFinite(py)) { lat = py; lon = px; locSource = 'geocoded'; }
+        if (timeText === null || timeText === profile.unknownTime || timeText === get('datetime')) warn('unknown_time');
         else {
-          const la = Number(get('lat')), lo = Number(get('lon'));
-          if (get('lat') !== null && get('lon') !== null && Number.isFinite(la) && Number.isFinite(lo)) {
-            lat = la; lon = lo > 0 && lo < 180 ? -lo : lo; locSource = 'officer'; // SWITRS stores west longitudes without the sign
-            if (lo > 0) warn('longitude_sign_fixed');
-          } else warn('no_location');
+          const m = parseTime(timeText, profile.timeFormat);
+          if (m === undefined) warn('bad_time'); else minute = m;
         }
-        raw.write(stage.rows, rawText);
-        stage.write([caseId, line, stage.rows, date, minute, severity, int('killed'), int('injured'), get('severe') === null ? null : int('severe'),
-          get('ped') === 'Y', get('bike') === 'Y', get('mc') === 'Y', lat, lon, locSource, get('primary'), get('secondary'), get('city')]);
+        const count = (f: CrashField): number | null => {
+          const x = get(f);
+          if (x === null) return null;
+          const n = Number(x);
+          return Number.isInteger(n) && n >= 0 ? n : NaN;
+        };
+        const counts: Partial<Record<CrashField, number | null>> = {};
+        for (const f of ['killed', 'injured', 'severe', 'ped_killed', 'ped_injured', 'bike_killed', 'bike_injured', 'mc_killed', 'mc_injured'] as const) {
+          const n = count(f);
+          if (Number.isNaN(n)) return reject(col(f), `"${get(f)}" is not a whole number of people`);
+          counts[f] = n;
+        }
+        let killed = counts.killed ?? 0, injuredPeople = counts.injured ?? 0, severe = counts.severe ?? null;
+        let severity: Severity | undefined;
+        if (profile.severityCodes) {
+          const s = get('severity');
+          severity = s === null ? undefined : profile.severityCodes[s];
+          if (!severity) return reject(col('severity'), `"${s ?? ''}" is not a severity code (${Object.entries(profile.severityCodes).map(([k, x]) => `${k}=${x}`).join(', ')})`);
+        } else if (profile.severityFrom === 'injured-people') {
+          const p = injured!.get(caseId);
+          severity = p?.severity ?? 'O';
+          severe = p?.serious ?? 0;
+          if (p && (p.killed !== killed)) warn('killed_count_disagrees_with_injured_people');
+          if (p?.pedestrian) counts.ped_injured = 1;
+          if (p?.bicyclist) counts.bike_injured = 1;
+        } else {
+          severity = killed > 0 ? 'K' : injuredPeople > 0 ? 'I' : 'O';
+        }
+        if (severity === 'K' && killed === 0) warn('fatal_crash_without_killed_count');
+        const flag = (f: CrashField, killedF: CrashField, injuredF: CrashField) => {
+          const x = get(f);
+          if (x !== null) return yes.has(x.toUpperCase());
+          return (counts[killedF] ?? 0) + (counts[injuredF] ?? 0) > 0;
+        };
+        // location, with its provenance
+        let lat: number | null = null, lon: number | null = null, source: string | null = null;
+        const pair = (la: string | null, lo: string | null): [number, number] | null => {
+          if (la === null || lo === null) return null;
+          const a = Number(la), o = Number(lo);
+          return Number.isFinite(a) && Number.isFinite(o) && !(a === 0 && o === 0) ? [a, o] : null;
+        };
+        const geo = pair(get('py'), get('px'));
+        const fromLocation = get('location')?.match(/^\(?\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\)?$/);
+        const rep = pair(get('lat'), get('lon')) ?? (fromLocation ? pair(fromLocation[1]!, fromLocation[2]!) : null);
+        if (geo) { [lat, lon] = geo; source = 'geocoded'; }
+        else if (rep) {
+          [lat, lon] = rep; source = 'reported';
+          if (profile.positiveWestLongitude && lon > 0) { lon = -lon; warn('longitude_sign_fixed'); }
+        } else warn('no_location');
+        if (lat !== null && (Math.abs(lat) > 90 || Math.abs(lon!) > 180)) { warn('coordinates_out_of_range'); lat = lon = null; source = null; }
+        const seq = stage.rows;
+        if (lat !== null) located.push({ seq, lat, lon: lon!, geocoded: source === 'geocoded' });
+        const bool = (f: CrashField) => { const x = get(f); return x === null ? null : yes.has(x.toUpperCase()); };
+        const distance = get('distance') === null ? null : Number(get('distance'));
+        raw.write(seq, rawText);
+        stage.write([caseId, line, seq, date, minute, severity, killed, injuredPeople, severe,
+          flag('ped', 'ped_killed', 'ped_injured'), flag('bike', 'bike_killed', 'bike_injured'), flag('mc', 'mc_killed', 'mc_injured'),
+          lat, lon, source, get('primary'), get('secondary'), get('city'), bool('intersection'),
+          distance !== null && Number.isFinite(distance) ? distance : null, bool('state_hwy'), get('jurisdiction')]);
       },
       onError(e) { rowsRead++; quarantined++; quarantine.write([e.line, null, e.message, e.raw]); },
+      onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
     });
-    for (const f of [stage, raw, quarantine]) f.close();
+    const outside = new StageFile(join(dir, 'outside.csv'), ['seq'], { seq: 'INTEGER' });
+    for (const seq of outliers(located, opts.bounds)) outside.write([seq]);
+    if (outside.rows) warnings.outside_area = outside.rows;
+    for (const f of [stage, raw, quarantine, outside]) f.close();
     const sha = createHash('sha256');
     for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
-    const source = profile;
     return await store.transaction(async () => {
       const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
       await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, 'streets', $2, $3, $4, $5, now())`,
-        [batchId, file, sha.digest('hex'), profile, source]);
-      await store.run(`CREATE OR REPLACE TEMP TABLE crash_stage AS SELECT s.*, r.raw FROM ${stage.sql()} s JOIN ${raw.sql()} r USING (seq)
+        [batchId, file, sha.digest('hex'), profile.name, profile.name]);
+      await store.run(`CREATE OR REPLACE TEMP TABLE crash_stage AS SELECT s.*, r.raw, o.seq IS NOT NULL AS outside FROM ${stage.sql()} s
+        JOIN ${raw.sql()} r USING (seq) LEFT JOIN ${outside.sql()} o USING (seq)
         QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY line DESC) = 1`);
       await store.run(`CREATE OR REPLACE TEMP TABLE crash_changes AS SELECT s.case_id, r.source_row_id IS NULL AS is_new
-        FROM crash_stage s LEFT JOIN source_rows r ON r.source = $1 AND r.source_row_id = s.case_id WHERE r.source_row_id IS NULL OR r.raw <> s.raw`, [source]);
+        FROM crash_stage s LEFT JOIN source_rows r ON r.source = $1 AND r.source_row_id = s.case_id WHERE r.source_row_id IS NULL OR r.raw <> s.raw`, [profile.name]);
       const k = (await store.one<{ inserted: number; updated: number; total: number }>(`SELECT (SELECT count(*) FROM crash_changes WHERE is_new) AS inserted,
         (SELECT count(*) FROM crash_changes WHERE NOT is_new) AS updated, (SELECT count(*) FROM crash_stage) AS total`))!;
-      await store.run('DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [source]);
-      await store.run('DELETE FROM collisions WHERE source = $1 AND case_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [source]);
-      await store.run('INSERT INTO source_rows SELECT $1, s.case_id, $2, s.line, s.raw FROM crash_stage s SEMI JOIN crash_changes USING (case_id)', [source, batchId]);
-      await store.run(`INSERT INTO collisions SELECT s.case_id, $1, s.collision_date, s.collision_minute, s.severity, s.killed, s.injured, s.severe_injured,
-          s.pedestrian, s.bicycle, s.motorcycle, s.lat, s.lon, s.location_source, s.primary_rd, s.secondary_rd, s.city, $2
-        FROM crash_stage s SEMI JOIN crash_changes USING (case_id)`, [source, batchId]);
+      await store.run('DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [profile.name]);
+      await store.run('DELETE FROM collisions WHERE source = $1 AND case_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [profile.name]);
+      await store.run('INSERT INTO source_rows SELECT $1, s.case_id, $2, s.line, s.raw FROM crash_stage s SEMI JOIN crash_changes USING (case_id)', [profile.name, batchId]);
+      await store.run(`INSERT INTO collisions (case_id, source, collision_date, collision_minute, severity, killed, injured, severe_injured,
+          pedestrian, bicycle, motorcycle, lat, lon, location_source, primary_rd, secondary_rd, city, batch_id,
+          intersection, distance_ft, state_highway, jurisdiction, location_note)
+        SELECT s.case_id, $1, s.collision_date, s.collision_minute, s.severity, s.killed, s.injured, s.severe_injured,
+          s.pedestrian, s.bicycle, s.motorcycle, CASE WHEN outside THEN NULL ELSE s.lat END, CASE WHEN outside THEN NULL ELSE s.lon END,
+          s.location_source, s.primary_rd, s.secondary_rd, s.city, $2, s.intersection, s.distance_ft, s.state_highway, s.jurisdiction,
+          CASE WHEN outside THEN 'outside_area' END
+        FROM crash_stage s SEMI JOIN crash_changes USING (case_id)`, [profile.name, batchId]);
       await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
         $1, $2, line, field, reason, raw FROM ${quarantine.sql()}`, [batchId, file]);
       const unchanged = k.total - k.inserted - k.updated;
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
         WHERE batch_id = $1`, [batchId, rowsRead, k.inserted, k.updated, unchanged, quarantined, JSON.stringify(warnings)]);
-      return { batchId, file, profile, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings };
+      return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings };
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Reported (officer-entered) points that fall outside the area the file covers. The area is the
+ * given bounds; else the box around the file's geocoded points plus 10 km; else, for files with no
+ * geocoded points, the circle around the median point of radius max(50 km, 5 × the median distance).
+ * Geocoded points are trusted.
+ */
+function outliers(points: { seq: number; lat: number; lon: number; geocoded: boolean }[], bounds?: [number, number, number, number]): number[] {
+  const reported = points.filter((p) => !p.geocoded);
+  if (!reported.length) return [];
+  if (bounds) {
+    const [w, s, e, n] = bounds;
+    return reported.filter((p) => p.lon < w || p.lon > e || p.lat < s || p.lat > n).map((p) => p.seq);
+  }
+  const geocoded = points.filter((p) => p.geocoded);
+  if (geocoded.length) {
+    const margin = 0.1; // degrees of latitude ≈ 11 km
+    let s = Infinity, n = -Infinity, w = Infinity, e = -Infinity;
+    for (const p of geocoded) { s = Math.min(s, p.lat); n = Math.max(n, p.lat); w = Math.min(w, p.lon); e = Math.max(e, p.lon); }
+    s -= margin; n += margin; w -= margin; e += margin;
+    return reported.filter((p) => p.lon < w || p.lon > e || p.lat < s || p.lat > n).map((p) => p.seq);
+  }
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+  const centre = { lat: median(reported.map((p) => p.lat)), lon: median(reported.map((p) => p.lon)) };
+  const d = reported.map((p) => haversineM(centre, p));
+  const limit = Math.max(OUTLIER_MIN_M, 5 * median(d));
+  return reported.filter((_, i) => d[i]! > limit).map((p) => p.seq);
 }

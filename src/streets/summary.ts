@@ -1,33 +1,37 @@
 import { z } from 'zod';
 import type { Store } from '../store/db.ts';
+import type { Severity } from './profiles.ts';
 
 /**
  * Collision summaries: crashes by KABCO severity and an EPDO (equivalent property damage only) score
- * from a named, versioned weight set (streets.md). `ka-equal` weights fatal crashes as severe-injury
- * ones, so a single fatality does not swing the score.
+ * from a named, versioned weight set (streets.md §4.6). `ka-equal` weights fatal crashes as severe-injury
+ * ones, so a single fatality does not swing the score. `I` (an injury crash of unknown level, as NYC
+ * records them) takes the HSM's combined injury weight (11) in `hsm` and `ka-equal`, and the B weight in
+ * `fhwa2025`.
  */
-export const WEIGHT_SETS: Record<string, Record<'K' | 'A' | 'B' | 'C' | 'O', number>> = {
-  hsm: { K: 542, A: 29, B: 11, C: 6, O: 1 },
-  fhwa2025: { K: 883, A: 94, B: 21, C: 11, O: 1 },
-  'ka-equal': { K: 29, A: 29, B: 11, C: 6, O: 1 },
+export const WEIGHT_SETS: Record<string, Record<Severity, number>> = {
+  hsm: { K: 542, A: 29, B: 11, C: 6, O: 1, I: 11 },
+  fhwa2025: { K: 883, A: 94, B: 21, C: 11, O: 1, I: 21 },
+  'ka-equal': { K: 29, A: 29, B: 11, C: 6, O: 1, I: 11 },
 };
+export const WEIGHT_SET_NAMES = Object.keys(WEIGHT_SETS) as [string, ...string[]];
 
 export const StreetsSummaryQuerySchema = z.strictObject({
   by: z.enum(['year', 'severity', 'mode']).optional(),
-  weights: z.enum(Object.keys(WEIGHT_SETS) as [string, ...string[]]).default('hsm'),
+  weights: z.enum(WEIGHT_SET_NAMES).default('hsm'),
 });
 export type StreetsSummaryQuery = z.output<typeof StreetsSummaryQuerySchema>;
 
-interface Counts { crashes: number; bySeverity: Record<'K' | 'A' | 'B' | 'C' | 'O', number>; killed: number; injured: number; epdo: { weights: string; value: number } }
+interface Counts { crashes: number; bySeverity: Partial<Record<Severity, number>>; killed: number; injured: number; epdo: { weights: string; value: number } }
 
 function counts(rows: { severity: string; n: number; killed: number; injured: number }[], weights: string): Counts {
-  const by = { K: 0, A: 0, B: 0, C: 0, O: 0 };
+  const by: Partial<Record<Severity, number>> = { K: 0, A: 0, B: 0, C: 0, O: 0 };
   let killed = 0, injured = 0;
-  for (const r of rows) { by[r.severity as keyof typeof by] += r.n; killed += r.killed; injured += r.injured; }
+  for (const r of rows) { by[r.severity as Severity] = (by[r.severity as Severity] ?? 0) + r.n; killed += r.killed; injured += r.injured; }
   const w = WEIGHT_SETS[weights]!;
   return {
     crashes: Object.values(by).reduce((a, b) => a + b, 0), bySeverity: by, killed, injured,
-    epdo: { weights, value: (Object.keys(by) as (keyof typeof by)[]).reduce((s, k) => s + by[k] * w[k], 0) },
+    epdo: { weights, value: (Object.keys(by) as Severity[]).reduce((s, k) => s + by[k]! * w[k], 0) },
   };
 }
 
