@@ -50,7 +50,7 @@ export const RankQuerySchema = CrashFilterSchema.extend({
   kind: z.enum(['intersection', 'corridor']).default('intersection'),
   by: z.enum(['crashes', 'ka', 'ksi', 'epdo']).default('epdo'),
   weights,
-  top: z.coerce.number().int().min(1).max(1000).default(20),
+  top: z.coerce.number().int().min(1).max(10000).default(20),
   withinFt: z.coerce.number().min(0).max(5000).default(250).describe('a crash this close to the secondary road is at the intersection'),
 });
 export async function rankQuery(store: Store, q: z.output<typeof RankQuerySchema>) {
