@@ -10,6 +10,7 @@ import { importBudgetFile } from '../src/budget/import.ts';
 import { importFireFile } from '../src/fire/import.ts';
 import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
 import { launchChromium } from '../src/report/browser.ts';
+import { importCollisionsFile } from '../src/streets/import.ts';
 import { buildApp, ensureWebBuilt } from '../src/server/app.ts';
 import type { Store } from '../src/store/db.ts';
 import { openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
@@ -30,6 +31,7 @@ describe('the web app in Chromium', () => {
     await importFireFile(store, SF_2020);
     await importBudgetFile(store, join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz'));
     await loadPlanIntoStore(store, join(ROOT, 'samples/strategy/example-plan.yaml'));
+    await importCollisionsFile(store, join(ROOT, 'samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz'));
     await addUser(store, 'chief', 'admin', 'correct horse battery');
     ingest = await createToken(store, 'cad', 'ingest');
     analyst = await createToken(store, 'test', 'analyst');
@@ -132,6 +134,58 @@ describe('the web app in Chromium', () => {
     await page.fill('[data-testid=actual-form] input[name=value]', '0.22');
     await Promise.all([page.waitForEvent('load'), page.click('[data-testid=actual-form] button')]);
     await expect.poll(async () => page.locator('tr', { hasText: 'Share of the city fleet that is electric' }).first().innerText()).toMatch(/2024\s+22\.0%\s+20\.0%\s+on track/);
+  });
+
+  it('shows Safer Streets: filters in the URL, figures equal to the API, the HIN, the target chart, and records and evaluates an action', async () => {
+    await page.goto(`${base}/#/streets?mode=pedestrian&layer=hex`);
+    await page.waitForSelector('[data-testid=streets-tiles]');
+    const api = await apiJson('/api/v1/streets/crashes?mode=pedestrian');
+    expect(api.summary.crashes).toBe(634); // README: 634 pedestrian crashes
+    expect(await page.locator('[data-testid=streets-tiles] .tile').first().innerText()).toMatch(/^634\s+crashes/);
+    expect(await page.locator('[data-testid=streets-tiles]').innerText()).toContain(`${api.summary.bySeverity.K}\nfatal (K)`);
+    // change a filter: the URL carries it and the figures follow
+    await page.selectOption('select[name=severity]', 'K,A');
+    await expect.poll(() => page.url()).toMatch(/severity=K%2CA/);
+    const ka = await apiJson('/api/v1/streets/crashes?mode=pedestrian&severity=K,A');
+    await expect.poll(async () => page.locator('[data-testid=streets-tiles] .tile').first().innerText()).toMatch(new RegExp(`^${ka.summary.crashes}\\s+crashes`));
+    const hin = await apiJson('/api/v1/streets/hin?mode=pedestrian&severity=K,A');
+    expect(await page.locator('[data-testid=hin] .statement').innerText()).toBe(hin.statement);
+    // the map drew its canvas; the target chart says whether the change is more than chance
+    expect(await page.locator('[data-testid=streets-map] canvas').count()).toBeGreaterThan(0);
+    await page.goto(`${base}/#/streets`);
+    // the page keeps the previous figures until the new ones arrive, so wait for the new text
+    await expect.poll(() => page.locator('[data-testid=target-verdict]').innerText()).toMatch(/Latest 12 months to 2020-12: 848 .*too large to be chance alone/);
+    const rank = await apiJson('/api/v1/streets/rank?kind=intersection&by=epdo&top=20');
+    await expect.poll(async () => (await page.locator('#ranking tbody tr').first().innerText()).split('\t').slice(0, 3)).toEqual(['1', rank.locations[0].name, String(rank.locations[0].crashes)]);
+    await page.waitForTimeout(1000);
+    await shot(page, 'streets', true);
+    // an analyst-level user records an engineering action and evaluates it
+    await page.fill('form.action input[name=title]', 'Roundabout at RT 41 and RT 46');
+    await page.fill('form.action input[name=lat]', String(rank.locations[1].lat));
+    await page.fill('form.action input[name=lon]', String(rank.locations[1].lon));
+    await page.fill('form.action input[name=radiusM]', '150');
+    await page.fill('form.action input[name=started]', '2016-01-01');
+    await page.click('form.action button');
+    await page.click('button:has-text("Evaluate")');
+    await page.waitForSelector('[data-testid=evaluation]');
+    const evaluation = await apiJson('/api/v1/streets/evaluate?ids=1');
+    expect(await page.locator('[data-testid=evaluation]').innerText()).toContain(`Naive CMF ${evaluation.naive.cmf.toFixed(2)} (${evaluation.naive.before} → ${evaluation.naive.after} crashes)`);
+  });
+
+  it('shows the public Safer Streets page signed out: aggregates on hexagons, no crash points', async () => {
+    const anon = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
+    await anon.goto(`${base}/public/streets`);
+    const text = await anon.locator('body').innerText();
+    expect(text).toMatch(/of street miles carry .* of people killed or seriously injured \(2016–2020\)/);
+    expect(text).toMatch(/In the 12 months to 2020-12 there were 848/);
+    expect(await anon.locator('svg.chart circle').count()).toBe(10);
+    const data = await (await fetch(`${base}/api/public/streets`)).json();
+    expect(data.hexagons.features.every((f: { properties: { crashes: number } }) => f.properties.crashes >= 3)).toBe(true);
+    expect(JSON.stringify(data)).not.toMatch(/"Point"/);
+    expect(await anon.locator('svg.map path').count()).toBe(data.hexagons.features.length);
+    await shot(anon, 'streets-public', true);
+    expect((await anon.goto(`${base}/api/v1/streets/crashes`))!.status()).toBe(401);
+    await anon.close();
   });
 
   it('opens the public page signed out, with aggregates and no addresses', async () => {

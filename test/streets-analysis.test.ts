@@ -24,7 +24,7 @@ const ROADS = existsSync(SHARED_ROADS) ? SHARED_ROADS : join(ROOT, 'samples/geo/
 
 function crash(over: Partial<Crash>): Crash {
   const date = over.date ?? '2019-06-01';
-  return { id: Math.random().toString(36).slice(2), date, year: Number(date.slice(0, 4)), month: Number(date.slice(5, 7)), minute: 600, severity: 'C', killed: 0,
+  return { id: Math.random().toString(36).slice(2), date, year: Number(date.slice(0, 4)), month: Number(date.slice(5, 7)), minute: 600, severity: 'C', killed: 0, injured: 1,
     severe: 0, pedestrian: false, bicycle: false, motorcycle: false, lat: 37.77, lon: -122.42, primary: null, secondary: null, intersection: null,
     distanceFt: null, city: null, ...over };
 }

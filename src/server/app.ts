@@ -14,12 +14,16 @@ import { z } from 'zod';
 import { openSession } from '../accounts/accounts.ts';
 import { currentPlan } from '../strategy/alignment.ts';
 import { recordActuals } from '../strategy/actuals.ts';
+import { ActionInputSchema, addAction } from '../streets/actions.ts';
+import { toAsciiGrid } from '../streets/kde.ts';
+import { KdeQuerySchema, kdeQuery } from '../streets/queries.ts';
+import { streetsPage } from './streets-page.ts';
 import { renderFireReport } from '../report/pdf.ts';
 import { registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveService, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { planPage } from './plan-page.ts';
-import { FIRE_ROUTES, openApiDocument } from './routes.ts';
+import { API_ROUTES, openApiDocument } from './routes.ts';
 
 const GEO_DIR = resolve(import.meta.dirname, '../../samples/geo');
 const WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
@@ -71,7 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/api/health', async () => ({ ok: true, schemaVersion: SCHEMA_VERSION, version }));
   app.get('/api/docs/openapi.json', async () => openApiDocument(version));
 
-  for (const r of FIRE_ROUTES) {
+  for (const r of API_ROUTES) {
     app.get(r.url, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
@@ -98,6 +102,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return recordActuals(opts.store, await currentPlan(opts.store), rows, `form:${req.principal!.name}`);
   });
 
+  app.post('/api/v1/streets/actions', async (req, reply) => {
+    const body = ActionInputSchema.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: `Invalid action:\n${describeZodError(body.error)}` });
+    return reply.code(201).send(await addAction(opts.store, body.data, req.principal!.name));
+  });
+  app.get('/api/v1/streets/kde.asc', async (req, reply) => {
+    const q = KdeQuerySchema.safeParse(req.query ?? {});
+    if (!q.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(q.error)}` });
+    const r = await kdeQuery(opts.store, q.data);
+    return reply.type('text/plain; charset=utf-8').header('Content-Disposition', 'attachment; filename="cityops-kde.asc"')
+      .header('X-Projection', r.proj).send(toAsciiGrid(r.surface));
+  });
+
   app.get('/api/v1/reports/fire.pdf', async (req, reply) => {
     const month = (req.query as Record<string, string>).month ?? '';
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return reply.code(400).send({ error: 'month must be YYYY-MM' });
@@ -113,6 +130,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   else app.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
 
   app.get('/public/plan', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
+  app.get('/public/streets', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
   app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;
 }

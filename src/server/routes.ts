@@ -11,6 +11,7 @@ import { wwcEvidence } from '../strategy/wwc.ts';
 import { pbbReport } from '../strategy/pbb.ts';
 import { publicPlan } from '../strategy/public.ts';
 import { measureStatuses } from '../strategy/status.ts';
+import { STREETS_ROUTES } from './streets-routes.ts';
 
 /** One API route: its query schema drives validation and the OpenAPI document alike. */
 /** What a route handler can use: the fire query layer and the store (for budget and strategy). */
@@ -31,7 +32,7 @@ export interface ApiRoute {
 
 const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(ctx: RouteContext, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
 
-export const FIRE_ROUTES: ApiRoute[] = [
+export const API_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsQuerySchema,
     summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
     handle: ({ fire: f }, q) => f.metrics(q) }),
@@ -86,6 +87,7 @@ export const FIRE_ROUTES: ApiRoute[] = [
   route({ url: '/api/public/strategy', tag: 'public', public: true, query: z.strictObject({ fy: z.coerce.number().int().optional() }),
     summary: "The city's goals, their measures and progress, and where the money goes (aggregates only)",
     handle: ({ store, fire }, q) => publicPlan(store, fire, q.fy) }),
+  ...STREETS_ROUTES,
 ];
 
 /** OpenAPI 3.1 document of the API, built from the routes' own schemas. */
@@ -93,7 +95,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {
     '/api/health': { get: { summary: 'Liveness and schema version', tags: ['system'], responses: { 200: { description: 'OK' } } } },
   };
-  for (const r of FIRE_ROUTES) {
+  for (const r of API_ROUTES) {
     const schema = z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { description?: string }>; required?: string[] };
     paths[r.url] = {
       get: {

@@ -26,7 +26,7 @@ export type CrashFilter = z.output<typeof CrashFilterSchema>;
 
 export interface Crash {
   id: string; date: string; year: number; month: number; minute: number | null;
-  severity: Severity; killed: number; severe: number | null;
+  severity: Severity; killed: number; injured: number; severe: number | null;
   pedestrian: boolean; bicycle: boolean; motorcycle: boolean;
   lat: number | null; lon: number | null; primary: string | null; secondary: string | null;
   intersection: boolean | null; distanceFt: number | null; city: string | null;
@@ -59,10 +59,10 @@ export async function loadCrashes(store: Store, filter: CrashFilter, opts: { loc
     const from = p(a * 60), to = p(((b + 1) % 24) * 60);
     where.push(a <= b ? `collision_minute >= ${from} AND collision_minute < ${to}` : `(collision_minute >= ${from} OR collision_minute < ${to})`);
   }
-  const rows = await store.all<{ id: string; date: string; minute: number | null; severity: Severity; killed: number; severe: number | null;
+  const rows = await store.all<{ id: string; date: string; minute: number | null; severity: Severity; killed: number; injured: number; severe: number | null;
     pedestrian: boolean; bicycle: boolean; motorcycle: boolean; lat: number | null; lon: number | null; primary_rd: string | null; secondary_rd: string | null;
     intersection: boolean | null; distance_ft: number | null; city: string | null }>(`SELECT case_id AS id, strftime(collision_date, '%Y-%m-%d') AS date,
-      collision_minute AS minute, severity, killed, severe_injured AS severe, pedestrian, bicycle, motorcycle, lat, lon, primary_rd, secondary_rd,
+      collision_minute AS minute, severity, killed, injured, severe_injured AS severe, pedestrian, bicycle, motorcycle, lat, lon, primary_rd, secondary_rd,
       intersection, distance_ft, city
     FROM collisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY collision_date, case_id`, params);
   const area: AreaGeometry | null = filter.district ? parseArea(JSON.parse(filter.district), 'district') : null;
@@ -73,7 +73,7 @@ export async function loadCrashes(store: Store, filter: CrashFilter, opts: { loc
     if ((opts.located || area) && !located) { noLocation++; continue; }
     if (area && !pointInArea(r.lon!, r.lat!, area)) continue;
     crashes.push({ id: r.id, date: r.date, year: Number(r.date.slice(0, 4)), month: Number(r.date.slice(5, 7)), minute: r.minute,
-      severity: r.severity, killed: r.killed, severe: r.severe, pedestrian: r.pedestrian, bicycle: r.bicycle, motorcycle: r.motorcycle,
+      severity: r.severity, killed: r.killed, injured: r.injured, severe: r.severe, pedestrian: r.pedestrian, bicycle: r.bicycle, motorcycle: r.motorcycle,
       lat: r.lat, lon: r.lon, primary: r.primary_rd, secondary: r.secondary_rd, intersection: r.intersection, distanceFt: r.distance_ft, city: r.city });
   }
   return { crashes, filter, excluded: { noLocation } };

@@ -65,3 +65,14 @@ export async function injuryCrashWindows(store: Store, baselineYears: number) {
   const from = new Date(Date.parse(last.d) - 364 * 86400000).toISOString().slice(0, 10);
   return { period: `${from}…${last.d}`, to: last.d, current: r.cur, prior: r.prior || null, baseline: r.base / baselineYears };
 }
+
+/** The same counts for crashes already in memory (a filtered set). */
+export function summariseCrashes(crashes: { severity: string; killed: number; injured: number }[], weights: string): Counts {
+  const rows = new Map<string, { severity: string; n: number; killed: number; injured: number }>();
+  for (const c of crashes) {
+    const r = rows.get(c.severity) ?? { severity: c.severity, n: 0, killed: 0, injured: 0 };
+    r.n++; r.killed += c.killed; r.injured += c.injured;
+    rows.set(c.severity, r);
+  }
+  return counts([...rows.values()], weights);
+}

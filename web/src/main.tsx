@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, query, Unauthorized, type Filters } from './api';
 import { Board } from './pages/board';
 import { Login } from './pages/login';
+import type { StreetFilters } from './pages/streets';
 import './style.css';
 
 /** Loads a page's code on first use: the live board does not carry the charting library. */
@@ -17,6 +18,14 @@ function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionCompone
 const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
 const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
 const Strategy = lazyPage<{ search: string }>(() => import('./pages/strategy').then((m) => m.Strategy));
+const Streets = lazyPage<{ filters: StreetFilters; onFilters: (f: StreetFilters) => void; role: string }>(() => import('./pages/streets').then((m) => m.Streets));
+
+function streetFilters(search: string): StreetFilters {
+  const p = new URLSearchParams(search);
+  const f: StreetFilters = { layer: (p.get('layer') as StreetFilters['layer']) ?? 'heat', kind: (p.get('kind') as StreetFilters['kind']) ?? 'intersection', by: (p.get('by') as StreetFilters['by']) ?? 'epdo' };
+  for (const k of ['mode', 'severity', 'from', 'to', 'hours', 'city'] as const) { const v = p.get(k); if (v) f[k] = v; }
+  return f;
+}
 
 /** Hash routes: #/board, #/performance?filters, #/report?month=YYYY-MM. The filters live in the URL, so a view can be shared. */
 function useRoute(): [string, string] {
@@ -46,13 +55,16 @@ function App() {
   return (
     <>
       <nav class="top">
-        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/strategy', 'Strategy & budget')}
+        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
         <a href={`#/report?month=${defaultMonth(search)}`}>Monthly report</a> <a href="/public">Public page</a>
         <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
       </nav>
       {path === '/performance'
         ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
-        : path === '/strategy' ? <Strategy search={search} /> : <Board />}
+        : path === '/strategy' ? <Strategy search={search} />
+          : path === '/streets' ? <Streets filters={streetFilters(search)} role={user.role}
+            onFilters={(f: StreetFilters) => { location.hash = `#/streets?${new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString()}`; }} />
+            : <Board />}
     </>
   );
 }

@@ -25,6 +25,19 @@ export async function cityMap(container: HTMLElement): Promise<{ map: MapLibre; 
   return { map, stations };
 }
 
+/** A map with no base layers, fitted to the given bounds (the streets view draws its own data over it). */
+export async function plainMap(container: HTMLElement, bounds: [[number, number], [number, number]], attribution: string): Promise<MapLibre> {
+  const map = new MapLibre({
+    container,
+    style: { version: 8, sources: {}, layers: [{ id: 'ground', type: 'background', paint: { 'background-color': '#f4f3ef' } }] },
+    bounds, fitBoundsOptions: { padding: 20 },
+    attributionControl: { compact: true, customAttribution: attribution },
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  await new Promise<void>((r) => map.once('load', () => r()));
+  return map;
+}
+
 export function setData(map: MapLibre, source: string, data: GeoJSON.FeatureCollection): void {
   (map.getSource(source) as GeoJSONSource | undefined)?.setData(data);
 }

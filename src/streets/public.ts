@@ -1,0 +1,46 @@
+import type { Store } from '../store/db.ts';
+import { loadCrashes } from './crashes.ts';
+import { hexBins, hexPolygon } from './hex.ts';
+import { hinQuery, HinQuerySchema } from './queries.ts';
+import { rankLocations } from './rank.ts';
+import { streetsSummary } from './summary.ts';
+import { targetProgress } from './target.ts';
+
+/**
+ * What residents see of road safety: yearly counts, progress to the injury-reduction target with its
+ * uncertainty, the high-injury network statement, the corridors with most people killed or seriously
+ * injured, and crash counts on H3 resolution-8 hexagons (about 0.7 km² each). No crash is shown as a
+ * point, and a hexagon with fewer than MIN_CELL crashes is withheld, so no single crash can be located.
+ */
+export const PUBLIC_HEX_RESOLUTION = 8;
+export const MIN_CELL = 3;
+
+export async function publicStreets(store: Store) {
+  const summary = await streetsSummary(store, { by: 'year', weights: 'hsm' });
+  if (!summary.crashes) return null;
+  const all = await loadCrashes(store, {});
+  const years = [...new Set(all.crashes.map((c) => c.year))];
+  const target = years.length >= 4
+    ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, baselineYear: years[0]! + 2, reduction: 0.19 })
+    : null;
+  const bins = hexBins(all.crashes, PUBLIC_HEX_RESOLUTION, 'hsm');
+  const shown = bins.filter((b) => b.crashes >= MIN_CELL);
+  const hin = await hinQuery(store, HinQuerySchema.parse({}));
+  const last5 = all.crashes.filter((c) => c.year >= years.at(-1)! - 4);
+  const corridors = rankLocations(last5, { kind: 'corridor', by: 'ksi', weights: 'hsm', top: 10 });
+  return {
+    years: summary.groups!.map((g) => ({ year: Number(g.key), crashes: g.crashes, bySeverity: g.bySeverity, killed: g.killed, injured: g.injured })),
+    target: target && {
+      label: target.label, baseline: target.baseline, target: target.target, latest12: target.latest12, definitions: target.definitions,
+      years: target.years.map(({ year, value, low, high, glidePath, onTrack, complete }) => ({ year, value, low, high, glidePath, onTrack, complete })),
+    },
+    hin: { statement: hin.statement, method: hin.method, windowMiles: hin.parameters.windowMiles, years: hin.years },
+    corridors: { period: `${years.at(-1)! - 4}–${years.at(-1)}`, list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({ rank, name, crashes, ka, ksi })) },
+    hexagons: {
+      resolution: PUBLIC_HEX_RESOLUTION, minimumCrashes: MIN_CELL, withheld: bins.length - shown.length,
+      type: 'FeatureCollection' as const,
+      features: shown.map((b) => ({ type: 'Feature' as const, properties: { crashes: b.crashes, ksi: b.ksi }, geometry: { type: 'Polygon' as const, coordinates: hexPolygon(b.cell) } })),
+    },
+  };
+}
+export type PublicStreets = NonNullable<Awaited<ReturnType<typeof publicStreets>>>;
