@@ -6,7 +6,9 @@ import { defaultConfig } from '../src/fire/config.ts';
 import { importFireFile } from '../src/fire/import.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { Store } from '../src/store/db.ts';
-import { cli, openTemp, SF_2020 } from './helpers.ts';
+import { cli, openTemp, ROOT, SF_2020 } from './helpers.ts';
+
+const SLO_SAMPLE = `${ROOT}/samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz`;
 
 describe('accounts and access', () => {
   let store: Store, app: FastifyInstance, dbPath: string;
@@ -75,6 +77,33 @@ describe('accounts and access', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(r.headers['x-frame-options']).toBe('DENY');
     expect(String(r.headers['content-security-policy'])).toMatch(/default-src 'self'/);
+  });
+
+  it('streets: staff routes need sign-in, a viewer may read but not record actions, inputs are validated', async () => {
+    const { importCollisionsFile } = await import('../src/streets/import.ts');
+    await importCollisionsFile(store, SLO_SAMPLE);
+    for (const url of ['/api/v1/streets/crashes', '/api/v1/streets/hin', '/api/v1/streets/rank', '/api/v1/streets/actions']) {
+      expect((await app.inject({ url })).statusCode, url).toBe(401);
+    }
+    const viewer = { authorization: `Bearer ${await createToken(store, 'streets wall', 'viewer')}` };
+    const analyst = { authorization: `Bearer ${await createToken(store, 'traffic engineer', 'analyst')}` };
+    const action = { kind: 'enforcement', title: 'Speed enforcement on RT 46', lat: 35.63, lon: -120.55, started: '2017-03-01' };
+    expect((await app.inject({ method: 'POST', url: '/api/v1/streets/actions', headers: viewer, payload: action })).statusCode).toBe(403);
+    const ok = await app.inject({ method: 'POST', url: '/api/v1/streets/actions', headers: analyst, payload: action });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json()).toMatchObject({ kind: 'enforcement', createdBy: 'traffic engineer', radiusM: 100 });
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/streets/actions', headers: analyst, payload: { ...action, lat: 'north', extra: 1 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/lat[\s\S]*extra/);
+    const q = await app.inject({ url: "/api/v1/streets/crashes?severity=K,Z&hours=25-99'", headers: viewer });
+    expect(q.statusCode).toBe(400);
+    expect(q.json().error).toMatch(/severity/);
+    const district = await app.inject({ url: `/api/v1/streets/rank?district=${encodeURIComponent('{"type":"Point"}')}`, headers: viewer });
+    expect(district.statusCode).toBe(400);
+    expect(district.json().error).toMatch(/district is not a GeoJSON Polygon/);
+    const pub = await app.inject({ url: '/api/public/streets' });
+    expect(pub.statusCode).toBe(200);
+    expect(pub.body).not.toMatch(/"Point"|CASE_ID|"id":/);
   });
 
   it('public answers hold aggregates only: no address, incident id or unit id from the data appears', async () => {

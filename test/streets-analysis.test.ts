@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { gridDisk, latLngToCell } from 'h3-js';
@@ -308,5 +308,58 @@ describe('collision profiles', () => {
     expect(night.crashes.every((c) => c.minute !== null && (c.minute >= 22 * 60 || c.minute < 6 * 60))).toBe(true);
     const ped = await loadCrashes(store, { mode: ['pedestrian'] });
     expect(ped.crashes.every((c) => c.pedestrian)).toBe(true);
+  });
+});
+
+describe('the streets CLI, as a user runs it', () => {
+  let db: string;
+  beforeAll(async () => {
+    const t = await openTemp();
+    db = t.path;
+    await importCollisionsFile(t.store, SLO);
+    t.store.close();
+  });
+  const run = (args: string[]) => {
+    const r = cli([...args, '--db', db]);
+    if (r.status !== 0) throw new Error(`cityops ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  it('hotspots, rank, hin and target print JSON with their definitions and counts', () => {
+    const hot = JSON.parse(run(['streets', 'hotspots', '--resolution', '10', '--value', 'ksi', '--json']));
+    expect(hot).toMatchObject({ resolution: 10, value: 'ksi', fdr: true, crashes: 10586, excluded: { noLocation: 81 } });
+    expect(hot.cells.every((c: { q: number; class: number }) => (c.class > 0 ? c.q <= 0.1 : true))).toBe(true);
+    const rank = JSON.parse(run(['streets', 'rank', '--kind', 'corridor', '--by', 'ksi', '--from', '2016', '--top', '3', '--json']));
+    expect(rank.locations.map((l: { name: string }) => l.name)).toEqual(['RT 101', 'RT 46', 'RT 1']);
+    const hin = JSON.parse(run(['streets', 'hin', '--window-miles', '0.25', '--cover', '0.6', '--json']));
+    expect(hin.parameters).toMatchObject({ windowMiles: 0.25, stepMiles: 0.05, cover: 0.6 });
+    expect(hin.hin.shareOfKsi).toBeGreaterThanOrEqual(0.6);
+    const target = JSON.parse(run(['streets', 'target', '--metric', 'ka', '--baseline-years', '5', '--baseline-year', '2015', '--json']));
+    // KA crashes 2011–2015 from the README: (21+85) + (27+95) + (25+107) + (28+114) + (33+98)
+    expect(target.baseline.total).toBe(106 + 122 + 132 + 142 + 131);
+    expect(target.years.find((y: { year: number }) => y.year === 2020).value).toBe(18 + 121);
+  });
+
+  it('kde writes an ESRI ASCII grid whose cells sum to the total weight', () => {
+    const dir = tempDir(), out = join(dir, 'kde.asc'), district = join(dir, 'paso-robles.geojson');
+    writeFileSync(district, JSON.stringify({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[-120.72, 35.60], [-120.65, 35.60], [-120.65, 35.66], [-120.72, 35.66], [-120.72, 35.60]]] } }));
+    const info = JSON.parse(run(['streets', 'kde', '--district', district, '--bandwidth', '300', '--cell', '25', '--weight', 'count', '--out', out, '--json']));
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.slice(0, 2)).toEqual([`ncols ${info.cols}`, `nrows ${info.rows}`]);
+    const sum = lines.slice(6).reduce((a, l) => a + l.split(' ').reduce((b, v) => b + Number(v), 0), 0);
+    // per km² × cell area (km²) = each crash contributes ≈ 1 (the discretised kernel integrates to ~1)
+    expect(sum * (25 * 25) / 1e6).toBeCloseTo(info.crashes, -1);
+  });
+
+  it('records an action and evaluates it; bad input gets a clear message', () => {
+    const added = JSON.parse(run(['streets', 'action', 'add', '--kind', 'engineering', '--title', 'Signal retiming', '--lat', '35.6265', '--lon', '-120.6909',
+      '--radius-m', '200', '--started', '2016-06-01', '--json']));
+    expect(added).toMatchObject({ id: 1, kind: 'engineering', radiusM: 200 });
+    const r = JSON.parse(run(['streets', 'action', 'evaluate', '1', '--years', '3', '--json']));
+    expect(r.naive.caution).toMatch(/regression to the mean/);
+    expect(r.sites[0].before + r.sites[0].after).toBeGreaterThan(0);
+    const bad = cli(['streets', 'action', 'add', '--kind', 'paint', '--title', 'x', '--lat', '99', '--lon', '0', '--started', '2016-13-01', '--db', db]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/kind[\s\S]*title[\s\S]*lat[\s\S]*started/);
   });
 });

@@ -20,7 +20,9 @@ export const CrashFilterSchema = z.strictObject({
   to: z.coerce.number().int().min(1900).max(2200).optional().describe('last year'),
   hours: z.string().regex(/^\d{1,2}-\d{1,2}$/, 'hours are FROM-TO, e.g. 22-5').optional().describe('time of day, e.g. 7-10 or 22-5 (wraps midnight)'),
   city: z.string().max(100).optional().describe('jurisdiction (the CITY column)'),
-  district: z.string().max(200_000).optional().describe('GeoJSON Polygon or MultiPolygon; only crashes inside'),
+  district: z.string().max(200_000).superRefine((text, ctx) => {
+    try { parseArea(JSON.parse(text), 'district'); } catch (e) { ctx.addIssue({ code: 'custom', message: e instanceof SyntaxError ? `district is not JSON: ${e.message}` : (e as Error).message }); }
+  }).optional().describe('GeoJSON Polygon or MultiPolygon (geometry, Feature or FeatureCollection); only crashes inside'),
 });
 export type CrashFilter = z.output<typeof CrashFilterSchema>;
 
