@@ -14,7 +14,7 @@ import { importCollisionsFile } from '../src/streets/import.ts';
 import { esriDefaultBandwidth, gridAround, kdeSurface, kdeSurfaceIndexed } from '../src/streets/kde.ts';
 import { hinQuery, HinQuerySchema, rankQuery, RankQuerySchema, targetQuery, TargetQuerySchema } from '../src/streets/queries.ts';
 import { rankLocations } from '../src/streets/rank.ts';
-import { importRoadsFile } from '../src/streets/roads.ts';
+import { importRoadsFile } from '../src/roads/import.ts';
 import { cli, openTemp, ROOT, tempDir } from './helpers.ts';
 
 const SHARED = join(ROOT, '../shared/data/collisions/slo_county_tims_crashes_2011_2020.csv.gz');

@@ -6,6 +6,10 @@ import { importFireFile } from '../fire/import.ts';
 import { addUser } from '../accounts/accounts.ts';
 import { importBudgetFile } from '../budget/import.ts';
 import { importCollisionsFile } from '../streets/import.ts';
+import { importRoadsFile } from '../roads/import.ts';
+import { importLayerFile, importStationsFile } from '../plan/stations.ts';
+import { calibrate } from '../plan/calibrate.ts';
+import { loadPlanContext } from '../plan/model.ts';
 import { loadPlanIntoStore } from '../strategy/alignment.ts';
 import { REPLAY_SOURCE } from '../fire/live.ts';
 import { loadReplay, play } from '../fire/replay.ts';
@@ -27,6 +31,14 @@ export async function loadSamples(store: Store, quiet = false): Promise<void> {
   if (!quiet) process.stdout.write(`Imported the Oakland budget: ${budget.rowsRead} lines (${budget.inserted} new)\n`);
   const crashes = await importCollisionsFile(store, join(SAMPLES_DIR, 'collisions', 'slo_county_tims_crashes_2011_2020.csv.gz'));
   if (!quiet) process.stdout.write(`Imported the SLO County collisions: ${crashes.rowsRead} crashes (${crashes.inserted} new)\n`);
+  const geo = join(SAMPLES_DIR, 'geo');
+  const roads = await importRoadsFile(store, join(geo, 'sf-ne-osm-2026-drive.geojson.gz'), { source: 'sf-ne-osm-2026' });
+  const stations = await importStationsFile(store, join(geo, 'sf-fire-stations.geojson'));
+  for (const [file, layer] of [['sf-boundary.geojson', 'boundary'], ['sf-tracts-2020.geojson', 'tracts']] as const) await importLayerFile(store, join(geo, file), layer);
+  if (!quiet) process.stdout.write(`Imported the SF north-east road network (${roads.segments} ways), ${stations.stations} fire stations, the city boundary and census tracts\n`);
+  // drive times are calibrated from the CAD travel times before anything uses them
+  const fit = await calibrate(store, await loadPlanContext(store));
+  if (!quiet) process.stdout.write(`Calibrated drive times: apparatus at ${(fit.factor * 100).toFixed(0)}% of posted speed (${fit.n} responses; p90 observed ${Math.round(fit.observedP90)} s, predicted ${Math.round(fit.predictedP90)} s)\n`);
   const plans = (await store.one<{ n: number }>('SELECT count(*) AS n FROM strategy_plans'))!.n;
   if (plans === 0) await loadPlanIntoStore(store, join(SAMPLES_DIR, 'strategy', 'example-plan.yaml'));
 }

@@ -8,7 +8,6 @@ import { COLLISION_PROFILES, importCollisionsFile } from '../streets/import.ts';
 import { PROFILES } from '../streets/profiles.ts';
 import { hinGeoJson } from '../streets/hin.ts';
 import { HinQuerySchema, hinQuery, HotspotQuerySchema, hotspotQuery, KdeQuerySchema, kdeQuery, RankQuerySchema, rankQuery, TargetQuerySchema, targetQuery } from '../streets/queries.ts';
-import { importRoadsFile } from '../streets/roads.ts';
 import { streetsSummary, StreetsSummaryQuerySchema, WEIGHT_SETS } from '../streets/summary.ts';
 import { toAsciiGrid } from '../streets/kde.ts';
 import { withStore } from './context.ts';
@@ -75,21 +74,6 @@ export function registerStreets(program: Command, imp: Command): void {
           `${Object.keys(s.warnings).length ? `\n  warnings: ${Object.entries(s.warnings).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}\n`);
       });
     });
-  imp.command('roads')
-    .description('import a road network (GeoJSON LineStrings with a name; .gz accepted); replaces the same --source')
-    .argument('<file>', 'GeoJSON FeatureCollection')
-    .option('--source <name>', 'network name', 'roads')
-    .option('--db <path>', 'database file')
-    .option('--json', 'print JSON')
-    .action(async (file: string, opts: { source: string; db?: string; json?: boolean }) => {
-      await withStore(opts, async (store) => {
-        const s = await importRoadsFile(store, file, { source: opts.source });
-        if (opts.json) return printJson(s);
-        process.stdout.write(`Imported ${s.segments} road segments (${s.lengthKm.toFixed(1)} km, ${s.unnamed} features without a name) from ${s.file}` +
-          `${s.quarantined ? `; ${s.quarantined} features quarantined (cityops quarantine list --batch ${s.batchId})` : ''}\n`);
-      });
-    });
-
   const streets = program.command('streets').description('road safety: summaries, hot spots, rankings, high-injury network, targets, actions');
   streets.command('summary')
     .description('crashes by KABCO severity with an EPDO score; per year, severity or mode with --by')

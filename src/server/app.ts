@@ -18,6 +18,7 @@ import { ActionInputSchema, addAction } from '../streets/actions.ts';
 import { toAsciiGrid } from '../streets/kde.ts';
 import { KdeQuerySchema, kdeQuery } from '../streets/queries.ts';
 import { streetsPage } from './streets-page.ts';
+import { PlanService } from '../plan/service.ts';
 import { renderFireReport } from '../report/pdf.ts';
 import { registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveService, registerLive } from './live.ts';
@@ -75,11 +76,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/api/health', async () => ({ ok: true, schemaVersion: SCHEMA_VERSION, version }));
   app.get('/api/docs/openapi.json', async () => openApiDocument(version));
 
+  const plan = new PlanService(opts.store);
   for (const r of API_ROUTES) {
     app.get(r.url, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
-      return r.handle({ fire, store: opts.store }, parsed.data as never);
+      return r.handle({ fire, store: opts.store, plan }, parsed.data as never);
     });
   }
 
@@ -106,6 +108,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const body = ActionInputSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `Invalid action:\n${describeZodError(body.error)}` });
     return reply.code(201).send(await addAction(opts.store, body.data, req.principal!.name));
+  });
+  app.post('/api/v1/plan/calibrate', async (_req, reply) => {
+    const { calibrate } = await import('../plan/calibrate.ts');
+    try {
+      return await calibrate(opts.store, await plan.context());
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      return reply.code(400).send({ error: `Cannot calibrate: ${(e as Error).message}` });
+    }
   });
   app.get('/api/v1/streets/kde.asc', async (req, reply) => {
     const q = KdeQuerySchema.safeParse(req.query ?? {});

@@ -12,12 +12,15 @@ import { pbbReport } from '../strategy/pbb.ts';
 import { publicPlan } from '../strategy/public.ts';
 import { measureStatuses } from '../strategy/status.ts';
 import { STREETS_ROUTES } from './streets-routes.ts';
+import { PLAN_ROUTES } from './plan-routes.ts';
+import type { PlanService } from '../plan/service.ts';
 
 /** One API route: its query schema drives validation and the OpenAPI document alike. */
 /** What a route handler can use: the fire query layer and the store (for budget and strategy). */
 export interface RouteContext {
   fire: FireService;
   store: Store;
+  plan: PlanService;
 }
 
 export interface ApiRoute {
@@ -88,6 +91,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: "The city's goals, their measures and progress, and where the money goes (aggregates only)",
     handle: ({ store, fire }, q) => publicPlan(store, fire, q.fy) }),
   ...STREETS_ROUTES,
+  ...PLAN_ROUTES,
 ];
 
 /** OpenAPI 3.1 document of the API, built from the routes' own schemas. */

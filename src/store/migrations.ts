@@ -299,6 +299,38 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'routable roads, stations with apparatus, map layers, planning settings',
+    sql: `
+      ALTER TABLE road_segments ADD COLUMN highway VARCHAR;
+      -- 'forward', 'backward' or 'both'
+      ALTER TABLE road_segments ADD COLUMN direction VARCHAR;
+      ALTER TABLE road_segments ADD COLUMN maxspeed_kmh DOUBLE;
+      ALTER TABLE road_segments ADD COLUMN oneway_unknown BOOLEAN;
+      CREATE TABLE stations (
+        station_id VARCHAR PRIMARY KEY,
+        name VARCHAR,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        -- [{ "unit": "E01", "type": "ENGINE", "staffing": 4 }, ...] when given in the file; else taken from CAD
+        apparatus JSON,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE TABLE map_layers (
+        layer VARCHAR NOT NULL,
+        feature_id VARCHAR NOT NULL,
+        name VARCHAR,
+        geometry JSON NOT NULL,
+        batch_id INTEGER NOT NULL
+      );
+      CREATE TABLE plan_settings (
+        key VARCHAR PRIMARY KEY,
+        value JSON NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

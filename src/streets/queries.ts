@@ -79,16 +79,35 @@ export const HinQuerySchema = CrashFilterSchema.extend({
 export async function hinQuery(store: Store, q: z.output<typeof HinQuerySchema>) {
   const filter = await lastYears(store, q, q.years);
   const set = await loadCrashes(store, filter);
-  const segments = q.network === 'none' ? null : await loadRoadSegments(store);
+  let segments = q.network === 'none' ? null : await loadRoadSegments(store);
+  let note: string | null = null;
+  if (segments) {
+    // a network that does not reach the crashes (another city's, say) cannot carry their HIN
+    const [w, s, e, n] = bboxOf(segments);
+    const located = set.crashes.filter((c) => c.lat !== null);
+    const inside = located.filter((c) => c.lon! >= w && c.lon! <= e && c.lat! >= s && c.lat! <= n).length;
+    if (located.length && inside < located.length / 2) {
+      note = `the loaded road network covers ${inside} of ${located.length} located crashes, so the road-name method is used`;
+      segments = null;
+    }
+  }
   const r = highInjuryNetwork(set.crashes, segments, {
     windowM: q.windowMiles * MILE_M, stepM: (q.stepMiles ?? q.windowMiles / 5) * MILE_M, toleranceM: q.toleranceM,
     score: q.score, cover: q.cover, minKa: q.minKa, requireNameMatch: q.nameMatch,
   });
-  return { ...r, filter: { from: filter.from, to: filter.to } };
+  return { ...r, filter: { from: filter.from, to: filter.to }, note };
+}
+
+function bboxOf(segments: RoadSegment[]): [number, number, number, number] {
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  for (const g of segments) for (const [lon, lat] of g.coordinates) { w = Math.min(w, lon); e = Math.max(e, lon); s = Math.min(s, lat); n = Math.max(n, lat); }
+  return [w, s, e, n];
 }
 
 export async function loadRoadSegments(store: Store): Promise<RoadSegment[] | null> {
-  const rows = await store.all<{ id: string; name: string | null; coordinates: string }>(`SELECT segment_id AS id, name, coordinates::VARCHAR AS coordinates FROM road_segments`);
+  // the most recently imported network only: two overlapping extracts would double the street miles
+  const rows = await store.all<{ id: string; name: string | null; coordinates: string }>(`SELECT segment_id AS id, name, coordinates::VARCHAR AS coordinates
+    FROM road_segments WHERE source = (SELECT source FROM road_segments GROUP BY source ORDER BY max(batch_id) DESC LIMIT 1)`);
   return rows.length ? rows.map((r) => ({ id: r.id, name: r.name, coordinates: JSON.parse(r.coordinates) })) : null;
 }
 

@@ -18,6 +18,7 @@ function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionCompone
 const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
 const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
 const Strategy = lazyPage<{ search: string }>(() => import('./pages/strategy').then((m) => m.Strategy));
+const Plan = lazyPage(() => import('./pages/plan').then((m) => m.Plan));
 const Streets = lazyPage<{ filters: StreetFilters; onFilters: (f: StreetFilters) => void; role: string }>(() => import('./pages/streets').then((m) => m.Streets));
 
 function streetFilters(search: string): StreetFilters {
@@ -55,13 +56,14 @@ function App() {
   return (
     <>
       <nav class="top">
-        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
+        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/plan', 'Planning')} {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
         <a href={`#/report?month=${defaultMonth(search)}`}>Monthly report</a> <a href="/public">Public page</a>
         <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
       </nav>
       {path === '/performance'
         ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
         : path === '/strategy' ? <Strategy search={search} />
+          : path === '/plan' ? <Plan />
           : path === '/streets' ? <Streets filters={streetFilters(search)} role={user.role}
             onFilters={(f: StreetFilters) => { location.hash = `#/streets?${new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString()}`; }} />
             : <Board />}

@@ -1,0 +1,171 @@
+import { cellsToMultiPolygon, latLngToCell } from 'h3-js';
+import { UserError } from '../core/errors.ts';
+import { quantile } from '../core/stats.ts';
+import { dijkstra } from './graph.ts';
+import { DEFAULT_STAFFING, SNAP_M, type PlanContext, type Station } from './model.ts';
+
+/**
+ * Drive-time coverage of historical incidents by a deployment of stations (fire.md §6), with every time
+ * calibrated (posted-speed seconds divided by the fitted factor). Coverage is exact on the graph: each
+ * incident's road node gets the time from its nearest station by one multi-source search, so no polygon
+ * is needed to count; polygons (H3 cells) are drawn only for the map.
+ */
+export interface Scenario {
+  close?: string[];
+  add?: { lat: number; lon: number; id?: string; units?: { type: string; staffing?: number }[] }[];
+  move?: { id: string; lat: number; lon: number }[];
+  addUnits?: { station: string; type: string; staffing?: number }[];
+  removeUnits?: string[];
+}
+
+export interface CoverageOptions { minutes: number; bands: number[]; erfMinutes: number; erfStaff: number }
+export const COVERAGE_DEFAULTS: CoverageOptions = { minutes: 4, bands: [4, 6, 8], erfMinutes: 8, erfStaff: 15 };
+
+const SUPPRESSION = new Set(['ENGINE', 'TRUCK', 'RESCUE', 'CHIEF', 'QUINT', 'SQUAD']);
+
+/** The stations of a what-if: closed ones removed, moved and added ones snapped, units added or removed. */
+export function applyScenario(ctx: PlanContext, sc: Scenario = {}): Station[] {
+  const known = new Set(ctx.stations.map((s) => s.id));
+  for (const id of [...(sc.close ?? []), ...(sc.move ?? []).map((m) => m.id), ...(sc.addUnits ?? []).map((u) => u.station)]) {
+    if (!known.has(id)) throw new UserError(`There is no station ${id}. Stations: ${[...known].join(', ')}`);
+  }
+  const snap = (lat: number, lon: number, what: string) => {
+    const s = ctx.graph.index.nearest(lon, lat, SNAP_M * 1.5);
+    if (!s) throw new UserError(`${what} at ${lat}, ${lon} is off the road network "${ctx.network}" (more than ${SNAP_M * 1.5} m from a road it covers).`);
+    return s;
+  };
+  let stations = ctx.stations.filter((s) => !(sc.close ?? []).includes(s.id)).map((s) => ({ ...s, units: s.units.map((u) => ({ ...u })) }));
+  for (const m of sc.move ?? []) {
+    const s = stations.find((x) => x.id === m.id);
+    if (!s) throw new UserError(`Station ${m.id} is closed in this scenario and cannot also move.`);
+    const p = snap(m.lat, m.lon, `Station ${m.id}'s new site`);
+    Object.assign(s, { lat: m.lat, lon: m.lon, node: p.node, snapM: p.distanceM });
+  }
+  (sc.add ?? []).forEach((a, i) => {
+    const p = snap(a.lat, a.lon, 'A new station');
+    const id = a.id ?? `new-${i + 1}`;
+    const units = (a.units ?? [{ type: 'ENGINE' }]).map((u, k) => ({ id: `${id}-${u.type}-${k + 1}`, type: u.type.toUpperCase(), staffing: u.staffing ?? DEFAULT_STAFFING[u.type.toUpperCase()] ?? 2, busyFraction: 0 }));
+    stations.push({ id, name: `New station ${i + 1}`, lat: a.lat, lon: a.lon, units, node: p.node, snapM: p.distanceM });
+  });
+  for (const u of sc.addUnits ?? []) {
+    const s = stations.find((x) => x.id === u.station)!;
+    s.units.push({ id: `${s.id}-${u.type}-added-${s.units.length + 1}`, type: u.type.toUpperCase(), staffing: u.staffing ?? DEFAULT_STAFFING[u.type.toUpperCase()] ?? 2, busyFraction: 0 });
+  }
+  for (const id of sc.removeUnits ?? []) {
+    const s = stations.find((x) => x.units.some((u) => u.id === id));
+    if (!s) throw new UserError(`There is no unit ${id} at an open station.`);
+    s.units = s.units.filter((u) => u.id !== id);
+  }
+  stations = stations.filter((s) => s.node !== null);
+  return stations;
+}
+
+export const factorOf = (ctx: PlanContext) => ctx.calibration?.factor ?? 1;
+
+/** Calibrated seconds from every station to every node (Infinity beyond the cutoff). */
+export function stationTimes(ctx: PlanContext, stations: Station[], cutoffS = Infinity): Float64Array[] {
+  const f = factorOf(ctx);
+  return stations.map((s) => {
+    const t = dijkstra(ctx.graph, [s.node!], cutoffS * f).time;
+    for (let i = 0; i < t.length; i++) t[i] = t[i]! / f;
+    return t;
+  });
+}
+
+export function coverage(ctx: PlanContext, stations: Station[], o: CoverageOptions = COVERAGE_DEFAULTS) {
+  const limit = o.minutes * 60;
+  const f = factorOf(ctx);
+  const nearest = dijkstra(ctx.graph, stations.map((s) => s.node!));
+  const time = (node: number) => nearest.time[node]! / f;
+  const perStation = stationTimes(ctx, stations, Math.max(limit, o.erfMinutes * 60));
+  let covered = 0, expected = 0, erf = 0;
+  const byStation = stations.map(() => ({ firstDue: 0, coveredFirstDue: 0 }));
+  const travel: number[] = [];
+  const coveredFlags = new Uint8Array(ctx.demand.length);
+  ctx.demand.forEach((d, i) => {
+    const t = time(d.node);
+    travel.push(t);
+    const src = nearest.source[d.node]!;
+    if (src >= 0) { byStation[src]!.firstDue++; if (t <= limit) byStation[src]!.coveredFirstDue++; }
+    if (t <= limit) { covered++; coveredFlags[i] = 1; }
+    // probabilistic: covered unless every suppression unit that can reach in time is busy (independent busy fractions)
+    let pAllBusy = 1, staff = 0;
+    stations.forEach((s, k) => {
+      const tk = perStation[k]![d.node]!;
+      if (tk <= limit) for (const u of s.units) if (SUPPRESSION.has(u.type)) pAllBusy *= u.busyFraction;
+      if (tk <= o.erfMinutes * 60) for (const u of s.units) if (SUPPRESSION.has(u.type)) staff += u.staffing;
+    });
+    if (stations.some((_, k) => perStation[k]![d.node]! <= limit)) expected += 1 - pAllBusy;
+    if (staff >= o.erfStaff) erf++;
+  });
+  const n = ctx.demand.length;
+  const finite = travel.filter(Number.isFinite);
+  return {
+    minutes: o.minutes, network: ctx.network, clip: ctx.clip,
+    calibration: ctx.calibration ? { factor: ctx.calibration.factor, fittedAt: ctx.calibration.fittedAt } : { factor: 1, note: 'not calibrated: posted speeds (run cityops plan calibrate)' },
+    incidents: n, covered, coveredShare: n ? covered / n : 0,
+    probabilistic: { expectedCovered: expected, expectedCoveredShare: n ? expected / n : 0,
+      definition: 'an incident counts as covered with probability 1 − Π busy fraction of the suppression units that reach it within the objective (busy fractions from CAD commitment time; units assumed independent)' },
+    erf: { minutes: o.erfMinutes, staff: o.erfStaff, covered: erf, coveredShare: n ? erf / n : 0,
+      definition: `suppression staffing of every station within ${o.erfMinutes} min sums to at least ${o.erfStaff}` },
+    predictedTravel: { n: finite.length, p50: quantile(finite, 0.5), p90: quantile(finite, 0.9), unreachable: n - finite.length },
+    excluded: ctx.excluded,
+    stations: stations.map((s, k) => ({ id: s.id, name: s.name, lat: s.lat, lon: s.lon, units: s.units.map((u) => u.id), firstDueIncidents: byStation[k]!.firstDue,
+      coveredFirstDue: byStation[k]!.coveredFirstDue })),
+    coveredFlags,
+  };
+}
+export type CoverageResult = ReturnType<typeof coverage>;
+
+/** Today against a what-if: coverage, incidents newly covered or lost, predicted p90 travel. */
+export function compare(base: CoverageResult, what: CoverageResult) {
+  let gained = 0, lost = 0;
+  for (let i = 0; i < base.coveredFlags.length; i++) {
+    if (what.coveredFlags[i] && !base.coveredFlags[i]) gained++;
+    if (!what.coveredFlags[i] && base.coveredFlags[i]) lost++;
+  }
+  return {
+    coveredShare: { today: base.coveredShare, scenario: what.coveredShare, change: what.coveredShare - base.coveredShare },
+    newlyCovered: gained, lost,
+    predictedP90: { today: base.predictedTravel.p90, scenario: what.predictedTravel.p90 },
+    expectedCoveredShare: { today: base.probabilistic.expectedCoveredShare, scenario: what.probabilistic.expectedCoveredShare },
+    erfCoveredShare: { today: base.erf.coveredShare, scenario: what.erf.coveredShare },
+  };
+}
+
+/**
+ * Drive-time bands as GeoJSON: for the union and per station, the H3 resolution-9 cells (≈ 0.1 km²) whose
+ * road nodes are reached within each band, merged into (multi)polygons.
+ */
+export function bandsGeoJson(ctx: PlanContext, stations: Station[], bands: number[], perStation = true) {
+  const max = Math.max(...bands) * 60;
+  const times = stationTimes(ctx, stations, max);
+  const g = ctx.graph;
+  const cellOf = new Array<string>(g.n);
+  for (let i = 0; i < g.n; i++) if (g.main[i]) cellOf[i] = latLngToCell(g.lat[i]!, g.lon[i]!, 9);
+  const features: unknown[] = [];
+  const bandOf = (t: number) => bands.findIndex((b) => t <= b * 60);
+  const emit = (label: string, station: string | null, best: Map<string, number>) => {
+    bands.forEach((b, k) => {
+      const cells = [...best.entries()].filter(([, band]) => band === k).map(([c]) => c);
+      if (!cells.length) return;
+      features.push({ type: 'Feature', properties: { station, band: `${k === 0 ? 0 : bands[k - 1]}–${b} min`, bandIndex: k, scope: label },
+        geometry: { type: 'MultiPolygon', coordinates: cellsToMultiPolygon(cells, true) } });
+    });
+  };
+  const union = new Map<string, number>();
+  stations.forEach((s, k) => {
+    const own = new Map<string, number>();
+    const t = times[k]!;
+    for (let i = 0; i < g.n; i++) {
+      if (!(t[i]! <= max) || !cellOf[i]) continue;
+      const band = bandOf(t[i]!);
+      const c = cellOf[i]!;
+      if (!own.has(c) || own.get(c)! > band) own.set(c, band);
+      if (!union.has(c) || union.get(c)! > band) union.set(c, band);
+    }
+    if (perStation) emit('station', s.id, own);
+  });
+  emit('union', null, union);
+  return { type: 'FeatureCollection' as const, features };
+}
