@@ -35,7 +35,7 @@ export function wayDirection(tags: Record<string, unknown>): RoadWay['direction'
   if (o === 'yes' || o === 'true' || o === '1') return 'forward';
   if (o === 'no' || o === 'false' || o === '0') return 'both';
   const hw = String(tags.highway ?? '');
-  if (hw === 'motorway' || tags.junction === 'roundabout' || tags.junction === 'circular') return 'forward';
+  if (hw === 'motorway' || hw === 'motorway_link' || tags.junction === 'roundabout' || tags.junction === 'circular') return 'forward';
   return 'both';
 }
 
