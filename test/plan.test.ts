@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Graphology from 'graphology';
+import { MultiDirectedGraph } from 'graphology';
 import { dijkstra as gDijkstra } from 'graphology-shortest-path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFireFile } from '../src/fire/import.ts';
@@ -21,7 +21,7 @@ const SHARED_GEO = GEO; // copies of shared/data/geo
 /** graphology's Dijkstra over the same directed edges: an independent shortest-path implementation. */
 function graphologyOf(ctx: PlanContext) {
   const g = ctx.graph;
-  const gg = new Graphology({ type: 'directed', multi: true });
+  const gg = new MultiDirectedGraph();
   for (let v = 0; v < g.n; v++) gg.addNode(String(v));
   for (let v = 0; v < g.n; v++) for (let e = g.offsets[v]!; e < g.offsets[v + 1]!; e++) gg.addEdge(String(v), String(g.targets[e]), { s: g.seconds[e] });
   return gg;
@@ -140,7 +140,7 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       const set = new Set([...covers[a]!, ...covers[b]!, ...covers[c]!]);
       optimum = Math.max(optimum, [...set].reduce((s, j) => s + weights[j]!, 0));
     }
-    const solved = (await solveMclp(covers, weights, 3, 10, []))!;
+    const solved = (await solveMclp(covers, weights, 3, 10))!;
     expect(solved.value).toBe(optimum);
     expect(solved.chosen).toHaveLength(3);
     expect([...new Set(solved.chosen.flatMap((i) => covers[i]!))].reduce((s, j) => s + weights[j]!, 0)).toBe(optimum);

@@ -67,7 +67,8 @@ export async function placeStations(ctx: PlanContext, stations: Station[], o: Pl
     for (const j of candidates[best]!.covers) coveredBy[j] = 1;
   }
   const greedyMs = performance.now() - t1;
-  const refined = await solveMclp(candidates.map((c) => c.covers), demand.map((d) => d.weight), o.k, o.timeLimitS, greedy);
+  // a time limit of 0 asks for the greedy answer alone
+  const refined = o.timeLimitS > 0 ? await solveMclp(candidates.map((c) => c.covers), demand.map((d) => d.weight), o.k, o.timeLimitS) : null;
   const chosen = refined && refined.value >= greedyValue ? refined.chosen : greedy;
   const value = refined && refined.value >= greedyValue ? refined.value : greedyValue;
   const totalDemand = ctx.demand.length;
@@ -92,7 +93,7 @@ interface HighsModel { options: { set(o: Record<string, unknown>): void }; run()
 interface HighsLib { withModel<T>(m: { format: string; data: string }, f: (model: HighsModel) => T): T }
 let highsLib: Promise<HighsLib> | null = null;
 
-export async function solveMclp(covers: number[][], weights: number[], k: number, timeLimitS: number, _start: number[]) {
+export async function solveMclp(covers: number[][], weights: number[], k: number, timeLimitS: number) {
   if (!covers.length) return null;
   highsLib ??= import('highs').then((m) => (m.default as unknown as () => Promise<HighsLib>)());
   const highs = await highsLib;

@@ -56,25 +56,27 @@ function readGeoJson(text: string, file: string) {
   return { ways, rejected, features: doc.features.length };
 }
 
-export async function importRoadsFile(store: Store, file: string, opts: { source?: string } = {}): Promise<RoadImportSummary> {
+/** Reads the ways of a road file (any of the formats), without touching a database. */
+export function readRoadFile(file: string): { ways: RoadWay[]; rejected: [number, string, string][]; features: number; missingNodes: number; format: Format } {
   // PBF is binary: only text formats go through the text checks
   if (!/\.pbf$/i.test(file)) inspectFile(file);
-  const source = opts.source ?? 'roads';
   let raw: Buffer;
   try { raw = readFileSync(file); } catch (e) { throw new UserError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`); }
   if (!raw.length) throw new UserError(`${file} is empty: nothing to import.`);
   const bytes = isGzip(file) ? gunzipSync(raw) : raw;
   const format = formatOf(file.replace(/\.gz$/i, ''), bytes.subarray(0, 200));
-  let ways: RoadWay[], rejected: [number, string, string][] = [], features: number, missingNodes = 0;
-  if (format === 'geojson') ({ ways, rejected, features } = readGeoJson(bytes.toString('utf8'), file));
-  else {
-    try {
-      ({ ways, missingNodes } = format === 'pbf' ? readOsmPbf(bytes) : readOsmXml(bytes.toString('utf8')));
-    } catch (e) {
-      throw new UserError(`${file} is not a readable OSM ${format === 'pbf' ? 'PBF' : 'XML'} file: ${(e as Error).message}`);
-    }
-    features = ways.length;
+  if (format === 'geojson') return { ...readGeoJson(bytes.toString('utf8'), file), missingNodes: 0, format };
+  try {
+    const { ways, missingNodes } = format === 'pbf' ? readOsmPbf(bytes) : readOsmXml(bytes.toString('utf8'));
+    return { ways, rejected: [], features: ways.length, missingNodes, format };
+  } catch (e) {
+    throw new UserError(`${file} is not a readable OSM ${format === 'pbf' ? 'PBF' : 'XML'} file: ${(e as Error).message}`);
   }
+}
+
+export async function importRoadsFile(store: Store, file: string, opts: { source?: string } = {}): Promise<RoadImportSummary> {
+  const source = opts.source ?? 'roads';
+  const { ways, rejected, features, missingNodes, format } = readRoadFile(file);
   if (!ways.length) throw new UserError(`${file}: no drivable road lines found (${rejected.length} features rejected)`);
   const lengths = ways.map((w) => { let len = 0; for (let j = 1; j < w.coordinates.length; j++) len += haversineM({ lon: w.coordinates[j - 1]![0], lat: w.coordinates[j - 1]![1] }, { lon: w.coordinates[j]![0], lat: w.coordinates[j]![1] }); return len; });
   return store.transaction(async () => {
