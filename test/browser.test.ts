@@ -11,6 +11,10 @@ import { importFireFile } from '../src/fire/import.ts';
 import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
 import { launchChromium } from '../src/report/browser.ts';
 import { importCollisionsFile } from '../src/streets/import.ts';
+import { importRoadsFile } from '../src/roads/import.ts';
+import { importStationsFile } from '../src/plan/stations.ts';
+import { calibrate } from '../src/plan/calibrate.ts';
+import { loadPlanContext } from '../src/plan/model.ts';
 import { buildApp, ensureWebBuilt } from '../src/server/app.ts';
 import type { Store } from '../src/store/db.ts';
 import { openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
@@ -32,6 +36,9 @@ describe('the web app in Chromium', () => {
     await importBudgetFile(store, join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz'));
     await loadPlanIntoStore(store, join(ROOT, 'samples/strategy/example-plan.yaml'));
     await importCollisionsFile(store, join(ROOT, 'samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz'));
+    await importRoadsFile(store, join(ROOT, 'samples/geo/sf-ne-osm-2026-drive.geojson.gz'), { source: 'sf-ne' });
+    await importStationsFile(store, join(ROOT, 'samples/geo/sf-fire-stations.geojson'));
+    await calibrate(store, await loadPlanContext(store));
     await addUser(store, 'chief', 'admin', 'correct horse battery');
     ingest = await createToken(store, 'cad', 'ingest');
     analyst = await createToken(store, 'test', 'analyst');
@@ -169,6 +176,29 @@ describe('the web app in Chromium', () => {
     await page.click('tr:has-text("Roundabout at RT 41 and RT 46") button:has-text("Evaluate")');
     const evaluation = await apiJson('/api/v1/streets/evaluate?ids=1');
     await expect.poll(() => page.locator('[data-testid=evaluation]').innerText()).toContain(`Naive CMF ${evaluation.naive.cmf.toFixed(2)} (${evaluation.naive.before} → ${evaluation.naive.after} crashes)`);
+  });
+
+  it('plans stations: closing one and adding one change the numbers as the API says; bands download as GeoJSON', async () => {
+    await page.goto(`${base}/#/plan`);
+    const today = await apiJson('/api/v1/plan/scenario');
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    await expect.poll(() => page.locator('[data-testid=scenario-share]').innerText()).toBe(pct(today.scenario.coveredShare));
+    await page.waitForTimeout(1500); // the map draws its bands
+    await shot(page, 'plan');
+    // close station 36 with its checkbox
+    await page.uncheck('input[data-station="36"]');
+    const closed = await apiJson('/api/v1/plan/scenario?close=36');
+    await expect.poll(() => page.locator('[data-testid=scenario-share]').innerText()).toBe(pct(closed.scenario.coveredShare));
+    await expect.poll(() => page.locator('[data-testid=scenario-delta]').innerText()).toBe(`+0 / −${closed.comparison.lost}`);
+    expect(closed.comparison.lost).toBeGreaterThan(0);
+    // add a station by clicking the map: incidents become covered again
+    const box = (await page.locator('[data-testid=plan-map] canvas').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.55);
+    await expect.poll(async () => Number((await page.locator('[data-testid=scenario-delta]').innerText()).match(/\+(\d+)/)![1])).toBeGreaterThan(0);
+    const href = await page.locator('a[download="cityops-drive-time-bands.geojson"]').getAttribute('href');
+    const bands = await apiJson(href!);
+    expect(bands.type).toBe('FeatureCollection');
+    expect(bands.features.some((f: { properties: { scope: string } }) => f.properties.scope === 'union')).toBe(true);
   });
 
   it('shows the public Safer Streets page signed out: aggregates on hexagons, no crash points', async () => {
