@@ -153,19 +153,23 @@ export function bandsGeoJson(ctx: PlanContext, stations: Station[], bands: numbe
         geometry: { type: 'MultiPolygon', coordinates: cellsToMultiPolygon(cells, true) } });
     });
   };
-  const union = new Map<string, number>();
-  stations.forEach((s, k) => {
-    const own = new Map<string, number>();
-    const t = times[k]!;
+  // a cell takes the band of the median time of its road nodes, so a cell is not painted as covered
+  // because one corner of it is
+  const median = (xs: number[]) => { xs.sort((a, b) => a - b); return xs[(xs.length - 1) >> 1]!; };
+  const cellTimes = (t: (i: number) => number) => {
+    const byCell = new Map<string, number[]>();
     for (let i = 0; i < g.n; i++) {
-      if (!(t[i]! <= max) || !cellOf[i]) continue;
-      const band = bandOf(t[i]!);
-      const c = cellOf[i]!;
-      if (!own.has(c) || own.get(c)! > band) own.set(c, band);
-      if (!union.has(c) || union.get(c)! > band) union.set(c, band);
+      if (!cellOf[i]) continue;
+      const l = byCell.get(cellOf[i]!) ?? [];
+      l.push(t(i));
+      byCell.set(cellOf[i]!, l);
     }
-    if (perStation) emit('station', s.id, own);
-  });
+    const out = new Map<string, number>();
+    for (const [c, xs] of byCell) { const m = median(xs); if (m <= max) out.set(c, bandOf(m)); }
+    return out;
+  };
+  if (perStation) stations.forEach((s, k) => emit('station', s.id, cellTimes((i) => times[k]![i]!)));
+  const union = cellTimes((i) => { let b = Infinity; for (const t of times) b = Math.min(b, t[i]!); return b; });
   emit('union', null, union);
   return { type: 'FeatureCollection' as const, features };
 }
