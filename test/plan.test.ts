@@ -155,6 +155,35 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     expect(fewer.simulatedTravel.p90!).toBeGreaterThan(r.simulatedTravel.p90!);
   });
 
+  it('residents: census tracts at equal weight as a proxy, and a population layer weights them', async () => {
+    const { importLayerFile } = await import('../src/plan/stations.ts');
+    await importLayerFile(store, join(GEO, 'sf-tracts-2020.geojson'), 'tracts');
+    const proxy = coverage(await loadPlanContext(store), applyScenario(ctx)).residents!;
+    expect(proxy.weighting).toMatch(/proxy/);
+    expect(proxy.units + proxy.leftOut).toBe(241);
+    // the same tracts with a population: all equal gives the proxy's share; all people in one tract gives 0 or 1
+    const tracts = JSON.parse((await import('node:fs')).readFileSync(join(GEO, 'sf-tracts-2020.geojson'), 'utf8'));
+    const file = join(tempDir(), 'population.geojson');
+    const write = (pop: (id: string) => number) => writeFileSync(file, JSON.stringify({ ...tracts,
+      features: tracts.features.map((f: { properties: { TRACTCE20: string } }) => ({ ...f, properties: { ...f.properties, POP: pop(f.properties.TRACTCE20) } })) }));
+    write(() => 1000);
+    await importLayerFile(store, file, 'population', { valueField: 'POP' });
+    const ctx2 = await loadPlanContext(store);
+    const equal = coverage(ctx2, applyScenario(ctx2)).residents!;
+    expect(equal.coveredShare).toBeCloseTo(proxy.coveredShare, 12);
+    expect(equal.weighting).toMatch(/residents/);
+    const nearest = dijkstra(ctx2.graph, applyScenario(ctx2).map((x) => x.node!));
+    const unit = (covered: boolean) => ctx2.residents!.units.find((u) => u.node !== null && (nearest.time[u.node]! / ctx2.calibration!.factor <= 240) === covered)!;
+    for (const covered of [true, false]) {
+      write((id) => (id === unit(covered).id ? 5000 : 0));
+      await importLayerFile(store, file, 'population', { valueField: 'POP' });
+      const c = await loadPlanContext(store);
+      expect(coverage(c, applyScenario(c)).residents!.coveredShare).toBe(covered ? 1 : 0);
+    }
+    write(() => -1);
+    await expect(importLayerFile(store, file, 'population', { valueField: 'POP' })).rejects.toThrow(/feature 1: POP is "-1", not a count/);
+  });
+
   it('the CLI prints minutes, coveredShare, incidents and stations; stations import by CSV with units; bad rows quarantined', async () => {
     store.close();
     const out = JSON.parse(cli(['plan', 'coverage', '--minutes', '4', '--close', '36', '--add', '37.7716,-122.4204', '--db', db, '--json']).stdout);
@@ -167,7 +196,8 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     const bands = join(tempDir(), 'bands.geojson');
     cli(['plan', 'coverage', '--geojson', bands, '--db', db]);
     const fc = JSON.parse((await import('node:fs')).readFileSync(bands, 'utf8'));
-    expect(fc.features.some((f: { properties: { scope: string } }) => f.properties.scope === 'union')).toBe(true);
+    const scopes = new Set(fc.features.map((f: { properties: { scope: string } }) => f.properties.scope));
+    expect(scopes).toEqual(new Set(['station', 'union', 'uncovered', 'erf']));
     const csv = join(tempDir(), 'stations.csv');
     writeFileSync(csv, 'station,name,lat,lon,units\n1,One,37.7794565,-122.4041202,E01:ENGINE:4;T01:TRUCK\n2,Two,north,-122.40,\n');
     const imp = cli(['import', 'stations', csv, '--db', db]);

@@ -77,12 +77,13 @@ export function registerPlan(program: Command, imp: Command): void {
     });
   imp.command('layer')
     .description('import polygons for reporting (a city boundary, census tracts) as a named layer')
-    .argument('<file>', 'GeoJSON').requiredOption('--name <layer>', 'layer name, e.g. boundary or tracts')
+    .argument('<file>', 'GeoJSON').requiredOption('--name <layer>', 'layer name: boundary, tracts, or population (with --value-field) for coverage of residents')
+    .option('--value-field <property>', 'a count per polygon, e.g. the population')
     .option('--db <path>', 'database file')
-    .action(async (file: string, opts: { name: string; db?: string }) => {
+    .action(async (file: string, opts: { name: string; valueField?: string; db?: string }) => {
       await withStore(opts, async (store) => {
-        const r = await importLayerFile(store, file, opts.name);
-        process.stdout.write(`Imported ${r.features} polygons as layer "${r.layer}"\n`);
+        const r = await importLayerFile(store, file, opts.name, { valueField: opts.valueField });
+        process.stdout.write(`Imported ${r.features} polygons as layer "${r.layer}"${r.withValue ? ` with ${opts.valueField} on each` : ''}\n`);
       });
     });
 
@@ -93,7 +94,7 @@ export function registerPlan(program: Command, imp: Command): void {
     .option('--erf-minutes <m>', 'effective response force travel objective', String(COVERAGE_DEFAULTS.erfMinutes))
     .option('--erf-staff <n>', 'staff the effective response force needs', String(COVERAGE_DEFAULTS.erfStaff))
     .option('--bands <list>', 'band limits for --geojson, minutes', '4,6,8')
-    .option('--geojson <file>', 'write drive-time bands (per station and union) as GeoJSON')
+    .option('--geojson <file>', 'write drive-time bands (per station and union), uncovered cells and ERF areas as GeoJSON')
     .action(async (o: Common & { minutes: string; erfMinutes: string; erfStaff: string; bands: string; geojson?: string }) => {
       const opts = { minutes: minutesOf(o.minutes), erfMinutes: minutesOf(o.erfMinutes, '--erf-minutes'), erfStaff: Number(o.erfStaff), bands: o.bands.split(',').map((b) => minutesOf(b, '--bands')) };
       if (!Number.isInteger(opts.erfStaff) || opts.erfStaff < 1) throw new UserError('--erf-staff is a whole number of people');
@@ -105,11 +106,12 @@ export function registerPlan(program: Command, imp: Command): void {
         const { coveredFlags: _f, ...r } = coverage(ctx, stations, opts);
         const base = isWhatIf(sc) ? coverage(ctx, applyScenario(ctx, {}), opts) : null;
         const cmp = base ? compare(base, coverage(ctx, stations, opts)) : null;
-        if (o.geojson) writeFileSync(o.geojson, JSON.stringify(bandsGeoJson(ctx, stations, opts.bands)));
+        if (o.geojson) writeFileSync(o.geojson, JSON.stringify(bandsGeoJson(ctx, stations, opts.bands, { erf: { minutes: opts.erfMinutes, staff: opts.erfStaff } })));
         if (o.json) return printJson({ ...r, ...(cmp ? { whatIf: sc, comparison: cmp } : {}) });
         process.stdout.write(`${fmtShare(r.coveredShare)} of ${r.incidents} incidents are within ${r.minutes} min of a station ` +
           `(calibration factor ${r.calibration.factor.toFixed(3)}${ctx.calibration ? '' : ', NOT calibrated'}); predicted p90 travel ${mmss(r.predictedTravel.p90)}\n` +
           `Probabilistic (units' busy time counted): ${fmtShare(r.probabilistic.expectedCoveredShare)}; ERF (${r.erf.staff} staff within ${r.erf.minutes} min): ${fmtShare(r.erf.coveredShare)}\n` +
+          (r.residents ? `Residents: ${fmtShare(r.residents.coveredShare)} of ${r.residents.units} ${r.residents.layer} on the network, weighted by ${r.residents.weighting}\n` : '') +
           `Note: ${r.clip}. Left out: ${r.excluded.outsideNetwork} incidents off the network, ${r.excluded.noLocation} without a location; stations off it: ${r.excluded.stationsOutside.length}.\n\n` +
           table(['station', 'name', 'units', 'first-due incidents', `within ${r.minutes} min`], r.stations.map((s) => [s.id, s.name, s.units.join(' '), s.firstDueIncidents, s.coveredFirstDue])) + '\n' +
           (cmp ? `\nWhat-if against today: covered ${fmtShare(cmp.coveredShare.today)} → ${fmtShare(cmp.coveredShare.scenario)}; newly covered ${cmp.newlyCovered}, lost ${cmp.lost}; ` +

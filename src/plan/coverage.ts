@@ -100,6 +100,13 @@ export function coverage(ctx: PlanContext, stations: Station[], o: CoverageOptio
   });
   const n = ctx.demand.length;
   const finite = travel.filter(Number.isFinite);
+  let residents = null;
+  if (ctx.residents) {
+    const on = ctx.residents.units.filter((u) => u.node !== null);
+    const total = on.reduce((a, u) => a + u.weight, 0), within = on.filter((u) => time(u.node!) <= limit).reduce((a, u) => a + u.weight, 0);
+    residents = { layer: ctx.residents.layer, weighting: ctx.residents.weighting, units: on.length, leftOut: ctx.residents.units.length - on.length,
+      total, covered: within, coveredShare: total ? within / total : 0, definition: 'each polygon counts at its centroid’s road node' };
+  }
   return {
     minutes: o.minutes, network: ctx.network, clip: ctx.clip,
     calibration: ctx.calibration ? { factor: ctx.calibration.factor, fittedAt: ctx.calibration.fittedAt } : { factor: 1, note: 'not calibrated: posted speeds (run cityops plan calibrate)' },
@@ -109,6 +116,7 @@ export function coverage(ctx: PlanContext, stations: Station[], o: CoverageOptio
     erf: { minutes: o.erfMinutes, staff: o.erfStaff, covered: erf, coveredShare: n ? erf / n : 0,
       definition: `suppression staffing of every station within ${o.erfMinutes} min sums to at least ${o.erfStaff}` },
     predictedTravel: { n: finite.length, p50: quantile(finite, 0.5), p90: quantile(finite, 0.9), unreachable: n - finite.length },
+    residents,
     excluded: ctx.excluded,
     stations: stations.map((s, k) => ({ id: s.id, name: s.name, lat: s.lat, lon: s.lon, units: s.units.map((u) => u.id), firstDueIncidents: byStation[k]!.firstDue,
       coveredFirstDue: byStation[k]!.coveredFirstDue })),
@@ -130,46 +138,45 @@ export function compare(base: CoverageResult, what: CoverageResult) {
     predictedP90: { today: base.predictedTravel.p90, scenario: what.predictedTravel.p90 },
     expectedCoveredShare: { today: base.probabilistic.expectedCoveredShare, scenario: what.probabilistic.expectedCoveredShare },
     erfCoveredShare: { today: base.erf.coveredShare, scenario: what.erf.coveredShare },
+    residentsCoveredShare: base.residents && what.residents ? { today: base.residents.coveredShare, scenario: what.residents.coveredShare } : null,
   };
 }
 
 /**
- * Drive-time bands as GeoJSON: for the union and per station, the H3 resolution-9 cells (≈ 0.1 km²) whose
- * road nodes are reached within each band, merged into (multi)polygons.
+ * Drive-time bands as GeoJSON: for the union and per station, the H3 resolution-9 cells (≈ 0.1 km²)
+ * whose road nodes are reached within each band, merged into (multi)polygons. Also the cells outside the
+ * objective (the first band), and the cells where the effective response force assembles in time. A
+ * cell takes the median of its road nodes, so it is not painted as covered because one corner of it is.
  */
-export function bandsGeoJson(ctx: PlanContext, stations: Station[], bands: number[], perStation = true) {
-  const max = Math.max(...bands) * 60;
+export function bandsGeoJson(ctx: PlanContext, stations: Station[], bands: number[], opts: { perStation?: boolean; erf?: { minutes: number; staff: number } } = {}) {
+  const max = Math.max(...bands, opts.erf?.minutes ?? 0) * 60;
   const times = stationTimes(ctx, stations, max);
   const g = ctx.graph;
-  const cellOf = new Array<string>(g.n);
-  for (let i = 0; i < g.n; i++) if (g.main[i]) cellOf[i] = latLngToCell(g.lat[i]!, g.lon[i]!, 9);
-  const features: unknown[] = [];
-  const bandOf = (t: number) => bands.findIndex((b) => t <= b * 60);
-  const emit = (label: string, station: string | null, best: Map<string, number>) => {
-    bands.forEach((b, k) => {
-      const cells = [...best.entries()].filter(([, band]) => band === k).map(([c]) => c);
-      if (!cells.length) return;
-      features.push({ type: 'Feature', properties: { station, band: `${k === 0 ? 0 : bands[k - 1]}–${b} min`, bandIndex: k, scope: label },
-        geometry: { type: 'MultiPolygon', coordinates: cellsToMultiPolygon(cells, true) } });
-    });
-  };
-  // a cell takes the band of the median time of its road nodes, so a cell is not painted as covered
-  // because one corner of it is
+  const byCell = new Map<string, number[]>();
+  for (let i = 0; i < g.n; i++) {
+    if (!g.main[i]) continue;
+    const c = latLngToCell(g.lat[i]!, g.lon[i]!, 9);
+    const l = byCell.get(c);
+    if (l) l.push(i); else byCell.set(c, [i]);
+  }
   const median = (xs: number[]) => { xs.sort((a, b) => a - b); return xs[(xs.length - 1) >> 1]!; };
-  const cellTimes = (t: (i: number) => number) => {
-    const byCell = new Map<string, number[]>();
-    for (let i = 0; i < g.n; i++) {
-      if (!cellOf[i]) continue;
-      const l = byCell.get(cellOf[i]!) ?? [];
-      l.push(t(i));
-      byCell.set(cellOf[i]!, l);
-    }
-    const out = new Map<string, number>();
-    for (const [c, xs] of byCell) { const m = median(xs); if (m <= max) out.set(c, bandOf(m)); }
-    return out;
+  const cellValue = (v: (node: number) => number) => new Map([...byCell].map(([c, nodes]) => [c, median(nodes.map(v))]));
+  const features: unknown[] = [];
+  const feature = (cells: string[], properties: Record<string, unknown>) => {
+    if (cells.length) features.push({ type: 'Feature', properties, geometry: { type: 'MultiPolygon', coordinates: cellsToMultiPolygon(cells, true) } });
   };
-  if (perStation) stations.forEach((s, k) => emit('station', s.id, cellTimes((i) => times[k]![i]!)));
-  const union = cellTimes((i) => { let b = Infinity; for (const t of times) b = Math.min(b, t[i]!); return b; });
+  const emit = (scope: string, station: string | null, t: Map<string, number>) => bands.forEach((b, k) => {
+    const lo = k === 0 ? -1 : bands[k - 1]! * 60;
+    feature([...t].filter(([, x]) => x > lo && x <= b * 60).map(([c]) => c), { station, band: `${k === 0 ? 0 : bands[k - 1]}–${b} min`, bandIndex: k, scope });
+  });
+  if (opts.perStation ?? true) stations.forEach((s, k) => emit('station', s.id, cellValue((i) => times[k]![i]!)));
+  const union = cellValue((i) => { let b = Infinity; for (const t of times) b = Math.min(b, t[i]!); return b; });
   emit('union', null, union);
+  feature([...union].filter(([, x]) => x > bands[0]! * 60).map(([c]) => c), { scope: 'uncovered', band: `over ${bands[0]} min` });
+  if (opts.erf) {
+    const { minutes, staff } = opts.erf;
+    const staffAt = (i: number) => stations.reduce((a, s, k) => a + (times[k]![i]! <= minutes * 60 ? s.units.filter((u) => SUPPRESSION.has(u.type)).reduce((b, u) => b + u.staffing, 0) : 0), 0);
+    feature([...cellValue(staffAt)].filter(([, x]) => x >= staff).map(([c]) => c), { scope: 'erf', band: `${staff} staff within ${minutes} min` });
+  }
   return { type: 'FeatureCollection' as const, features };
 }

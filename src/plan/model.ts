@@ -23,8 +23,11 @@ export interface Demand {
 }
 export interface Calibration { factor: number; n: number; medianAbsErrorS: number; observedP90: number; predictedP90: number; fittedAt: string; network: string }
 
+/** Where people live, for coverage of residents: population polygons, else census tracts at equal weight (a proxy). */
+export interface Residents { layer: string; weighting: string; units: { id: string; weight: number; node: number | null }[] }
+
 export interface PlanContext {
-  network: string; graph: Graph; stations: Station[]; demand: Demand[];
+  network: string; graph: Graph; stations: Station[]; demand: Demand[]; residents: Residents | null;
   excluded: { noLocation: number; outsideNetwork: number; stationsOutside: string[] };
   calibration: Calibration | null; periodSeconds: number;
   clip: string;
@@ -107,9 +110,42 @@ export async function loadPlanContext(store: Store, opts: { network?: string; pr
       firstTravel: r.travel !== null && r.travel > 0 ? r.travel : null, firstService: r.service !== null && r.service > 0 ? r.service : null });
   }
   return {
-    network, graph, stations, demand, periodSeconds: period,
+    network, graph, stations, demand, periodSeconds: period, residents: await loadResidents(store, graph),
     excluded: { noLocation, outsideNetwork, stationsOutside: stations.filter((x) => x.node === null).map((x) => x.id) },
     calibration: await loadCalibration(store, network),
     clip: `clipped to the road network "${network}" (${w.toFixed(3)}, ${s.toFixed(3)} – ${e.toFixed(3)}, ${n.toFixed(3)}): incidents more than ${SNAP_M} m from its roads and stations off it are left out`,
+  };
+}
+
+/** The area-weighted centroid of a polygon's largest outer ring. */
+function centroid(geometry: { type: string; coordinates: number[][][] | number[][][][] }): [number, number] {
+  const rings = geometry.type === 'Polygon' ? [(geometry.coordinates as number[][][])[0]!] : (geometry.coordinates as number[][][][]).map((p) => p[0]!);
+  let best: [number, number] = [0, 0], bestArea = -1;
+  for (const ring of rings) {
+    let a = 0, cx = 0, cy = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const f = ring[j]![0]! * ring[i]![1]! - ring[i]![0]! * ring[j]![1]!;
+      a += f; cx += (ring[j]![0]! + ring[i]![0]!) * f; cy += (ring[j]![1]! + ring[i]![1]!) * f;
+    }
+    if (Math.abs(a) > bestArea) { bestArea = Math.abs(a); best = [cx / (3 * a), cy / (3 * a)]; }
+  }
+  return best;
+}
+
+async function loadResidents(store: Store, graph: Graph): Promise<Residents | null> {
+  const rows = await store.all<{ layer: string; id: string; geometry: string; value: number | null }>(`SELECT layer, feature_id AS id, geometry::VARCHAR AS geometry, value
+    FROM map_layers WHERE layer IN ('population', 'tracts') ORDER BY layer = 'population' DESC, feature_id`);
+  if (!rows.length) return null;
+  const layer = rows[0]!.layer;
+  const mine = rows.filter((r) => r.layer === layer);
+  const weighted = mine.every((r) => r.value !== null);
+  const [w, s, e, n] = graph.bbox;
+  return {
+    layer, weighting: weighted ? 'residents (the layer\'s counts)' : `equal weight per ${layer === 'tracts' ? 'census tract' : 'polygon'}: a proxy for residents (tracts are drawn to similar populations)`,
+    units: mine.map((r) => {
+      const [lon, lat] = centroid(JSON.parse(r.geometry));
+      const inside = lon >= w && lon <= e && lat >= s && lat <= n;
+      return { id: r.id, weight: weighted ? r.value! : 1, node: inside ? graph.index.nearest(lon, lat, SNAP_M)?.node ?? null : null };
+    }),
   };
 }

@@ -66,14 +66,14 @@ export class PlanService {
     return {
       today: strip(today), scenario: strip(what), comparison: compare(today, what),
       uncovered: { type: 'MultiPoint', coordinates: uncovered },
-      bands: opts.bands ? bandsGeoJson(ctx, stations, [q.minutes, q.minutes + 2, q.minutes + 4], false) : undefined,
+      bands: opts.bands ? bandsGeoJson(ctx, stations, [q.minutes, q.minutes + 2, q.minutes + 4], { perStation: false, erf: { minutes: o.erfMinutes, staff: o.erfStaff } }) : undefined,
       ms: performance.now() - t0,
     };
   }
 
   async bands(q: ScenarioQuery) {
     const ctx = await this.context(q.priority);
-    return bandsGeoJson(ctx, applyScenario(ctx, scenarioFromQuery(q)), [q.minutes, q.minutes + 2, q.minutes + 4]);
+    return bandsGeoJson(ctx, applyScenario(ctx, scenarioFromQuery(q)), [q.minutes, q.minutes + 2, q.minutes + 4], { erf: { minutes: COVERAGE_DEFAULTS.erfMinutes, staff: COVERAGE_DEFAULTS.erfStaff } });
   }
 
   async place(q: ScenarioQuery & { k: number; timeLimit: number }) {

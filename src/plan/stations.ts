@@ -78,12 +78,22 @@ export async function importStationsFile(store: Store, file: string): Promise<{ 
 }
 
 /** Polygons for reporting and clipping (the city boundary, census tracts): a named layer, replaced whole. */
-export async function importLayerFile(store: Store, file: string, layer: string, idKeys = ['id', 'GEOID', 'TRACTCE20', 'nhood', 'name']): Promise<{ layer: string; features: number }> {
+export async function importLayerFile(store: Store, file: string, layer: string, opts: { valueField?: string } = {}): Promise<{ layer: string; features: number; withValue: number }> {
+  const idKeys = ['id', 'GEOID', 'TRACTCE20', 'nhood', 'name'];
   inspectFile(file);
   let doc: { features?: { properties?: Record<string, unknown>; geometry?: { type?: string } }[] };
   try { doc = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`); }
   const feats = (doc.features ?? []).filter((f) => f.geometry?.type === 'Polygon' || f.geometry?.type === 'MultiPolygon');
   if (!feats.length) throw new UserError(`${file}: no Polygon or MultiPolygon features`);
+  const valueOf = (p: Record<string, unknown>, i: number) => {
+    if (!opts.valueField) return null;
+    const v = Number(p[opts.valueField]);
+    if (p[opts.valueField] === undefined || p[opts.valueField] === null || !Number.isFinite(v) || v < 0) {
+      throw new UserError(`${file} feature ${i + 1}: ${opts.valueField} is "${p[opts.valueField] ?? ''}", not a count`);
+    }
+    return v;
+  };
+  const values = feats.map((f, i) => valueOf(f.properties ?? {}, i));
   return store.transaction(async () => {
     const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
     await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at, finished_at, rows_read, inserted) VALUES ($1, 'layers', $2, '', 'geojson', $3, now(), now(), $4, $4)`, [batchId, file, layer, feats.length]);
@@ -91,8 +101,8 @@ export async function importLayerFile(store: Store, file: string, layer: string,
     for (const [i, f] of feats.entries()) {
       const p = f.properties ?? {};
       const key = idKeys.find((k) => p[k] !== undefined && p[k] !== null);
-      await store.run('INSERT INTO map_layers VALUES ($1, $2, $3, $4::JSON, $5)', [layer, key ? String(p[key]) : String(i + 1), typeof p.name === 'string' ? p.name : null, JSON.stringify(f.geometry), batchId]);
+      await store.run('INSERT INTO map_layers VALUES ($1, $2, $3, $4::JSON, $5, $6)', [layer, key ? String(p[key]) : String(i + 1), typeof p.name === 'string' ? p.name : null, JSON.stringify(f.geometry), batchId, values[i] ?? null]);
     }
-    return { layer, features: feats.length };
+    return { layer, features: feats.length, withValue: values.filter((v) => v !== null).length };
   });
 }

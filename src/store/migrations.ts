@@ -330,6 +330,10 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
       );
     `,
+  },  {
+    version: 10,
+    name: 'a value per map polygon (population)',
+    sql: `ALTER TABLE map_layers ADD COLUMN value DOUBLE;`,
   },
 ];
 

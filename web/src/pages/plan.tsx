@@ -43,7 +43,11 @@ export function Plan() {
     void cityMap(mapEl.current!).then(({ map: m }) => {
       m.addSource('bands', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       m.addSource('uncovered', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
-      m.addLayer({ id: 'bands', type: 'fill', source: 'bands', paint: { 'fill-opacity': 0.35, 'fill-color': ['match', ['get', 'bandIndex'], 0, BAND_COLOURS[0]!, 1, BAND_COLOURS[1]!, BAND_COLOURS[2]!] } });
+      m.addLayer({ id: 'bands', type: 'fill', source: 'bands', filter: ['==', ['get', 'scope'], 'union'],
+        paint: { 'fill-opacity': 0.35, 'fill-color': ['match', ['get', 'bandIndex'], 0, BAND_COLOURS[0]!, 1, BAND_COLOURS[1]!, BAND_COLOURS[2]!] } });
+      m.addLayer({ id: 'uncovered-area', type: 'line', source: 'bands', filter: ['==', ['get', 'scope'], 'uncovered'], paint: { 'line-color': '#c92a2a', 'line-width': 1.5 } });
+      m.addLayer({ id: 'erf-area', type: 'line', source: 'bands', filter: ['==', ['get', 'scope'], 'erf'], layout: { visibility: 'none' },
+        paint: { 'line-color': '#1864ab', 'line-width': 2, 'line-dasharray': [2, 2] } });
       m.addLayer({ id: 'uncovered', type: 'circle', source: 'uncovered', paint: { 'circle-radius': 2.5, 'circle-color': '#c92a2a' } });
       m.fitBounds([[-122.46, 37.755], [-122.37, 37.81]], { padding: 10, duration: 0 });
       m.on('click', (e) => setAdded((a) => [...a, [e.lngLat.lat, e.lngLat.lng]]));
@@ -102,10 +106,11 @@ export function Plan() {
         <button type="button" onClick={() => { setClosed([]); setMoved({}); setAdded([]); setPlacement(null); }}>Reset to today</button>
         <button type="button" onClick={place}>Suggest 2 new sites</button>
         <a class="button" href={`/api/v1/plan/bands?${query()}`} download="cityops-drive-time-bands.geojson">Download bands (GeoJSON)</a>
+        <label><input type="checkbox" name="erf" onChange={(e) => map.current?.setLayoutProperty('erf-area', 'visibility', (e.target as HTMLInputElement).checked ? 'visible' : 'none')} /> Show where the full response force (15 staff) assembles in 8 min</label>
       </form>
       {error && <p class="error">{error}</p>}
       <div class="grid2">
-        <section class="card"><header><h3>Drive-time bands</h3><small>green ≤ {minutes} min · amber ≤ {minutes + 2} · orange ≤ {minutes + 4} · red dots: incidents outside {minutes} min · click the map to add a station, drag one to move it</small></header>
+        <section class="card"><header><h3>Drive-time bands</h3><small>green ≤ {minutes} min · amber ≤ {minutes + 2} · orange ≤ {minutes + 4} · red outline and dots: areas and incidents outside {minutes} min · click the map to add a station, drag one to move it</small></header>
           <div ref={mapEl} class="map" style={{ height: '520px' }} data-testid="plan-map" /></section>
         <section class="card" data-testid="plan-numbers"><header><h3>Today and the what-if</h3>{answer && <small data-testid="plan-ms">answered in {Math.round(answer.ms)} ms</small>}</header>
           {t && w && <table>
