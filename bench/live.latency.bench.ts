@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 /**
  * live.latency: 100 SSE clients on loopback, 200 CAD events a second for 30 s (20 posts a second of
  * 10 events), time from POST to delivery at every client: p50 and p99.
@@ -59,7 +60,8 @@ async function drive(url: string, headers: Record<string, string>, incidentsOf: 
 }
 
 async function cityops() {
-  const store = await Store.open(benchPath(`live-${Date.now()}.duckdb`));
+  const path = benchPath(`live-${Date.now()}.duckdb`);
+  const store = await Store.open(path);
   const token = await createToken(store, 'bench', 'admin');
   const app = await buildApp({ store, config: defaultConfig() });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -69,6 +71,7 @@ async function cityops() {
   clients.forEach((c) => c.close());
   await app.close();
   store.close();
+  for (const f of [path, `${path}.wal`]) rmSync(f, { force: true }); // a fresh database each run
   return r;
 }
 
