@@ -14,6 +14,7 @@ import { importCollisionsFile } from '../src/streets/import.ts';
 import { esriDefaultBandwidth, gridAround, kdeSurface, kdeSurfaceIndexed } from '../src/streets/kde.ts';
 import { hinQuery, HinQuerySchema, rankQuery, RankQuerySchema, targetQuery, TargetQuerySchema } from '../src/streets/queries.ts';
 import { rankLocations } from '../src/streets/rank.ts';
+import { targetProgress } from '../src/streets/target.ts';
 import { importRoadsFile } from '../src/roads/import.ts';
 import { cli, openTemp, ROOT, tempDir } from './helpers.ts';
 
@@ -155,6 +156,14 @@ describe('SLO County: rankings, HIN and target on the real file', () => {
     expect(r.hin.miles).toBeCloseTo(r.hin.corridors.reduce((a, c) => a + c.miles, 0), 9);
     expect(r.hin.shareOfMiles).toBeLessThan(0.2);
     expect(r.statement).toMatch(/^\d+\.\d% of street miles carry 5\d\.\d% of people killed or seriously injured \(2016–2020\)$/);
+  });
+
+  it('target: a year the data starts in the middle of is not a baseline year', () => {
+    const cs = [crash({ date: '2015-07-01' }), ...[2016, 2017, 2018, 2019].flatMap((y) => [crash({ date: `${y}-01-05` }), crash({ date: `${y}-12-20` })])];
+    expect(() => targetProgress(cs, { metric: 'crashes', baselineYears: 1, baselineYear: 2015, reduction: 0.19 })).toThrow(/complete years 2015/);
+    const r = targetProgress(cs, { metric: 'crashes', baselineYears: 1, reduction: 0.19 })!;
+    expect(r.baseline.years).toEqual([2016]);
+    expect(r.years.find((y) => y.year === 2015)!.complete).toBe(false);
   });
 
   it('target: baseline, glide path and the significance test against independent values', async () => {
@@ -307,6 +316,8 @@ describe('collision profiles', () => {
     expect(inside.crashes.length).toBeLessThan(all.crashes.length);
     const night = await loadCrashes(store, { hours: '22-5' });
     expect(night.crashes.every((c) => c.minute !== null && (c.minute >= 22 * 60 || c.minute < 6 * 60))).toBe(true);
+    const allDay = await loadCrashes(store, { hours: '0-23' });
+    expect(allDay.crashes.length).toBe(all.crashes.filter((c) => c.minute !== null).length);
     const ped = await loadCrashes(store, { mode: ['pedestrian'] });
     expect(ped.crashes.every((c) => c.pedestrian)).toBe(true);
   });

@@ -48,7 +48,8 @@ export function applyScenario(ctx: PlanContext, sc: Scenario = {}): Station[] {
     stations.push({ id, name: `New station ${i + 1}`, lat: a.lat, lon: a.lon, units, node: p.node, snapM: p.distanceM });
   });
   for (const u of sc.addUnits ?? []) {
-    const s = stations.find((x) => x.id === u.station)!;
+    const s = stations.find((x) => x.id === u.station);
+    if (!s) throw new UserError(`Station ${u.station} is closed in this scenario: a unit cannot be added to it.`);
     s.units.push({ id: `${s.id}-${u.type}-added-${s.units.length + 1}`, type: u.type.toUpperCase(), staffing: u.staffing ?? DEFAULT_STAFFING[u.type.toUpperCase()] ?? 2, busyFraction: 0 });
   }
   for (const id of sc.removeUnits ?? []) {

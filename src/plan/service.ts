@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { Store } from '../store/db.ts';
+import { REPLAY_SOURCE } from '../fire/live.ts';
+
+const REFRESH_MS = 60_000;
 import { applyScenario, bandsGeoJson, compare, coverage, COVERAGE_DEFAULTS, type Scenario } from './coverage.ts';
 import { loadPlanContext, type PlanContext } from './model.ts';
 import { placeStations } from './place.ts';
@@ -40,16 +43,17 @@ export function scenarioFromQuery(q: ScenarioQuery): Scenario {
 }
 
 export class PlanService {
-  private cache = new Map<string, { key: string; ctx: PlanContext }>();
+  private cache = new Map<string, { key: string; ctx: PlanContext; at: number }>();
   constructor(private store: Store) {}
 
   async context(priority: 'emergency' | 'all' = 'emergency'): Promise<PlanContext> {
-    const key = (await this.store.one<{ k: string }>(`SELECT concat_ws('/', (SELECT max(batch_id) FROM import_batches),
+    const key = (await this.store.one<{ k: string }>(`SELECT concat_ws('/', (SELECT max(batch_id) FROM import_batches WHERE source <> '${REPLAY_SOURCE}'),
       (SELECT max(updated_at)::VARCHAR FROM plan_settings)) AS k`))!.k;
     const hit = this.cache.get(priority);
-    if (hit && hit.key === key) return hit.ctx;
+    // a live CAD feed adds batches all the time: the demand is refreshed at most once a minute
+    if (hit && (hit.key === key || Date.now() - hit.at < REFRESH_MS)) return hit.ctx;
     const ctx = await loadPlanContext(this.store, { priority });
-    this.cache.set(priority, { key, ctx });
+    this.cache.set(priority, { key, ctx, at: Date.now() });
     return ctx;
   }
 

@@ -18,7 +18,7 @@ export const CrashFilterSchema = z.strictObject({
   severity: list(SEVERITIES).describe('comma-separated KABCO letters (I = injury of unknown level, NYC)'),
   from: z.coerce.number().int().min(1900).max(2200).optional().describe('first year'),
   to: z.coerce.number().int().min(1900).max(2200).optional().describe('last year'),
-  hours: z.string().regex(/^\d{1,2}-\d{1,2}$/, 'hours are FROM-TO, e.g. 22-5').optional().describe('time of day, e.g. 7-10 or 22-5 (wraps midnight)'),
+  hours: z.string().regex(/^([01]?\d|2[0-3])-([01]?\d|2[0-3])$/, 'hours are FROM-TO, whole hours 0–23, e.g. 22-5').optional().describe('time of day, e.g. 7-10 or 22-5 (wraps midnight)'),
   city: z.string().max(100).optional().describe('jurisdiction (the CITY column)'),
   district: z.string().max(200_000).superRefine((text, ctx) => {
     try { parseArea(JSON.parse(text), 'district'); } catch (e) { ctx.addIssue({ code: 'custom', message: e instanceof SyntaxError ? `district is not JSON: ${e.message}` : (e as Error).message }); }
@@ -57,8 +57,9 @@ export async function loadCrashes(store: Store, filter: CrashFilter, opts: { loc
     where.push(`(${m.join(' OR ')})`);
   }
   if (filter.hours) {
+    // whole hours, both ends included: 7-9 is 07:00–09:59; 22-5 wraps midnight
     const [a, b] = filter.hours.split('-').map(Number) as [number, number];
-    const from = p(a * 60), to = p(((b + 1) % 24) * 60);
+    const from = p(a * 60), to = p((b + 1) * 60);
     where.push(a <= b ? `collision_minute >= ${from} AND collision_minute < ${to}` : `(collision_minute >= ${from} OR collision_minute < ${to})`);
   }
   const rows = await store.all<{ id: string; date: string; minute: number | null; severity: Severity; killed: number; injured: number; severe: number | null;

@@ -20,9 +20,8 @@ export async function publicStreets(store: Store) {
   if (!summary.crashes) return null;
   const all = await loadCrashes(store, {});
   const years = [...new Set(all.crashes.map((c) => c.year))];
-  const target = years.length >= 4
-    ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, baselineYear: years[0]! + 2, reduction: 0.19 })
-    : null;
+  // the default baseline: the mean of the first three complete years
+  const target = years.length >= 5 ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, reduction: 0.19 }) : null;
   const bins = hexBins(all.crashes, PUBLIC_HEX_RESOLUTION, 'hsm');
   const shown = bins.filter((b) => b.crashes >= MIN_CELL);
   const hin = await hinQuery(store, HinQuerySchema.parse({}));

@@ -38,10 +38,11 @@ export function targetProgress(crashes: Crash[], o: TargetOptions) {
   const lastComplete = last.month === 12 ? last.year : last.year - 1;
   const yearly = new Map<number, number>();
   for (const c of crashes) yearly.set(c.year, (yearly.get(c.year) ?? 0) + value(c, o.metric));
-  const baselineYear = o.baselineYear ?? first.year + o.baselineYears - 1;
+  const firstComplete = first.month === 1 ? first.year : first.year + 1;
+  const baselineYear = o.baselineYear ?? firstComplete + o.baselineYears - 1;
   const baseYears = Array.from({ length: o.baselineYears }, (_, i) => baselineYear - o.baselineYears + 1 + i);
-  const missing = baseYears.filter((y) => y < first.year || y > lastComplete);
-  if (missing.length) throw new Error(`the baseline needs complete years ${baseYears.join(', ')}; the data covers ${first.year}–${lastComplete} completely`);
+  const missing = baseYears.filter((y) => y < firstComplete || y > lastComplete);
+  if (missing.length) throw new Error(`the baseline needs complete years ${baseYears.join(', ')}; the data covers ${firstComplete}–${lastComplete} completely`);
   const baseTotal = baseYears.reduce((a, y) => a + (yearly.get(y) ?? 0), 0);
   const baseline = baseTotal / o.baselineYears;
   const target = baseline * (1 - o.reduction);
@@ -51,7 +52,7 @@ export function targetProgress(crashes: Crash[], o: TargetOptions) {
   const years = [...yearly.keys()].sort((a, b) => a - b).map((y) => {
     const n = yearly.get(y)!;
     const [lo, hi] = poissonInterval(n);
-    return { year: y, value: n, low: lo, high: hi, complete: y <= lastComplete, glidePath: y >= baselineYear ? glide(y) : null,
+    return { year: y, value: n, low: lo, high: hi, complete: y >= firstComplete && y <= lastComplete, glidePath: y >= baselineYear ? glide(y) : null,
       onTrack: y > baselineYear && y <= lastComplete ? n <= glide(y) : null };
   });
   // latest 12 months against the baseline period (conditional exact test)
