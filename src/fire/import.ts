@@ -394,14 +394,16 @@ async function stageAndDiff(store: Store, file: string, batchId: number, source:
       (SELECT count(*) FROM changes WHERE NOT is_new) AS updated,
       (SELECT count(*) FROM stage) AS total`))!;
   await store.run(`DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
-  await store.run(`INSERT INTO source_rows SELECT $1, s.source_row_id, $2, s.line, s.raw FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
+  // when every row is new or changed (a first import), the join with `changes` selects all of the stage
+  const all = k.inserted + k.updated === k.total;
+  await store.run(`INSERT INTO source_rows SELECT $1, s.source_row_id, $2, s.line, s.raw FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'}`, [source, batchId]);
   return { inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, duplicates: dup };
 }
 
 const ts = (col: string) => `to_timestamp(${col})`;
 
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
-async function upsertIncidents(store: Store, batchId: number, source: string): Promise<number> {
+async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
   await store.run(`CREATE OR REPLACE TEMP TABLE touched AS
     SELECT incident_id,
       min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
@@ -413,7 +415,7 @@ async function upsertIncidents(store: Store, batchId: number, source: string): P
       arg_max(lon, line) FILTER (WHERE lon IS NOT NULL) AS lon,
       ${['address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
     .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
-    FROM stage WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))
+    FROM stage ${allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))'}
     GROUP BY incident_id`);
   await store.run(`CREATE OR REPLACE TEMP TABLE merged AS
     SELECT t.incident_id, $1 AS source,
@@ -432,10 +434,11 @@ async function upsertIncidents(store: Store, batchId: number, source: string): P
 async function applyWide(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
   const diff = await stageAndDiff(store, file, batchId, source, 'source_rows');
   await store.run(`DELETE FROM unit_responses WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
+  const all = diff.unchanged === 0; // every staged row is new or changed
   await store.run(`INSERT INTO unit_responses
     SELECT s.response_id, s.incident_id, $1, s.source_row_id, ${responseColumnsInTableOrder()}, $2
-    FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
-  const incidents = await upsertIncidents(store, batchId, source);
+    FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'}`, [source, batchId]);
+  const incidents = await upsertIncidents(store, batchId, source, all);
   return { ...diff, incidents };
 }
 
