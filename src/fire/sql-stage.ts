@@ -136,7 +136,8 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
   const numberOf = (t: string) => `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
   const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) THEN ${numberOf(t)}::INTEGER END`;
   // materialised once: the stage and the warnings both read it
-  await store.run(`CREATE OR REPLACE TEMP TABLE located AS SELECT * EXCLUDE (bad_field), ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n FROM norm`);
+  // the raw text is the widest column: it is copied once, from `checked` into the stage, not through `located`
+  await store.run(`CREATE OR REPLACE TEMP TABLE located AS SELECT * EXCLUDE (bad_field, raw), ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n FROM norm`);
   const plausible = `lat_n IS NOT NULL AND lon_n IS NOT NULL AND (abs(lat_n) > 90 OR abs(lon_n) > 180 OR (lat_n = 0 AND lon_n = 0))`;
   await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT
       rid AS source_row_id, line, seq::INTEGER AS seq, incident_id || '|' || unit_id || '|' || rid AS response_id,
@@ -152,11 +153,11 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
       CASE WHEN cancelled IS NULL THEN NULL ELSE regexp_matches(cancelled, '^(1|true|yes|y|t)$', 'i') END AS cancelled,
       ${intOf('staffing_text')} AS staffing,
       ${UNIT_STAMPS.map((f) => `${f}_utc AS ${f}`).join(', ')},
-      raw
+      (SELECT raw FROM checked c WHERE c.seq = l.seq) AS raw
     FROM (SELECT *,
       -- as the row path: the source's row id, else incident-unit-dispatch time (or dispatch order)
       coalesce(row_id, incident_id || '-' || unit_id || '-' || coalesce(${num('dispatched_utc')}, ${intOf('order_text')}::VARCHAR, '')) AS rid
-      FROM located)`);
+      FROM located) l`);
 
   // 6. warnings, with the row path's kinds and messages: every check in one pass over the rows
   const checks: string[] = [];
