@@ -19,11 +19,13 @@ export function Report({ search }: { search: string }) {
   const [error, setError] = useState('');
   useEffect(() => {
     const f = `from=${month}-01&to=${monthEnd(month)}`;
+    let stale = false; // the answer for a month the user has already left is dropped
     Promise.all([api<Metrics>(`/api/v1/fire/metrics?${f}&priority=all`), api<Metrics>(`/api/v1/fire/metrics?${f}&priority=emergency`),
       api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=day`), api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=station`),
       api<Record<string, unknown>>(`/api/v1/fire/quality?${f}`)])
-      .then(([all, em, days, stations, quality]) => setD({ all, em, days, stations, quality }))
-      .catch((e: Error) => setError(e.message));
+      .then(([all, em, days, stations, quality]) => { if (!stale) setD({ all, em, days, stations, quality }); })
+      .catch((e: Error) => { if (!stale) setError(e.message); });
+    return () => { stale = true; };
   }, [month]);
   // ready once the charts and the station map have drawn (the map needs its GeoJSON and a frame)
   useEffect(() => { if (d) setTimeout(() => { (window as unknown as { reportReady: boolean }).reportReady = true; }, 1500); }, [d]);

@@ -40,6 +40,7 @@ export function Streets({ filters, onFilters, role }: { filters: StreetFilters; 
 
   useEffect(() => {
     setError('');
+    let stale = false; // a slower answer to earlier filters must not overwrite the current ones
     Promise.all([
       api<Fc & { summary: Counts; excluded: { noLocation: number } }>(`/api/v1/streets/crashes?${q}`),
       api<{ locations: Ranked[]; unplaced: number }>(`/api/v1/streets/rank?${params(filters, { kind: filters.kind, by: filters.by, top: 20 })}`),
@@ -47,7 +48,9 @@ export function Streets({ filters, onFilters, role }: { filters: StreetFilters; 
       api<Hin>(`/api/v1/streets/hin?${q}`),
       api<Target>(`/api/v1/streets/target?${params(filters, { baselineYears: 3 })}`).catch(() => null),
       api<Fc>(`/api/v1/streets/hexagons?${q}`),
-    ]).then(([crashes, rank, hot, hin, target, hex]) => setD({ crashes, rank, hot, hin, target, hex })).catch((e: Error) => setError(e.message));
+    ]).then(([crashes, rank, hot, hin, target, hex]) => { if (!stale) setD({ crashes, rank, hot, hin, target, hex }); })
+      .catch((e: Error) => { if (!stale) setError(e.message); });
+    return () => { stale = true; };
   }, [q, filters.kind, filters.by]);
   const loadActions = () => api<Action[]>('/api/v1/streets/actions').then(setActions).catch(() => setActions([]));
   useEffect(() => { void loadActions(); }, []);
