@@ -310,6 +310,7 @@ async function runImport(store: Store, src: RecordSource, opts: ImportOptions): 
     const summary = await store.transaction(async () => {
       const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
       const batchId = batch!.id;
+      await dropTemp(store, WORK_TABLES);
       await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at, columns)
         VALUES ($1, 'fire', $2, $3, $4, $5, now(), $6)`, [batchId, file, sha, mapping.name, source, columns ? JSON.stringify(columns) : null]);
       let staged: Staged;
@@ -327,6 +328,7 @@ async function runImport(store: Store, src: RecordSource, opts: ImportOptions): 
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
         quarantined = $6, warnings = $7 WHERE batch_id = $1`,
       [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings)]);
+      await dropTemp(store, WORK_TABLES);
       // Fault-injection point for the crash-safety test: dies with the transaction open.
       if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
       return {
@@ -366,6 +368,21 @@ interface ApplyCounts {
 }
 
 /** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
+/** The temp tables and views an import works in; none outlives it. */
+const WORK_TABLES = ['stage', 'stage_kept', 'located', 'checked', 'changes', 'merged', 'touched_units'];
+
+/**
+ * Drops temp tables and views by name, whichever each is: the SQL path stages into views, the row
+ * path into tables. (A failed DROP would abort the open transaction, so the kind is looked up.)
+ */
+async function dropTemp(store: Store, names: string[]): Promise<void> {
+  const list = names.map((n) => `'${n}'`).join(', '); // names are this module's own
+  const found = await store.all<{ name: string; kind: string }>(`SELECT view_name AS name, 'VIEW' AS kind FROM duckdb_views() WHERE temporary AND view_name IN (${list})
+    UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name IN (${list})`);
+  // views first: they may read the tables
+  for (const f of found.sort((a, b) => b.kind.localeCompare(a.kind))) await store.run(`DROP ${f.kind} ${f.name}`);
+}
+
 /** The row path's stage: the staged CSV joined with the raw rows; quarantine and warnings from their files. */
 async function loadStagedFiles(store: Store, c: Collected, batchId: number): Promise<void> {
   await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${c.stage.sql()} s JOIN ${c.raw.sql()} r USING (seq)`);
@@ -382,8 +399,10 @@ async function stageAndDiff(store: Store, file: string, batchId: number, source:
       SELECT $1, $2, max(line), NULL, 'duplicate_row_id',
         'row id ' || source_row_id || ' appears ' || count(*) || ' times (lines ' || string_agg(line::VARCHAR, ', ' ORDER BY line) || '); the last one was kept'
       FROM stage GROUP BY source_row_id HAVING count(*) > 1`, [batchId, file]);
-    await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM stage
+    await store.run(`CREATE OR REPLACE TEMP TABLE stage_kept AS SELECT * FROM stage
       QUALIFY row_number() OVER (PARTITION BY source_row_id ORDER BY line DESC) = 1`);
+    await dropTemp(store, ['stage']);
+    await store.run('ALTER TABLE stage_kept RENAME TO stage');
   }
   await store.run(`CREATE OR REPLACE TEMP TABLE changes AS
     SELECT s.source_row_id, r.source_row_id IS NULL AS is_new
@@ -404,8 +423,9 @@ const ts = (col: string) => `to_timestamp(${col})`;
 
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
 async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
-  await store.run(`CREATE OR REPLACE TEMP TABLE touched AS
-    SELECT incident_id,
+  // one materialisation: the new values of each touched incident, merged with its stored row
+  await store.run(`CREATE OR REPLACE TEMP TABLE merged AS
+    WITH touched AS (SELECT incident_id,
       min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
       arg_max(incident_type, line) FILTER (WHERE incident_type IS NOT NULL) AS incident_type,
       arg_max(category, line) FILTER (WHERE category IS NOT NULL) AS category,
@@ -416,8 +436,7 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
       ${['address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
     .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
     FROM stage ${allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))'}
-    GROUP BY incident_id`);
-  await store.run(`CREATE OR REPLACE TEMP TABLE merged AS
+    GROUP BY incident_id)
     SELECT t.incident_id, $1 AS source,
       coalesce(${ts('t.call_received')}, i.call_received) AS call_received, coalesce(${ts('t.call_created')}, i.call_created) AS call_created,
       coalesce(t.incident_type, i.incident_type) AS incident_type,
@@ -426,9 +445,9 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
     .map((c) => `coalesce(t.${c}, i.${c}) AS ${c}`).join(', ')},
       coalesce(${ts('t.closed_at')}, i.closed_at) AS closed_at, $2 AS batch_id
     FROM touched t LEFT JOIN incidents i USING (incident_id)`, [source, batchId]);
-  await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM touched)');
+  await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM merged)');
   await store.run('INSERT INTO incidents SELECT * FROM merged');
-  return (await store.one<{ n: number }>('SELECT count(*) AS n FROM touched'))!.n;
+  return (await store.one<{ n: number }>('SELECT count(*) AS n FROM merged'))!.n;
 }
 
 async function applyWide(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {

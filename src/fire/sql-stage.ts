@@ -1,4 +1,3 @@
-import type { DuckDBValue } from '@duckdb/node-api';
 import { csvShape } from '../core/csv-shape.ts';
 import { localToUtc } from '../core/time.ts';
 import type { Store } from '../store/db.ts';
@@ -52,95 +51,122 @@ export interface SqlStaged {
   warningCounts: Record<string, number>;
 }
 
-/** Builds the temp table `stage` (as the row path stages it) and writes quarantine and warnings. */
+/**
+ * The local hours present, as SQL expressions over a stamp's local seconds: its zone offset (a
+ * binary CASE over the runs of equal offset) and whether the hour is ambiguous or nonexistent.
+ * Each hour's values come from localToUtc, exactly as the row path converts it; hours not in the
+ * data may fall in any run, as no row reads them.
+ */
+function zoneExpressions(hours: number[], timeZone: string) {
+  const sorted = [...new Set(hours)].sort((a, b) => a - b);
+  const runs: { start: number; off: number }[] = [];
+  const ambiguous: number[] = [];
+  const nonexistent: number[] = [];
+  for (const h of sorted) {
+    const r = localToUtc(h * 3600, timeZone);
+    const off = h * 3600 - r.utc;
+    if (!Number.isFinite(off)) throw new Error(`no offset for local hour ${h} in ${timeZone}`);
+    if (runs.at(-1)?.off !== off) runs.push({ start: h, off });
+    if (r.ambiguous) ambiguous.push(h);
+    if (r.nonexistent) nonexistent.push(h);
+  }
+  const tree = (local: string, lo: number, hi: number): string => {
+    if (lo === hi) return String(runs[lo]!.off);
+    const mid = Math.ceil((lo + hi) / 2);
+    return `CASE WHEN ${local} < ${runs[mid]!.start * 3600} THEN ${tree(local, lo, mid - 1)} ELSE ${tree(local, mid, hi)} END`;
+  };
+  const inHours = (local: string, list: number[]) => (list.length ? `coalesce(floor(${local} / 3600)::BIGINT IN (${list.join(', ')}), false)` : 'false');
+  return {
+    offset: (local: string) => (runs.length ? tree(local, 0, runs.length - 1) : 'NULL::DOUBLE'),
+    ambiguous: (local: string) => inHours(local, ambiguous),
+    nonexistent: (local: string) => inHours(local, nonexistent),
+  };
+}
+
+/**
+ * Reads the file into the temp table `checked` (the one wide, materialised pass) and defines the
+ * view `stage` over it, as the row path stages it; writes quarantine and warnings.
+ */
 export async function stageWithSql(store: Store, file: string, label: string, mapping: WideMapping, header: string[], batchId: number): Promise<SqlStaged> {
   const res = resolveColumns(mapping, header);
   const fmt = strptimeFormat(mapping.timeFormat)!;
-  const col = (f: string) => (res.index.has(f) ? `nullif(trim(c${res.index.get(f)}), '')` : 'NULL::VARCHAR');
+  // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
+  const trimmed = (x: string) => `nullif(CASE WHEN prefix(${x}, ' ') OR suffix(${x}, ' ') THEN trim(${x}) ELSE ${x} END, '')`;
+  const col = (f: string) => (res.index.has(f) ? trimmed(`c${res.index.get(f)}`) : 'NULL::VARCHAR');
+  // a field's text again from the raw row, for the few messages that quote it (not kept for every row)
+  const textOf = (f: string) => (res.index.has(f) ? trimmed(`json_extract_string(raw, '$[${res.index.get(f)}]')`) : 'NULL::VARCHAR');
   const names = header.map((_, k) => `'c${k}'`).join(', ');
-  // row_number() over the scan follows the file's order (insertion order is preserved), so record k is line k + 1
-  await store.run(`CREATE OR REPLACE TEMP VIEW src AS SELECT row_number() OVER () - 1 AS ord, * FROM read_csv(${q(file)}, header = true, all_varchar = true,
-    delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"', strict_mode = true, max_line_size = 134217728, names = [${names}])`);
-
-  // 1. parse: text fields, and each stamp as its local wall time (seconds, as if UTC)
   const naive = (f: string) => `epoch(try_strptime(${col(f)}, ${q(fmt)}))`;
-  // only `checked` (one read of the file) and `stage` are materialised; the steps between are views
-  await store.run(`CREATE OR REPLACE TEMP VIEW parsed AS SELECT (ord + 2)::INTEGER AS line, ord AS seq,
-      to_json([${header.map((_, k) => `coalesce(c${k}, '')`).join(', ')}])::VARCHAR AS raw,
-      ${col('row_id')} AS row_id, ${col('incident_id')} AS incident_id, ${col('unit_id')} AS unit_id,
-      ${TEXT_FIELDS.map((f) => `${col(f)} AS ${f}`).join(', ')},
-      ${col('lat')} AS lat_text, ${col('lon')} AS lon_text, ${col('location')} AS location_text,
-      ${col('dispatch_order')} AS order_text, ${col('staffing')} AS staffing_text,
-      ${TIME_FIELDS.map((f) => `${col(f)} AS ${f}_text, ${naive(f)} AS ${f}_local`).join(', ')}
-    FROM src`);
+  const emergencyList = mapping.emergencyPriorities.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
+  const otherList = mapping.otherAgencyUnitTypes.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
+  // a code map as the row path reads it: keys trimmed and upper-cased, the last of equal keys winning
+  const lookup = (value: string, map: Record<string, string>) => {
+    const codes = new Map(Object.entries(map).map(([k, v]) => [k.trim().toUpperCase(), v]));
+    return codes.size ? `CASE upper(${value}) ${[...codes].map(([k, v]) => `WHEN ${q(k)} THEN ${q(v)}`).join(' ')} END` : 'NULL::VARCHAR';
+  };
+  const pair = `'^\\(?\\s*(-?\\d+(?:\\.\\d+)?)\\s*,\\s*(-?\\d+(?:\\.\\d+)?)\\s*\\)?$'`;
+  const wkt = `'^(?i)POINT\\s*\\(\\s*(-?\\d+(?:\\.\\d+)?)\\s+(-?\\d+(?:\\.\\d+)?)\\s*\\)$'`;
+  const home = mapping.homeStationFromUnit ? `nullif(regexp_extract(unit_id, ${q(`(?i)${mapping.homeStationFromUnit}`)}, 1), '')` : 'NULL';
+  const numberOf = (t: string) => `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
+  const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) THEN ${numberOf(t)}::INTEGER END`;
+  const unparseable = (f: string) => `WHEN ${f}_given AND ${f}_local IS NULL THEN '${f}'`;
+
+  // 1. one read of the file: text fields, each stamp as its local wall time (seconds, as if UTC),
+  // the codes mapped, the coordinates found, and the first problem of the row (the row path's order
+  // of checks). Record k is line k + 2: a table made from one scan keeps the file's order, so k is
+  // the table's rowid (from the first) (read_csv runs in parallel; row_number() over the scan would be single-threaded).
+  // Every regex runs only where its answer is needed: the location text only without lat/lon columns.
+  // Stamp texts are not kept: messages read them back from the raw row.
+  await store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
+      CASE WHEN location_only THEN coalesce(nullif(pair_match.a, ''), nullif(wkt_match.b, '')) ELSE lat_text END AS lat_raw,
+      CASE WHEN location_only THEN coalesce(nullif(pair_match.b, ''), nullif(wkt_match.a, '')) ELSE lon_text END AS lon_raw,
+      location_only AND pair_match.a = '' AND wkt_match.a = '' AS location_bad,
+      CASE WHEN incident_id IS NULL THEN 'incident_id' WHEN unit_id IS NULL THEN 'unit_id' ${TIME_FIELDS.map(unparseable).join(' ')} END AS bad_field
+    FROM (SELECT *, CASE WHEN pair_match.a = '' THEN regexp_extract(location_text, ${wkt}, ['a', 'b']) END AS wkt_match
+      FROM (SELECT *, CASE WHEN location_only THEN regexp_extract(location_text, ${pair}, ['a', 'b']) END AS pair_match
+        FROM (SELECT to_json([${header.map((_, k) => `coalesce(c${k}, '')`).join(', ')}])::VARCHAR AS raw,
+          ${col('row_id')} AS row_id, ${col('incident_id')} AS incident_id, ${col('unit_id')} AS unit_id,
+          ${TEXT_FIELDS.map((f) => `${col(f)} AS ${f}`).join(', ')},
+          ${col('lat')} AS lat_text, ${col('lon')} AS lon_text, ${col('location')} AS location_text,
+          location_text IS NOT NULL AND lat_text IS NULL AND lon_text IS NULL AS location_only,
+          ${col('dispatch_order')} AS order_text, ${col('staffing')} AS staffing_text,
+          ${lookup('unit_type', mapping.unitTypes)} AS unit_type_mapped,
+          ${lookup('incident_type', mapping.categories)} AS category_mapped,
+          ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
+          FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
+            strict_mode = true, max_line_size = 134217728, names = [${names}]))))`);
+
+  // rowids of a table made in an open transaction start at an internal offset: lines count from the first
+  const ids = (await store.one<{ base: string | null; contiguous: boolean | null }>(
+    'SELECT min(rowid)::VARCHAR AS base, count(*) = max(rowid) - min(rowid) + 1 AS contiguous FROM checked'))!;
+  if (ids.contiguous === false) throw new Error(`internal: the rows read from ${label} are not numbered contiguously`);
+  const ord = `(rowid - ${ids.base ?? '0'})`;
 
   // 2. zone offsets for the local hours present, from the same function as the row path
-  const unparseable = (f: string) => `WHEN ${f}_text IS NOT NULL AND ${f}_local IS NULL THEN '${f}'`;
-  await store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT *,
-      CASE WHEN incident_id IS NULL THEN 'incident_id' WHEN unit_id IS NULL THEN 'unit_id' ${TIME_FIELDS.map(unparseable).join(' ')} END AS bad_field
-    FROM parsed`);
   const hours = await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
     ${TIME_FIELDS.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL`).join(' UNION ALL ')})`);
-  await store.run('CREATE OR REPLACE TEMP TABLE tz_hours (h BIGINT, off DOUBLE, ambiguous BOOLEAN, nonexistent BOOLEAN)');
-  for (let k = 0; k < hours.length; k += 500) {
-    const chunk = hours.slice(k, k + 500);
-    const params: DuckDBValue[] = [];
-    const rows = chunk.map(({ h }) => {
-      const r = localToUtc(h * 3600, mapping.timeZone);
-      params.push(h, h * 3600 - r.utc, r.ambiguous, r.nonexistent);
-      const b = params.length - 3;
-      return `($${b}, $${b + 1}, $${b + 2}, $${b + 3})`;
-    });
-    await store.run(`INSERT INTO tz_hours VALUES ${rows.join(', ')}`, params);
-  }
+  const zone = zoneExpressions(hours.map((r) => Number(r.h)), mapping.timeZone);
 
-  // 3. rows with a problem (the first, in the row path's order of checks; see `checked`) go to quarantine
-  const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${f}_text`).join(' ');
-  await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
-      $1, $2, line, bad_field,
+  // 3. rows with a problem go to quarantine
+  const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${textOf(f)}`).join(' ');
+  await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
+      $1, $2, (${ord} + 2)::INTEGER, bad_field,
       CASE bad_field WHEN 'incident_id' THEN 'missing incident id' WHEN 'unit_id' THEN 'missing unit id'
         ELSE 'unparseable time: "' || (CASE bad_field ${badText} END) || '" does not match the time format "' || $3 || '"' END,
       raw
     FROM checked WHERE bad_field IS NOT NULL`, [batchId, label, mapping.timeFormat]);
 
-  // 4. codes → canonical values, through small lookup tables of the mapping
-  await store.run('CREATE OR REPLACE TEMP TABLE map_unit (code VARCHAR, unit_type VARCHAR)');
-  await store.run('CREATE OR REPLACE TEMP TABLE map_category (code VARCHAR, category VARCHAR)');
-  for (const [table, entries] of [['map_unit', Object.entries(mapping.unitTypes)], ['map_category', Object.entries(mapping.categories)]] as const) {
-    if (entries.length) await store.run(`INSERT INTO ${table} VALUES ${entries.map((_, k) => `($${2 * k + 1}, $${2 * k + 2})`).join(', ')}`,
-      entries.flatMap(([k, v]) => [k.trim().toUpperCase(), v]));
-  }
-  const utc = (f: string) => `(${f}_local - tz_${f}.off)`;
-  const emergencyList = mapping.emergencyPriorities.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
-  const otherList = mapping.otherAgencyUnitTypes.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
-  const pair = `'^\\(?\\s*(-?\\d+(?:\\.\\d+)?)\\s*,\\s*(-?\\d+(?:\\.\\d+)?)\\s*\\)?$'`;
-  const wkt = `'^(?i)POINT\\s*\\(\\s*(-?\\d+(?:\\.\\d+)?)\\s+(-?\\d+(?:\\.\\d+)?)\\s*\\)$'`;
-  const home = mapping.homeStationFromUnit ? `nullif(regexp_extract(c.unit_id, ${q(`(?i)${mapping.homeStationFromUnit}`)}, 1), '')` : 'NULL';
-  await store.run(`CREATE OR REPLACE TEMP VIEW norm AS SELECT c.*,
-      ${TIME_FIELDS.map((f) => `${utc(f)} AS ${f}_utc, tz_${f}.ambiguous AS ${f}_amb, tz_${f}.nonexistent AS ${f}_gap`).join(', ')},
-      mu.unit_type AS unit_type_mapped, mc.category AS category_mapped,
-      CASE WHEN c.location_text IS NOT NULL AND c.lat_text IS NULL AND c.lon_text IS NULL THEN
-        coalesce(nullif(regexp_extract(c.location_text, ${pair}, 1), ''), nullif(regexp_extract(c.location_text, ${wkt}, 2), '')) ELSE c.lat_text END AS lat_raw,
-      CASE WHEN c.location_text IS NOT NULL AND c.lat_text IS NULL AND c.lon_text IS NULL THEN
-        coalesce(nullif(regexp_extract(c.location_text, ${pair}, 2), ''), nullif(regexp_extract(c.location_text, ${wkt}, 1), '')) ELSE c.lon_text END AS lon_raw,
-      c.location_text IS NOT NULL AND c.lat_text IS NULL AND c.lon_text IS NULL
-        AND NOT regexp_matches(c.location_text, ${pair}) AND NOT regexp_matches(c.location_text, ${wkt}) AS location_bad,
-      ${home} AS home_from_unit
-    FROM checked c
-    ${TIME_FIELDS.map((f) => `LEFT JOIN tz_hours tz_${f} ON tz_${f}.h = floor(c.${f}_local / 3600)::BIGINT`).join('\n    ')}
-    LEFT JOIN map_unit mu ON mu.code = upper(c.unit_type)
-    LEFT JOIN map_category mc ON mc.code = upper(c.incident_type)
-    WHERE c.bad_field IS NULL`);
-
-  // 5. the stage, column for column as the row path writes it
-  const numberOf = (t: string) => `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
-  const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) THEN ${numberOf(t)}::INTEGER END`;
-  // materialised once: the stage and the warnings both read it
-  // the raw text is the widest column: it is copied once, from `checked` into the stage, not through `located`
-  await store.run(`CREATE OR REPLACE TEMP TABLE located AS SELECT * EXCLUDE (bad_field, raw), ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n FROM norm`);
+  // 4. the good rows with their instants, numbers and canonical values: views, so that each later
+  // step computes only the columns it reads
+  await store.run(`CREATE OR REPLACE TEMP VIEW located AS SELECT *,
+      ${TIME_FIELDS.map((f) => `${f}_local - (${zone.offset(`${f}_local`)}) AS ${f}_utc, ${zone.ambiguous(`${f}_local`)} AS ${f}_amb, ${zone.nonexistent(`${f}_local`)} AS ${f}_gap`).join(',\n      ')}
+    FROM (SELECT (${ord} + 2)::INTEGER AS line, ${ord}::INTEGER AS seq, * EXCLUDE (bad_field),
+      ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n, ${home} AS home_from_unit,
+      CASE WHEN location_only THEN NULL ELSE lat_raw END AS lat_text, CASE WHEN location_only THEN NULL ELSE lon_raw END AS lon_text
+      FROM checked WHERE bad_field IS NULL)`);
   const plausible = `lat_n IS NOT NULL AND lon_n IS NOT NULL AND (abs(lat_n) > 90 OR abs(lon_n) > 180 OR (lat_n = 0 AND lon_n = 0))`;
-  await store.run(`CREATE OR REPLACE TEMP TABLE stage AS SELECT
-      rid AS source_row_id, line, seq::INTEGER AS seq, incident_id || '|' || unit_id || '|' || rid AS response_id,
+  await store.run(`CREATE OR REPLACE TEMP VIEW stage AS SELECT
+      rid AS source_row_id, line, seq, incident_id || '|' || unit_id || '|' || rid AS response_id,
       incident_id, call_received_utc AS call_received, call_created_utc AS call_created, closed_at_utc AS closed_at,
       incident_type, coalesce(category_mapped, ${q(mapping.defaultCategory)}) AS category, priority,
       CASE WHEN priority IS NULL THEN NULL ELSE upper(priority) IN (${emergencyList}) END AS emergency,
@@ -153,20 +179,23 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
       CASE WHEN cancelled IS NULL THEN NULL ELSE regexp_matches(cancelled, '^(1|true|yes|y|t)$', 'i') END AS cancelled,
       ${intOf('staffing_text')} AS staffing,
       ${UNIT_STAMPS.map((f) => `${f}_utc AS ${f}`).join(', ')},
-      (SELECT raw FROM checked c WHERE c.seq = l.seq) AS raw
+      raw
     FROM (SELECT *,
       -- as the row path: the source's row id, else incident-unit-dispatch time (or dispatch order)
       coalesce(row_id, incident_id || '-' || unit_id || '-' || coalesce(${num('dispatched_utc')}, ${intOf('order_text')}::VARCHAR, '')) AS rid
-      FROM located) l`);
+      FROM located)`);
 
   // 6. warnings, with the row path's kinds and messages: every check in one pass over the rows
   const checks: string[] = [];
-  const add = (kind: string, field: string | null, where: string, message: string) =>
+  const conditions: string[] = [];
+  const add = (kind: string, field: string | null, where: string, message: string) => {
+    conditions.push(`(${where})`);
     checks.push(`CASE WHEN ${where} THEN {'field': ${field === null ? 'NULL::VARCHAR' : q(field)}, 'kind': ${q(kind)}, 'message': ${message}} END`);
+  };
   for (const f of TIME_FIELDS) {
-    add('dst_ambiguous', f, `${f}_amb`, `${f}_text || ' occurs twice at the daylight-saving change; the earlier instant was used'`);
-    add('dst_nonexistent', f, `${f}_gap`, `${f}_text || ' does not exist at the daylight-saving change; read with the standard-time offset'`);
-    add('midnight_stamp', f, `${f}_local IS NOT NULL AND ${f}_local % 86400 = 0`, `${f}_text || ' is exactly midnight, often a placeholder for a missing time'`);
+    add('dst_ambiguous', f, `${f}_amb`, `${textOf(f)} || ' occurs twice at the daylight-saving change; the earlier instant was used'`);
+    add('dst_nonexistent', f, `${f}_gap`, `${textOf(f)} || ' does not exist at the daylight-saving change; read with the standard-time offset'`);
+    add('midnight_stamp', f, `${f}_local IS NOT NULL AND ${f}_local % 86400 = 0`, `${textOf(f)} || ' is exactly midnight, often a placeholder for a missing time'`);
   }
   for (const [a, b] of ORDER) {
     add('out_of_order', b, `${b}_utc < ${a}_utc`, `'${b} is ' || ${num(`${a}_utc - ${b}_utc`)} || ' s before ${a}'`);
@@ -176,14 +205,16 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
     add('unmapped_incident_type', 'incident_type', 'incident_type IS NOT NULL AND category_mapped IS NULL',
       `'call type "' || incident_type || '" has no category in the mapping; counted as ${mapping.defaultCategory}'`);
   }
-  add('bad_coordinates', 'location', 'location_bad', `'"' || location_text || '" is not a (lat, lon) pair or a WKT point'`);
+  add('bad_coordinates', 'location', 'location_bad', `'"' || ${textOf('location')} || '" is not a (lat, lon) pair or a WKT point'`);
   add('bad_coordinates', 'location', 'lat_n IS NOT NULL AND lon_n IS NOT NULL AND (abs(lat_n) > 90 OR abs(lon_n) > 180 OR (lat_n = 0 AND lon_n = 0))',
     `'(' || ${num('lat_n')} || ', ' || ${num('lon_n')} || ') is not a plausible location'`);
   for (const [f, t, integer] of [['lat', 'lat_text', false], ['lon', 'lon_text', false], ['dispatch_order', 'order_text', true], ['staffing', 'staffing_text', true]] as const) {
     const ok = integer ? `${intOf(t)} IS NOT NULL` : `${numberOf(t)} IS NOT NULL`;
     add('bad_number', f, `${t} IS NOT NULL AND NOT (${ok})`, `'"' || ${t} || '" is not ${integer ? 'an integer' : 'a number'}; left empty'`);
   }
-  const w: string[] = [`SELECT line, w.field, w.kind, w.message FROM (SELECT line, unnest([${checks.join(',\n    ')}]) AS w FROM located) WHERE w IS NOT NULL`];
+  const w: string[] = [`SELECT line, w.field, w.kind, w.message FROM (SELECT line, unnest([${checks.join(',\n    ')}]) AS w FROM located
+    -- most rows have no warning: the cheap conditions pick the few that do before any message is built
+    WHERE ${conditions.join(' OR ')}) WHERE w IS NOT NULL`];
   for (const x of res.missing) w.push(`SELECT 1, ${q(x.field)}, 'missing_column', ${q(`no column for ${x.field} (looked for: ${x.looked.join(', ')})`)}`);
   for (const u of res.unmapped) w.push(`SELECT 1, ${q(u)}, 'unmapped_column', ${q(`column "${u}" is not mapped to a field; kept in the raw row only`)}`);
   await store.run(`CREATE OR REPLACE TEMP TABLE found_warnings AS ${w.join('\nUNION ALL\n')}`);
@@ -191,7 +222,6 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
     QUALIFY row_number() OVER (PARTITION BY kind ORDER BY line) <= ${WARNINGS_KEPT_PER_KIND}`, [batchId, label]);
   const counts = await store.all<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM found_warnings GROUP BY kind');
   const totals = (await store.one<{ rows: number; bad: number }>('SELECT count(*) AS rows, count(bad_field) AS bad FROM checked'))!;
-  for (const v of ['norm', 'parsed', 'src']) await store.run(`DROP VIEW IF EXISTS ${v}`);
-  for (const t of ['located', 'checked', 'found_warnings', 'tz_hours', 'map_unit', 'map_category']) await store.run(`DROP TABLE IF EXISTS ${t}`);
+  await store.run('DROP TABLE IF EXISTS found_warnings');
   return { rowsRead: totals.rows, quarantined: totals.bad, warningCounts: Object.fromEntries(counts.map((c) => [c.kind, c.n])) };
 }

@@ -38,7 +38,8 @@ export class Store {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, { threads: '2' });
+      // storage 1.2 is the first that can hold zstd-compressed strings (the raw rows); it applies to new files
+      instance = await DuckDBInstance.create(path, { threads: '2', storage_compatibility_version: 'v1.2.0' });
     } catch (e) {
       const msg = (e as Error).message;
       if (/lock/i.test(msg)) {

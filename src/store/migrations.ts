@@ -335,6 +335,25 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: 'a value per map polygon (population)',
     sql: `ALTER TABLE map_layers ADD COLUMN value DOUBLE;`,
   },
+  {
+    version: 11,
+    // Raw rows are long, unique JSON texts, read back rarely (re-import diffs, audits): zstd stores
+    // them in about half the space of the default string compression and writes them faster. A
+    // database made before storage version 1.2 cannot hold zstd and keeps them uncompressed.
+    name: 'raw source rows compressed with zstd',
+    sql: `
+      CREATE TABLE source_rows_zstd (
+        source VARCHAR NOT NULL,
+        source_row_id VARCHAR NOT NULL,
+        batch_id INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        raw VARCHAR NOT NULL USING COMPRESSION zstd
+      );
+      INSERT INTO source_rows_zstd SELECT * FROM source_rows;
+      DROP TABLE source_rows;
+      ALTER TABLE source_rows_zstd RENAME TO source_rows;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
