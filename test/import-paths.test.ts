@@ -67,4 +67,24 @@ describe('the SQL path and the row path agree', () => {
     expect(r.sql!.db.responses).toEqual(r.rows!.db.responses);
     void FIXTURES;
   });
+
+  it('a file that is not plain after all (found while reading it) is rolled back and read row by row', async () => {
+    const lines = readFileSync(SF_2020, 'utf8').split('\n').filter((l) => l.length > 0);
+    const [head, ...rows] = lines.slice(0, 40);
+    const cases: Record<string, string> = {
+      // a quoted value spanning two lines: DuckDB reads it as one record, so lines and records differ
+      'spanning.csv': [head, ...rows.slice(0, 5), rows[5]!.replace(/,"\(/, ',"\n('), ...rows.slice(6)].join('\n') + '\n',
+      'blank-line.csv': [head, ...rows.slice(0, 5), '', ...rows.slice(5)].join('\n') + '\n',
+      'short-row.csv': [head, ...rows.slice(0, 5), rows[5]!.split(',').slice(0, 10).join(','), ...rows.slice(6)].join('\n') + '\n',
+      'bare-cr.csv': [head, ...rows.slice(0, 5), rows[5]!.replace(',', ',\r'), ...rows.slice(6)].join('\n') + '\n',
+    };
+    for (const [name, text] of Object.entries(cases)) {
+      const file = join(tempDir(), name);
+      writeFileSync(file, text);
+      const r = await both([file]);
+      expect((r.sql!.summaries[0] as { path: string }).path, name).toBe('rows');
+      expect(r.sql!.db, name).toEqual(r.rows!.db);
+      expect((r.sql!.summaries[0] as { batchId: number }).batchId, `${name}: the failed attempt left no batch`).toBe(1);
+    }
+  });
 });

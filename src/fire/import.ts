@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import Papa from 'papaparse';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,7 +7,8 @@ import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sou
 import type { Store } from '../store/db.ts';
 import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
 import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
-import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
+import { fastPathBlocker, NotPlainFile, stageWithSql } from './sql-stage.ts';
+import { scanFile, type FileScan } from '../core/file-scan.ts';
 import { UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser, requiredFields, resolveColumns, wideNormaliser, type FieldGetter, type RowWarning,
@@ -244,12 +244,6 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
   return { file, columns, mapping, stage, raw: rawFile, quarantine, warnings, warningCounts, rowsRead, quarantined };
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /**
  * Imports one CAD file. Rows are read and checked in a stream, then applied in one transaction:
  * a failure or a killed process leaves the database exactly as it was. Rows are keyed by source
@@ -294,28 +288,43 @@ function fastPlan(file: string, opts: ImportOptions): { mapping: WideMapping; he
   const required = requiredFields(mapping);
   const res = resolveColumns(mapping, header);
   if (required.some((f) => !res.index.has(f))) return null;
-  return fastPathBlocker(file, mapping, header) === null ? { mapping, header } : null;
+  return fastPathBlocker(mapping, header) === null ? { mapping, header } : null;
 }
 
 async function runImport(store: Store, src: RecordSource, opts: ImportOptions): Promise<ImportSummary> {
+  // one read of the file for its checksum and line count, alongside the import's own reading
+  const scan = 'file' in src ? scanFile(src.file) : null;
+  scan?.catch(() => undefined); // awaited below; a read error surfaces there
+  const fast = 'file' in src ? fastPlan(src.file, opts) : null;
+  if (fast) {
+    try {
+      return await importOnce(store, src, opts, fast, scan!);
+    } catch (e) {
+      if (!(e instanceof NotPlainFile)) throw e;
+      // rolled back: the row path reads the file again and reports each bad row with its line
+    }
+  }
+  return importOnce(store, src, opts, null, scan);
+}
+
+async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, fast: { mapping: WideMapping; header: string[] } | null,
+  scan: Promise<FileScan> | null): Promise<ImportSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
   const file = 'file' in src ? src.file : src.label;
   try {
-    const fast = 'file' in src ? fastPlan(src.file, opts) : null;
     const collected = fast ? null : await collect(src, opts, dir);
     const mapping = fast ? fast.mapping : collected!.mapping;
-    const sha = 'file' in src ? await fileSha256(src.file) : null;
     const source = opts.source ?? mapping.source ?? mapping.name;
     const columns = fast ? fast.header : collected!.columns;
     const summary = await store.transaction(async () => {
       const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
       const batchId = batch!.id;
       await dropTemp(store, WORK_TABLES);
-      await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at, columns)
-        VALUES ($1, 'fire', $2, $3, $4, $5, now(), $6)`, [batchId, file, sha, mapping.name, source, columns ? JSON.stringify(columns) : null]);
+      await store.run(`INSERT INTO import_batches (batch_id, domain, file, profile, source, started_at, columns)
+        VALUES ($1, 'fire', $2, $3, $4, now(), $5)`, [batchId, file, mapping.name, source, columns ? JSON.stringify(columns) : null]);
       let staged: Staged;
       if (fast) {
-        staged = { mapping, columns, ...(await stageWithSql(store, (src as { file: string }).file, file, fast.mapping, fast.header, batchId)) };
+        staged = { mapping, columns, ...(await stageWithSql(store, (src as { file: string }).file, file, fast.mapping, fast.header, batchId, scan!)) };
       } else {
         await loadStagedFiles(store, collected!, batchId);
         staged = collected!;
@@ -325,9 +334,10 @@ async function runImport(store: Store, src: RecordSource, opts: ImportOptions): 
         : await applyWide(store, file, batchId, source);
       const warnings = { ...staged.warningCounts };
       if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
-      await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
+      const sha = scan ? (await scan).sha256 : null;
+      await store.run(`UPDATE import_batches SET finished_at = now(), file_sha256 = $8, rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
         quarantined = $6, warnings = $7 WHERE batch_id = $1`,
-      [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings)]);
+      [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings), sha]);
       await dropTemp(store, WORK_TABLES);
       // Fault-injection point for the crash-safety test: dies with the transaction open.
       if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');

@@ -1,4 +1,4 @@
-import { csvShape } from '../core/csv-shape.ts';
+import type { FileScan } from '../core/file-scan.ts';
 import { localToUtc } from '../core/time.ts';
 import type { Store } from '../store/db.ts';
 import type { WideMapping } from './mapping.ts';
@@ -23,15 +23,20 @@ function strptimeFormat(pattern: string): string | null {
 }
 
 /** Why a file must take the row-by-row path, or null when the fast path applies. */
-export function fastPathBlocker(file: string, mapping: WideMapping, header: string[]): string | null {
+export function fastPathBlocker(mapping: WideMapping, header: string[]): string | null {
   if (process.env.CITYOPS_IMPORT_PATH === 'rows') return 'the row path was asked for';
   if (!strptimeFormat(mapping.timeFormat)) return `time format ${mapping.timeFormat}`;
   const res = resolveColumns(mapping, header);
   if (!res.index.has('row_id')) return 'no row id column';
   if (res.index.has('location') && (res.index.has('lat') || res.index.has('lon'))) return 'both location and lat/lon columns';
-  const shape = csvShape(file, mapping.delimiter ?? ',');
-  return shape.plain ? null : `not a plain file (${shape.reason})`;
+  return null;
 }
+
+/**
+ * The file turned out not to be plain (one record per line, each with the header's fields): the
+ * import is rolled back and read row by row, which reports each bad row with its line.
+ */
+export class NotPlainFile extends Error {}
 
 const TIME_FIELDS = ['call_received', 'call_created', 'closed_at', ...UNIT_STAMPS] as const;
 const TEXT_FIELDS = ['incident_type', 'priority', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood', 'unit_type', 'home_station', 'cancelled'] as const;
@@ -87,7 +92,7 @@ function zoneExpressions(hours: number[], timeZone: string) {
  * Reads the file into the temp table `checked` (the one wide, materialised pass) and defines the
  * view `stage` over it, as the row path stages it; writes quarantine and warnings.
  */
-export async function stageWithSql(store: Store, file: string, label: string, mapping: WideMapping, header: string[], batchId: number): Promise<SqlStaged> {
+export async function stageWithSql(store: Store, file: string, label: string, mapping: WideMapping, header: string[], batchId: number, scan: Promise<FileScan>): Promise<SqlStaged> {
   const res = resolveColumns(mapping, header);
   const fmt = strptimeFormat(mapping.timeFormat)!;
   // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
@@ -117,7 +122,7 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
   // the table's rowid (from the first) (read_csv runs in parallel; row_number() over the scan would be single-threaded).
   // Every regex runs only where its answer is needed: the location text only without lat/lon columns.
   // Stamp texts are not kept: messages read them back from the raw row.
-  await store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
+  const read = store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
       CASE WHEN location_only THEN coalesce(nullif(pair_match.a, ''), nullif(wkt_match.b, '')) ELSE lat_text END AS lat_raw,
       CASE WHEN location_only THEN coalesce(nullif(pair_match.b, ''), nullif(wkt_match.a, '')) ELSE lon_text END AS lon_raw,
       location_only AND pair_match.a = '' AND wkt_match.a = '' AS location_bad,
@@ -135,6 +140,13 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
           ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
           FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
             strict_mode = true, max_line_size = 134217728, names = [${names}]))))`);
+  // strict_mode rejects a record with the wrong number of fields or an unbalanced quote
+  await read.catch((e: Error) => { throw new NotPlainFile(e.message); });
+  // plain means one record per line: as many records as lines after the header
+  const lines = await scan;
+  const records = (await store.one<{ n: number }>('SELECT count(*) AS n FROM checked'))!.n;
+  if (lines.bareCarriageReturn) throw new NotPlainFile('a carriage return ends a line without a newline');
+  if (records + 1 !== lines.lines) throw new NotPlainFile(`${records} records on ${lines.lines - 1} lines after the header (blank lines or values spanning lines)`);
 
   // rowids of a table made in an open transaction start at an internal offset: lines count from the first
   const ids = (await store.one<{ base: string | null; contiguous: boolean | null }>(
