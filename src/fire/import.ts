@@ -433,9 +433,9 @@ const ts = (col: string) => `to_timestamp(${col})`;
 
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
 async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
-  // one materialisation: the new values of each touched incident, merged with its stored row
-  await store.run(`CREATE OR REPLACE TEMP TABLE merged AS
-    WITH touched AS (SELECT incident_id,
+  const scope = allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))';
+  // the new values of each touched incident, merged with its stored row
+  const merged = `WITH touched AS (SELECT incident_id,
       min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
       arg_max(incident_type, line) FILTER (WHERE incident_type IS NOT NULL) AS incident_type,
       arg_max(category, line) FILTER (WHERE category IS NOT NULL) AS category,
@@ -445,7 +445,7 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
       arg_max(lon, line) FILTER (WHERE lon IS NOT NULL) AS lon,
       ${['address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
     .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
-    FROM stage ${allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))'}
+    FROM stage ${scope}
     GROUP BY incident_id)
     SELECT t.incident_id, $1 AS source,
       coalesce(${ts('t.call_received')}, i.call_received) AS call_received, coalesce(${ts('t.call_created')}, i.call_created) AS call_created,
@@ -454,10 +454,17 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
       ${['priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
     .map((c) => `coalesce(t.${c}, i.${c}) AS ${c}`).join(', ')},
       coalesce(${ts('t.closed_at')}, i.closed_at) AS closed_at, $2 AS batch_id
-    FROM touched t LEFT JOIN incidents i USING (incident_id)`, [source, batchId]);
-  await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM merged)');
-  await store.run('INSERT INTO incidents SELECT * FROM merged');
-  return (await store.one<{ n: number }>('SELECT count(*) AS n FROM merged'))!.n;
+    FROM touched t LEFT JOIN incidents i USING (incident_id)`;
+  const stored = (await store.one<{ n: number }>(`SELECT count(*) AS n FROM incidents WHERE incident_id IN (SELECT incident_id FROM stage ${scope})`))!.n;
+  if (stored === 0) {
+    // none stored yet (a first import): insert directly, without keeping the merge to delete against
+    await store.run(`INSERT INTO incidents ${merged}`, [source, batchId]);
+  } else {
+    await store.run(`CREATE OR REPLACE TEMP TABLE merged AS ${merged}`, [source, batchId]);
+    await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM merged)');
+    await store.run('INSERT INTO incidents SELECT * FROM merged');
+  }
+  return (await store.one<{ n: number }>('SELECT count(*) AS n FROM incidents WHERE batch_id = $1', [batchId]))!.n;
 }
 
 async function applyWide(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
