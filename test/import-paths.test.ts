@@ -77,6 +77,8 @@ describe('the SQL path and the row path agree', () => {
       'blank-line.csv': [head, ...rows.slice(0, 5), '', ...rows.slice(5)].join('\n') + '\n',
       'short-row.csv': [head, ...rows.slice(0, 5), rows[5]!.split(',').slice(0, 10).join(','), ...rows.slice(6)].join('\n') + '\n',
       'bare-cr.csv': [head, ...rows.slice(0, 5), rows[5]!.replace(',', ',\r'), ...rows.slice(6)].join('\n') + '\n',
+      // longer than DuckDB's line limit (2 MB): the row path reads it
+      'long-line.csv': [head, ...rows.slice(0, 5), rows[5]!.replace(/,([^,]*),San Francisco,/, `,${'A'.repeat(3_000_000)},San Francisco,`), ...rows.slice(6)].join('\n') + '\n',
     };
     for (const [name, text] of Object.entries(cases)) {
       const file = join(tempDir(), name);

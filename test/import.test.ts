@@ -62,6 +62,28 @@ describe('import guarantees', () => {
     expect(dupes).toEqual({ incidents: 0, responses: 0, sources: 0, total_responses: 10410, total_incidents: 5292 });
   });
 
+  it('an incident takes each field from its latest row that has it, in one file and across files', async () => {
+    const { store: db } = await openTemp();
+    const cols = HEADER.split(',');
+    const at = (name: string) => cols.indexOf(name);
+    // two units of one real incident; the second row (later line) has another priority and no address
+    // (split on every comma: the quoted Location splits in two, but the fields edited here come before it)
+    const rows = real(1, 400).map((l) => l.split(','));
+    const k = rows.findIndex((f, i) => i > 0 && f[at('Incident Number')] === rows[i - 1]![at('Incident Number')]);
+    const a = [...rows[k - 1]!], b = [...rows[k]!];
+    a[at('Final Priority')] = '2'; b[at('Final Priority')] = '3';
+    a[at('Address')] = '100 Block of FIRST ST'; b[at('Address')] = '';
+    await importFireFile(db, csvFile('two-units.csv', [a.join(','), b.join(',')]));
+    const q = () => db.one<{ priority: string; address: string; emergency: boolean }>('SELECT priority, address, emergency FROM incidents');
+    expect(await q()).toEqual({ priority: '3', address: '100 Block of FIRST ST', emergency: true });
+    // a later file whose row has no priority keeps the stored one and updates the address
+    const c = [...b];
+    c[at('Final Priority')] = ''; c[at('Address')] = '200 Block of SECOND ST';
+    await importFireFile(db, csvFile('later.csv', [c.join(',')]));
+    expect(await q()).toEqual({ priority: '3', address: '200 Block of SECOND ST', emergency: true });
+    db.close();
+  });
+
   it('snake_case headers from the API match by alias', async () => {
     const { store: s2 } = await openTemp();
     const snake = HEADER.split(',').map((h) => h.toLowerCase().replace(/[^a-z0-9]+/g, '_')).join(',');

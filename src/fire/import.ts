@@ -316,35 +316,43 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
     const mapping = fast ? fast.mapping : collected!.mapping;
     const source = opts.source ?? mapping.source ?? mapping.name;
     const columns = fast ? fast.header : collected!.columns;
-    const summary = await store.transaction(async () => {
-      const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
-      const batchId = batch!.id;
+    const summary = await store.session(async () => {
       await dropTemp(store, WORK_TABLES);
-      await store.run(`INSERT INTO import_batches (batch_id, domain, file, profile, source, started_at, columns)
-        VALUES ($1, 'fire', $2, $3, $4, now(), $5)`, [batchId, file, mapping.name, source, columns ? JSON.stringify(columns) : null]);
-      let staged: Staged;
-      if (fast) {
-        staged = { mapping, columns, ...(await stageWithSql(store, (src as { file: string }).file, file, fast.mapping, fast.header, batchId, scan!)) };
-      } else {
-        await loadStagedFiles(store, collected!, batchId);
-        staged = collected!;
+      try {
+        // the SQL path reads and checks the file into temp tables first, outside the transaction
+        const sqlStaged = fast ? await stageWithSql(store, (src as { file: string }).file, fast.mapping, fast.header, scan!) : null;
+        return await store.transaction(async () => {
+          const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
+          const batchId = batch!.id;
+          await store.run(`INSERT INTO import_batches (batch_id, domain, file, profile, source, started_at, columns)
+            VALUES ($1, 'fire', $2, $3, $4, now(), $5)`, [batchId, file, mapping.name, source, columns ? JSON.stringify(columns) : null]);
+          let staged: Staged;
+          if (sqlStaged) {
+            await sqlStaged.record(batchId, file);
+            staged = { mapping, columns, ...sqlStaged };
+          } else {
+            await loadStagedFiles(store, collected!, batchId);
+            staged = collected!;
+          }
+          const counts = mapping.shape === 'events'
+            ? await applyEvents(store, file, batchId, source)
+            : await applyWide(store, file, batchId, source);
+          const warnings = { ...staged.warningCounts };
+          if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
+          const sha = scan ? (await scan).sha256 : null;
+          await store.run(`UPDATE import_batches SET finished_at = now(), file_sha256 = $8, rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
+            quarantined = $6, warnings = $7 WHERE batch_id = $1`,
+          [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings), sha]);
+          // Fault-injection point for the crash-safety test: dies with the transaction open.
+          if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
+          return {
+            batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
+            unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
+          };
+        });
+      } finally {
+        await dropTemp(store, WORK_TABLES);
       }
-      const counts = mapping.shape === 'events'
-        ? await applyEvents(store, file, batchId, source)
-        : await applyWide(store, file, batchId, source);
-      const warnings = { ...staged.warningCounts };
-      if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
-      const sha = scan ? (await scan).sha256 : null;
-      await store.run(`UPDATE import_batches SET finished_at = now(), file_sha256 = $8, rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
-        quarantined = $6, warnings = $7 WHERE batch_id = $1`,
-      [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings), sha]);
-      await dropTemp(store, WORK_TABLES);
-      // Fault-injection point for the crash-safety test: dies with the transaction open.
-      if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
-      return {
-        batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
-        unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
-      };
     });
     if ('file' in src) opts.onProgress?.(statSync(src.file).size, statSync(src.file).size);
     return summary;
@@ -379,7 +387,7 @@ interface ApplyCounts {
 
 /** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
 /** The temp tables and views an import works in; none outlives it. */
-const WORK_TABLES = ['stage', 'stage_kept', 'located', 'checked', 'changes', 'merged', 'touched_units'];
+const WORK_TABLES = ['stage', 'stage_kept', 'located', 'checked', 'found_warnings', 'changes', 'merged', 'touched_units'];
 
 /**
  * Drops temp tables and views by name, whichever each is: the SQL path stages into views, the row
@@ -434,33 +442,30 @@ const ts = (col: string) => `to_timestamp(${col})`;
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
 async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
   const scope = allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))';
-  // the new values of each touched incident, merged with its stored row
-  const merged = `WITH touched AS (SELECT incident_id,
+  // The new values of each touched incident: the latest row's value of each field (arg_max skips
+  // a NULL argument, so a row without the field leaves the earlier value standing).
+  const INCIDENT_VALUES = ['incident_type', 'category', 'priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood'];
+  const touched = `SELECT incident_id,
       min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
-      arg_max(incident_type, line) FILTER (WHERE incident_type IS NOT NULL) AS incident_type,
-      arg_max(category, line) FILTER (WHERE category IS NOT NULL) AS category,
-      arg_max(priority, line) FILTER (WHERE priority IS NOT NULL) AS priority,
-      arg_max(emergency, line) FILTER (WHERE emergency IS NOT NULL) AS emergency,
-      arg_max(lat, line) FILTER (WHERE lat IS NOT NULL) AS lat,
-      arg_max(lon, line) FILTER (WHERE lon IS NOT NULL) AS lon,
-      ${['address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
-    .map((c) => `arg_max(${c}, line) FILTER (WHERE ${c} IS NOT NULL) AS ${c}`).join(',\n      ')}
+      ${INCIDENT_VALUES.map((c) => `arg_max(${c}, line) AS ${c}`).join(', ')}
     FROM stage ${scope}
-    GROUP BY incident_id)
-    SELECT t.incident_id, $1 AS source,
-      coalesce(${ts('t.call_received')}, i.call_received) AS call_received, coalesce(${ts('t.call_created')}, i.call_created) AS call_created,
-      coalesce(t.incident_type, i.incident_type) AS incident_type,
-      coalesce(t.category, i.category, 'OTHER') AS category,
-      ${['priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood']
-    .map((c) => `coalesce(t.${c}, i.${c}) AS ${c}`).join(', ')},
-      coalesce(${ts('t.closed_at')}, i.closed_at) AS closed_at, $2 AS batch_id
-    FROM touched t LEFT JOIN incidents i USING (incident_id)`;
+    GROUP BY incident_id`;
+  // merged with the stored row, in the table's column order; a value missing from the new rows keeps the stored one
+  const merge = (stored: boolean) => {
+    const v = (c: string, fallback?: string) => `coalesce(${[`t.${c}`, stored ? `i.${c}` : null, fallback].filter(Boolean).join(', ')})`;
+    const at = (c: string) => (stored ? `coalesce(${ts(`t.${c}`)}, i.${c})` : ts(`t.${c}`));
+    return `SELECT t.incident_id, $1 AS source, ${at('call_received')} AS call_received, ${at('call_created')} AS call_created,
+      ${v('incident_type')} AS incident_type, ${v('category', "'OTHER'")} AS category,
+      ${INCIDENT_VALUES.slice(2).map((c) => `${v(c)} AS ${c}`).join(', ')},
+      ${at('closed_at')} AS closed_at, $2 AS batch_id
+    FROM (${touched}) t ${stored ? 'LEFT JOIN incidents i USING (incident_id)' : ''}`;
+  };
   const stored = (await store.one<{ n: number }>(`SELECT count(*) AS n FROM incidents WHERE incident_id IN (SELECT incident_id FROM stage ${scope})`))!.n;
   if (stored === 0) {
     // none stored yet (a first import): insert directly, without keeping the merge to delete against
-    await store.run(`INSERT INTO incidents ${merged}`, [source, batchId]);
+    await store.run(`INSERT INTO incidents ${merge(false)}`, [source, batchId]);
   } else {
-    await store.run(`CREATE OR REPLACE TEMP TABLE merged AS ${merged}`, [source, batchId]);
+    await store.run(`CREATE OR REPLACE TEMP TABLE merged AS ${merge(true)}`, [source, batchId]);
     await store.run('DELETE FROM incidents WHERE incident_id IN (SELECT incident_id FROM merged)');
     await store.run('INSERT INTO incidents SELECT * FROM merged');
   }

@@ -54,6 +54,8 @@ export interface SqlStaged {
   rowsRead: number;
   quarantined: number;
   warningCounts: Record<string, number>;
+  /** Writes the quarantined rows and the warnings kept, under the import's batch (inside its transaction). */
+  record(batchId: number, label: string): Promise<void>;
 }
 
 /**
@@ -89,10 +91,12 @@ function zoneExpressions(hours: number[], timeZone: string) {
 }
 
 /**
- * Reads the file into the temp table `checked` (the one wide, materialised pass) and defines the
- * view `stage` over it, as the row path stages it; writes quarantine and warnings.
+ * Reads the file into the temp table `checked` (the one wide, materialised pass), defines the view
+ * `stage` over it, as the row path stages it, and finds the warnings. Run it before the import's
+ * transaction: it writes only temp tables, and DuckDB scans a temp table made inside an open
+ * transaction on one thread only (the later inserts would take twice as long).
  */
-export async function stageWithSql(store: Store, file: string, label: string, mapping: WideMapping, header: string[], batchId: number, scan: Promise<FileScan>): Promise<SqlStaged> {
+export async function stageWithSql(store: Store, file: string, mapping: WideMapping, header: string[], scan: Promise<FileScan>): Promise<SqlStaged> {
   const res = resolveColumns(mapping, header);
   const fmt = strptimeFormat(mapping.timeFormat)!;
   // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
@@ -139,7 +143,7 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
           ${lookup('incident_type', mapping.categories)} AS category_mapped,
           ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
           FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
-            strict_mode = true, max_line_size = 134217728, names = [${names}]))))`);
+            strict_mode = true, names = [${names}]))))`);
   // strict_mode rejects a record with the wrong number of fields or an unbalanced quote
   await read.catch((e: Error) => { throw new NotPlainFile(e.message); });
   // plain means one record per line: as many records as lines after the header
@@ -148,10 +152,10 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
   if (lines.bareCarriageReturn) throw new NotPlainFile('a carriage return ends a line without a newline');
   if (records + 1 !== lines.lines) throw new NotPlainFile(`${records} records on ${lines.lines - 1} lines after the header (blank lines or values spanning lines)`);
 
-  // rowids of a table made in an open transaction start at an internal offset: lines count from the first
+  // rowids may start at an internal offset (as in a table made in an open transaction): lines count from the first
   const ids = (await store.one<{ base: string | null; contiguous: boolean | null }>(
     'SELECT min(rowid)::VARCHAR AS base, count(*) = max(rowid) - min(rowid) + 1 AS contiguous FROM checked'))!;
-  if (ids.contiguous === false) throw new Error(`internal: the rows read from ${label} are not numbered contiguously`);
+  if (ids.contiguous === false) throw new Error(`internal: the rows read from ${file} are not numbered contiguously`);
   const ord = `(rowid - ${ids.base ?? '0'})`;
 
   // 2. zone offsets for the local hours present, from the same function as the row path
@@ -159,16 +163,7 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
     ${TIME_FIELDS.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL`).join(' UNION ALL ')})`);
   const zone = zoneExpressions(hours.map((r) => Number(r.h)), mapping.timeZone);
 
-  // 3. rows with a problem go to quarantine
-  const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${textOf(f)}`).join(' ');
-  await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
-      $1, $2, (${ord} + 2)::INTEGER, bad_field,
-      CASE bad_field WHEN 'incident_id' THEN 'missing incident id' WHEN 'unit_id' THEN 'missing unit id'
-        ELSE 'unparseable time: "' || (CASE bad_field ${badText} END) || '" does not match the time format "' || $3 || '"' END,
-      raw
-    FROM checked WHERE bad_field IS NOT NULL`, [batchId, label, mapping.timeFormat]);
-
-  // 4. the good rows with their instants, numbers and canonical values: views, so that each later
+  // 3. the good rows with their instants, numbers and canonical values: views, so that each later
   // step computes only the columns it reads
   await store.run(`CREATE OR REPLACE TEMP VIEW located AS SELECT *,
       ${TIME_FIELDS.map((f) => `${f}_local - (${zone.offset(`${f}_local`)}) AS ${f}_utc, ${zone.ambiguous(`${f}_local`)} AS ${f}_amb, ${zone.nonexistent(`${f}_local`)} AS ${f}_gap`).join(',\n      ')}
@@ -197,7 +192,7 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
       coalesce(row_id, incident_id || '-' || unit_id || '-' || coalesce(${num('dispatched_utc')}, ${intOf('order_text')}::VARCHAR, '')) AS rid
       FROM located)`);
 
-  // 6. warnings, with the row path's kinds and messages: every check in one pass over the rows
+  // 4. warnings, with the row path's kinds and messages: every check in one pass over the rows
   const checks: string[] = [];
   const conditions: string[] = [];
   const add = (kind: string, field: string | null, where: string, message: string) => {
@@ -230,10 +225,20 @@ export async function stageWithSql(store: Store, file: string, label: string, ma
   for (const x of res.missing) w.push(`SELECT 1, ${q(x.field)}, 'missing_column', ${q(`no column for ${x.field} (looked for: ${x.looked.join(', ')})`)}`);
   for (const u of res.unmapped) w.push(`SELECT 1, ${q(u)}, 'unmapped_column', ${q(`column "${u}" is not mapped to a field; kept in the raw row only`)}`);
   await store.run(`CREATE OR REPLACE TEMP TABLE found_warnings AS ${w.join('\nUNION ALL\n')}`);
-  await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM found_warnings
-    QUALIFY row_number() OVER (PARTITION BY kind ORDER BY line) <= ${WARNINGS_KEPT_PER_KIND}`, [batchId, label]);
   const counts = await store.all<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM found_warnings GROUP BY kind');
   const totals = (await store.one<{ rows: number; bad: number }>('SELECT count(*) AS rows, count(bad_field) AS bad FROM checked'))!;
-  await store.run('DROP TABLE IF EXISTS found_warnings');
-  return { rowsRead: totals.rows, quarantined: totals.bad, warningCounts: Object.fromEntries(counts.map((c) => [c.kind, c.n])) };
+
+  const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${textOf(f)}`).join(' ');
+  const record = async (batchId: number, label: string) => {
+    // rows with a problem go to quarantine
+    await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
+        $1, $2, (${ord} + 2)::INTEGER, bad_field,
+        CASE bad_field WHEN 'incident_id' THEN 'missing incident id' WHEN 'unit_id' THEN 'missing unit id'
+          ELSE 'unparseable time: "' || (CASE bad_field ${badText} END) || '" does not match the time format "' || $3 || '"' END,
+        raw
+      FROM checked WHERE bad_field IS NOT NULL`, [batchId, label, mapping.timeFormat]);
+    await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM found_warnings
+      QUALIFY row_number() OVER (PARTITION BY kind ORDER BY line) <= ${WARNINGS_KEPT_PER_KIND}`, [batchId, label]);
+  };
+  return { rowsRead: totals.rows, quarantined: totals.bad, warningCounts: Object.fromEntries(counts.map((c) => [c.kind, c.n])), record };
 }

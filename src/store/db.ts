@@ -16,8 +16,8 @@ export type Row = Record<string, unknown>;
 
 /** One open CityOps database: a DuckDB file (or ':memory:') with migrations applied. */
 export class Store {
-  /** Marks the async context of a running transaction, whose statements must not wait for the lock. */
-  private readonly inTransaction = new AsyncLocalStorage<true>();
+  /** Marks the async context that holds the connection (a session or transaction): its statements must not wait for the lock. */
+  private readonly holding = new AsyncLocalStorage<true>();
   private lock: Promise<void> = Promise.resolve();
 
   private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
@@ -27,7 +27,7 @@ export class Store {
    * statements take turns: a statement never lands inside another caller's open transaction.
    */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inTransaction.getStore()) return work();
+    if (this.holding.getStore()) return work();
     const previous = this.lock;
     let release!: () => void;
     this.lock = new Promise((r) => { release = r; });
@@ -71,9 +71,18 @@ export class Store {
     return (await this.all<T>(sql, params))[0];
   }
 
+  /**
+   * Runs `work` with the main connection to itself: no other caller's statement comes in between.
+   * (An import builds its temp tables before its transaction: DuckDB scans a temp table made in
+   * the open transaction on one thread only.)
+   */
+  async session<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusive(() => this.holding.run(true, work));
+  }
+
   /** Runs `work` in one transaction: all of it is committed, or none of it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    return this.exclusive(() => this.inTransaction.run(true, async () => {
+    return this.session(async () => {
       await this.conn.run('BEGIN TRANSACTION');
       try {
         const out = await work();
@@ -83,7 +92,7 @@ export class Store {
         await this.conn.run('ROLLBACK').catch(() => undefined);
         throw e;
       }
-    }));
+    });
   }
 
   /**
