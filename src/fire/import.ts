@@ -441,15 +441,16 @@ const ts = (col: string) => `to_timestamp(${col})`;
 
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
 async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
-  const scope = allChanged ? '' : 'WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id))';
+  const rows = allChanged ? 'stage' : '(SELECT * FROM stage WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id)))';
   // The new values of each touched incident: the latest row's value of each field (arg_max skips
-  // a NULL argument, so a row without the field leaves the earlier value standing).
+  // a NULL argument, so a row without the field leaves the earlier value standing). An incident on
+  // one row only (four in ten in the SF file) is taken as it is, without the aggregate.
   const INCIDENT_VALUES = ['incident_type', 'category', 'priority', 'emergency', 'lat', 'lon', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood'];
-  const touched = `SELECT incident_id,
-      min(call_received) AS call_received, min(call_created) AS call_created, max(closed_at) AS closed_at,
-      ${INCIDENT_VALUES.map((c) => `arg_max(${c}, line) AS ${c}`).join(', ')}
-    FROM stage ${scope}
-    GROUP BY incident_id`;
+  const touched = `WITH r AS NOT MATERIALIZED (SELECT * FROM ${rows}), multi AS (SELECT incident_id FROM r GROUP BY incident_id HAVING count(*) > 1)
+    SELECT incident_id, call_received, call_created, closed_at, ${INCIDENT_VALUES.join(', ')} FROM r ANTI JOIN multi USING (incident_id)
+    UNION ALL
+    SELECT incident_id, min(call_received), min(call_created), max(closed_at), ${INCIDENT_VALUES.map((c) => `arg_max(${c}, line)`).join(', ')}
+    FROM r SEMI JOIN multi USING (incident_id) GROUP BY incident_id`;
   // merged with the stored row, in the table's column order; a value missing from the new rows keeps the stored one
   const merge = (stored: boolean) => {
     const v = (c: string, fallback?: string) => `coalesce(${[`t.${c}`, stored ? `i.${c}` : null, fallback].filter(Boolean).join(', ')})`;
@@ -460,7 +461,7 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
       ${at('closed_at')} AS closed_at, $2 AS batch_id
     FROM (${touched}) t ${stored ? 'LEFT JOIN incidents i USING (incident_id)' : ''}`;
   };
-  const stored = (await store.one<{ n: number }>(`SELECT count(*) AS n FROM incidents WHERE incident_id IN (SELECT incident_id FROM stage ${scope})`))!.n;
+  const stored = (await store.one<{ n: number }>(`SELECT count(*) AS n FROM incidents WHERE incident_id IN (SELECT incident_id FROM ${rows})`))!.n;
   if (stored === 0) {
     // none stored yet (a first import): insert directly, without keeping the merge to delete against
     await store.run(`INSERT INTO incidents ${merge(false)}`, [source, batchId]);

@@ -219,12 +219,15 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
     const ok = integer ? `${intOf(t)} IS NOT NULL` : `${numberOf(t)} IS NOT NULL`;
     add('bad_number', f, `${t} IS NOT NULL AND NOT (${ok})`, `'"' || ${t} || '" is not ${integer ? 'an integer' : 'a number'}; left empty'`);
   }
-  const w: string[] = [`SELECT line, w.field, w.kind, w.message FROM (SELECT line, unnest([${checks.join(',\n    ')}]) AS w FROM located
+  await store.run(`CREATE OR REPLACE TEMP TABLE found_warnings AS SELECT line, w.field, w.kind, w.message FROM (SELECT line, unnest([${checks.join(',\n    ')}]) AS w FROM located
     -- most rows have no warning: the cheap conditions pick the few that do before any message is built
-    WHERE ${conditions.join(' OR ')}) WHERE w IS NOT NULL`];
-  for (const x of res.missing) w.push(`SELECT 1, ${q(x.field)}, 'missing_column', ${q(`no column for ${x.field} (looked for: ${x.looked.join(', ')})`)}`);
-  for (const u of res.unmapped) w.push(`SELECT 1, ${q(u)}, 'unmapped_column', ${q(`column "${u}" is not mapped to a field; kept in the raw row only`)}`);
-  await store.run(`CREATE OR REPLACE TEMP TABLE found_warnings AS ${w.join('\nUNION ALL\n')}`);
+    WHERE ${conditions.join(' OR ')}) WHERE w IS NOT NULL`);
+  // the header's warnings on their own: a UNION with the scan would make DuckDB write the table on one thread
+  const headerWarnings = [
+    ...res.missing.map((x) => [x.field, 'missing_column', `no column for ${x.field} (looked for: ${x.looked.join(', ')})`]),
+    ...res.unmapped.map((u) => [u, 'unmapped_column', `column "${u}" is not mapped to a field; kept in the raw row only`]),
+  ];
+  for (const [field, kind, message] of headerWarnings) await store.run('INSERT INTO found_warnings VALUES (1, $1, $2, $3)', [field!, kind!, message!]);
   const counts = await store.all<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM found_warnings GROUP BY kind');
   const totals = (await store.one<{ rows: number; bad: number }>('SELECT count(*) AS rows, count(bad_field) AS bad FROM checked'))!;
 
