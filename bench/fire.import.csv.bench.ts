@@ -3,7 +3,7 @@
  * transaction with upserts) over 1,000,000 San Francisco-format rows made by resampling the real file.
  * Baseline: DuckDB `read_csv` of the same file into a table, in the same run (best of two rounds each).
  */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { importFireFile } from '../src/fire/import.ts';
@@ -23,13 +23,18 @@ function makeFile(): void {
   const header = lines[0]!;
   const body = lines.slice(1);
   const rand = prng(7);
-  const out: string[] = [header];
+  // written in chunks: a file over 512 MB is longer than a JS string can be
+  const fd = openSync(`${FILE}.part`, 'w');
+  let out: string[] = [header];
   for (let k = 0; k < ROWS; k++) {
     const l = body[Math.floor(rand() * body.length)]!;
     // Call Number, Unit ID, Incident Number lead the row; RowID ends it
     out.push(l.replace(/^(\d+),([^,]+),(\d+),/, (_m, _c, u) => `${9e8 + k},${u},${9e7 + k},`).replace(/,(\d+-[^,]+)$/, (_m, id) => `,${id}-${k}`));
+    if (out.length === 100_000) { writeSync(fd, out.join('\n') + '\n'); out = []; }
   }
-  writeFileSync(FILE, out.join('\n') + '\n');
+  if (out.length) writeSync(fd, out.join('\n') + '\n');
+  closeSync(fd);
+  renameSync(`${FILE}.part`, FILE);
 }
 
 makeFile();

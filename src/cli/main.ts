@@ -7,6 +7,7 @@ import { registerPlan } from './plan.ts';
 import { registerReplay } from './replay.ts';
 import { registerReport } from './report.ts';
 import { UserError } from '../core/errors.ts';
+import { DEFAULT_MEMORY_LIMIT } from '../store/db.ts';
 import { registerFire } from './fire.ts';
 import { registerImport } from './import.ts';
 import { registerQuarantine } from './quarantine.ts';
@@ -15,7 +16,12 @@ import { registerServe } from './serve.ts';
 const program = new Command('cityops')
   .description('CityOps: operations intelligence for city governments: fire and EMS response, budget and strategy')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `
+Environment:
+  CITYOPS_DB             database file when --db is not given (default ./data/cityops.duckdb)
+  CITYOPS_MEMORY_LIMIT   DuckDB's memory limit, such as 512MB or 8GB (default ${DEFAULT_MEMORY_LIMIT}); past it,
+                         DuckDB spills to a folder beside the database, so imports of any size stay bounded`);
 
 const imp = registerImport(program);
 registerBudget(program, imp);

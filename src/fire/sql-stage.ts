@@ -1,6 +1,7 @@
 import type { FileScan } from '../core/file-scan.ts';
 import { localToUtc } from '../core/time.ts';
-import type { Store } from '../store/db.ts';
+import { DEFAULT_MEMORY_LIMIT, type Store } from '../store/db.ts';
+import { UserError } from '../core/errors.ts';
 import type { WideMapping } from './mapping.ts';
 import { UNIT_STAMPS } from './model.ts';
 import { resolveColumns } from './normalise.ts';
@@ -144,8 +145,14 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
           ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
           FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
             strict_mode = true, names = [${names}]))))`);
-  // strict_mode rejects a record with the wrong number of fields or an unbalanced quote
-  await read.catch((e: Error) => { throw new NotPlainFile(e.message); });
+  // strict_mode rejects a record with the wrong number of fields or an unbalanced quote; running
+  // out of memory is not the file's fault, and the row path would run out too
+  await read.catch((e: Error) => {
+    if (/out of memory/i.test(e.message)) {
+      throw new UserError(`Reading ${file} ran out of memory under DuckDB's limit (CITYOPS_MEMORY_LIMIT, ${DEFAULT_MEMORY_LIMIT} unless set): raise it. (${e.message.split('\n')[0]})`);
+    }
+    throw new NotPlainFile(e.message);
+  });
   // plain means one record per line: as many records as lines after the header
   const lines = await scan;
   const records = (await store.one<{ n: number }>('SELECT count(*) AS n FROM checked'))!.n;

@@ -12,6 +12,21 @@ export function resolveDbPath(option?: string): string {
   return option ?? process.env.CITYOPS_DB ?? DEFAULT_DB;
 }
 
+/**
+ * DuckDB's memory limit: past it, DuckDB spills to a temp folder beside the database, so an import
+ * of a file of any size (read into temp tables on the SQL path) keeps the process's memory bounded.
+ * 2 GB holds a 400 MB file without spilling; CITYOPS_MEMORY_LIMIT sets another (such as 512MB or 8GB).
+ */
+export const DEFAULT_MEMORY_LIMIT = '2GB';
+
+function memoryLimit(): string {
+  const v = (process.env.CITYOPS_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT).trim();
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(v)) {
+    throw new UserError(`CITYOPS_MEMORY_LIMIT must be a size such as 512MB or 4GB, not "${v}".`);
+  }
+  return v;
+}
+
 export type Row = Record<string, unknown>;
 
 /** One open CityOps database: a DuckDB file (or ':memory:') with migrations applied. */
@@ -36,10 +51,11 @@ export class Store {
 
   static async open(path: string = resolveDbPath()): Promise<Store> {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const memory_limit = memoryLimit();
     let instance: DuckDBInstance;
     try {
       // storage 1.2 is the first that can hold zstd-compressed strings (the raw rows); it applies to new files
-      instance = await DuckDBInstance.create(path, { threads: '2', storage_compatibility_version: 'v1.2.0' });
+      instance = await DuckDBInstance.create(path, { threads: '2', storage_compatibility_version: 'v1.2.0', memory_limit });
     } catch (e) {
       const msg = (e as Error).message;
       if (/lock/i.test(msg)) {

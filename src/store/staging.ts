@@ -19,12 +19,15 @@ class LineWriter {
   private fd: number;
   private buf: string[] = [];
   private size = 0;
+  /** the longest line pushed, in UTF-16 code units */
+  private longest = 0;
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
   }
   push(line: string): void {
     this.buf.push(line);
     this.size += line.length;
+    if (line.length > this.longest) this.longest = line.length;
     if (this.size > 1 << 20) this.flush();
   }
   private flush(): void {
@@ -35,6 +38,14 @@ class LineWriter {
   close(): void {
     this.flush();
     closeSync(this.fd);
+  }
+  /**
+   * read_csv's max_line_size for this file: DuckDB's default (2 MB) unless a line is longer (a code
+   * unit is at most 3 UTF-8 bytes). Not a fixed large value: DuckDB sizes its read buffer from it
+   * (16 times), which then may not fit the memory limit, and reads on one thread.
+   */
+  maxLineSize(): number {
+    return Math.max(2 << 20, 3 * this.longest + 1024);
   }
 }
 
@@ -60,7 +71,7 @@ export class StageFile {
     const cols = this.columns.map((c) => `'${c}': '${this.types[c] ?? 'VARCHAR'}'`).join(', ');
     // The path is one we made under the OS temp dir; quotes are doubled all the same.
     return `read_csv('${this.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
-      `nullstr = '', strict_mode = true, max_line_size = 134217728, columns = {${cols}})`;
+      `nullstr = '', strict_mode = true, max_line_size = ${this.out.maxLineSize()}, columns = {${cols}})`;
   }
 }
 
@@ -80,7 +91,7 @@ export class RawFile {
     this.out.close();
   }
   sql(): string {
-    return `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = 134217728, ` +
+    return `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = ${this.out.maxLineSize()}, ` +
       `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`;
   }
 }
