@@ -167,18 +167,22 @@ export async function loadFrame(store: Store, filters: Filters, timeZone: string
   const where = incidentWhere(filters, window);
   const unitTypes = filters.unitType ?? [];
   return store.withConnection(async (conn) => {
+    // Each table is written in frame order (a sort, not a row_number() window: half the time on 5 M
+    // rows), and DuckDB keeps insertion order, so a row's position is its rowid from the first.
     await conn.run(`CREATE OR REPLACE TEMP TABLE frame_incidents AS
-      SELECT (row_number() OVER (ORDER BY i.call_received NULLS LAST, i.incident_id) - 1)::INTEGER AS idx, i.*
-      FROM incidents i ${where.sql}`, where.params);
+      SELECT i.incident_id, i.call_received, i.call_created, i.closed_at, i.lat, i.lon, i.emergency, ${Object.values(INCIDENT_TEXT).map((c) => `i.${c}`).join(', ')}
+      FROM incidents i ${where.sql} ORDER BY i.call_received NULLS LAST, i.incident_id`, where.params);
+    const base = (await conn.runAndReadAll('SELECT coalesce(min(rowid), 0)::BIGINT FROM frame_incidents')).getRowsJS()[0]![0] as bigint;
     const unitClause = unitTypes.length ? `WHERE u.unit_type IN (${unitTypes.map((_, k) => `$${k + 1}`).join(', ')})` : '';
     await conn.run(`CREATE OR REPLACE TEMP TABLE frame_responses AS
-      SELECT (row_number() OVER (ORDER BY f.idx, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id) - 1)::INTEGER AS ridx,
-        f.idx AS inc, u.*
-      FROM unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}`, unitTypes);
+      SELECT (f.rowid - ${base})::INTEGER AS inc, u.unit_id, u.unit_type, u.home_station, u.own_agency, u.staffing, u.dispatch_order,
+        u.dispatched, u.enroute, u.staging, u.on_scene, u.transport_started, u.at_hospital, u.cleared
+      FROM unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}
+      ORDER BY inc, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id`, unitTypes);
     const counts = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM frame_incidents)::INTEGER, (SELECT count(*) FROM frame_responses)::INTEGER')).getRowsJS()[0] as number[];
     const [ni, nr] = [counts[0]!, counts[1]!];
-    const inc = await readColumns(conn, 'frame_incidents', 'idx', ni, INCIDENT_NUM, { emergency: 't.emergency' }, INCIDENT_TEXT);
-    const resp = await readColumns(conn, 'frame_responses', 'ridx', nr, RESPONSE_NUM, { inc: 't.inc', own: 't.own_agency' }, RESPONSE_TEXT);
+    const inc = await readColumns(conn, 'frame_incidents', 'rowid', ni, INCIDENT_NUM, { emergency: 't.emergency' }, INCIDENT_TEXT);
+    const resp = await readColumns(conn, 'frame_responses', 'rowid', nr, RESPONSE_NUM, { inc: 't.inc', own: 't.own_agency' }, RESPONSE_TEXT);
     const incidents = {
       n: ni, ...(inc.nums as Record<keyof typeof INCIDENT_NUM, Float64Array>),
       emergency: Int8Array.from(inc.nums.emergency!), ...(inc.dicts as Record<keyof typeof INCIDENT_TEXT, Dict>),
