@@ -257,7 +257,8 @@ function shiftIndex(localDay: number, localSecond: number, config: FireConfig): 
 /** Integer codes of one grouping key for every incident and response; codes are ranks in `labels`. */
 interface KeyCodes {
   inc: Int32Array;
-  resp: Int32Array;
+  /** per response; null where each response takes its incident's code (every key but unit and unit type) */
+  resp: Int32Array | null;
   labels: string[];
 }
 
@@ -330,9 +331,7 @@ function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => In
     }
   }
   const s = sorted(key, [inc.codes], inc.labels);
-  const resp = new Int32Array(Rs.n);
-  for (let r = 0; r < Rs.n; r++) resp[r] = s.codes[0]![Rs.inc[r]!]!;
-  return { inc: s.codes[0]!, resp, labels: s.labels };
+  return { inc: s.codes[0]!, resp: null, labels: s.labels };
 }
 
 function sortKeys(key: GroupKey, keys: string[]): string[] {
@@ -393,24 +392,35 @@ function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, fac
   const parts = keys.map((k) => keyCodes(f, k, config, facts));
   const total = parts.reduce((a, kc) => a * kc.labels.length, 1);
   if (total > 5e7) throw new UserError(`Grouping by ${keys.join(', ')} makes ${total} combinations; group by fewer or coarser keys.`);
-  const combine = (pick: (kc: KeyCodes) => Int32Array, n: number) => {
-    const out = new Int32Array(n);
-    for (const kc of parts) { const c = pick(kc), m = kc.labels.length; for (let k = 0; k < n; k++) out[k] = out[k]! * m + c[k]!; }
-    return out;
-  };
-  const gi = combine((kc) => kc.inc, f.incidents.n), gr = combine((kc) => kc.resp, f.responses.n);
+  // combined codes: incidents first; responses by their own codes only where a key has them
+  const I = f.incidents, Rs = f.responses;
+  const gi = new Int32Array(I.n);
+  for (const kc of parts) { const c = kc.inc, m = kc.labels.length; for (let k = 0; k < I.n; k++) gi[k] = gi[k]! * m + c[k]!; }
+  let gr: Int32Array | null = null;
+  if (parts.some((kc) => kc.resp !== null)) {
+    gr = new Int32Array(Rs.n);
+    for (const kc of parts) {
+      const m = kc.labels.length;
+      if (kc.resp) { const c = kc.resp; for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[k]!; }
+      else { const c = kc.inc, inc = Rs.inc; for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[inc[k]!]!; }
+    }
+  }
   // compact the combinations that occur, keeping their order (a dense table: combinations are few)
   const seen = new Int32Array(total).fill(-1);
-  for (const g of [gi, gr]) for (let k = 0; k < g.length; k++) seen[g[k]!] = 0;
+  for (const g of gr ? [gi, gr] : [gi]) for (let k = 0; k < g.length; k++) seen[g[k]!] = 0;
   const present: number[] = [];
   for (let c = 0; c < total; c++) if (seen[c] === 0) { seen[c] = present.length; present.push(c); }
   const toIds = (g: Int32Array) => { const out = new Int32Array(g.length); for (let k = 0; k < g.length; k++) out[k] = seen[g[k]!]!; return out; };
+  const giIds = toIds(gi);
+  let grIds: Int32Array;
+  if (gr) grIds = toIds(gr);
+  else { grIds = new Int32Array(Rs.n); const inc = Rs.inc; for (let k = 0; k < Rs.n; k++) grIds[k] = giIds[inc[k]!]!; }
   const labels = present.map((c) => {
     const out: string[] = [];
     for (let k = parts.length - 1; k >= 0; k--) { const m = parts[k]!.labels.length; out.unshift(parts[k]!.labels[c % m]!); c = Math.floor(c / m); }
     return out;
   });
-  return { gi: toIds(gi), gr: toIds(gr), labels };
+  return { gi: giIds, gr: grIds, labels };
 }
 
 /**
