@@ -31,6 +31,23 @@ describe('exact nearest-rank statistics', () => {
     }
   });
 
+  it('ranking by counting (whole numbers in a narrow range) and by selection (others) agree with sorting', () => {
+    const r = rng(13);
+    const kinds: [string, () => number][] = [
+      ['whole seconds, narrow', () => 30 + Math.floor(r() * 120)],
+      ['whole, negative too', () => Math.floor(r() * 200) - 100],
+      ['whole, one outlier far away', () => (r() < 0.01 ? 1e7 : Math.floor(r() * 300))],
+      ['fractions (millisecond stamps)', () => Math.round(r() * 300_000) / 1000],
+    ];
+    for (const [name, draw] of kinds) {
+      for (let trial = 0; trial < 50; trial++) {
+        const v = Array.from({ length: 1 + Math.floor(r() * 3000) }, draw);
+        const s = summarize(v);
+        expect([s.p50, s.p90], name).toEqual([byDefinition(v, 0.5), byDefinition(v, 0.9)]);
+      }
+    }
+  });
+
   it('grouped summaries equal per-group sorting and skip NaN', () => {
     const r = rng(11);
     const n = 20000, groups = 37;

@@ -46,23 +46,51 @@ export function selectKth(a: Float64Array, lo: number, hi: number, k: number): v
   }
 }
 
-/** Summary of a[lo..hi) (the slice is reordered). */
+/** Counts for rank selection by counting, reused between calls (grown as needed, zeroed after use). */
+let tally = new Int32Array(1 << 12);
+
+/**
+ * Summary of a[lo..hi) (the slice may be reordered). Whole-second values spanning a range not much
+ * wider than their count (response times in seconds, as CAD stamps are) are ranked by counting, in
+ * one pass and without comparisons; any other slice by selection.
+ */
 export function summarizeSlice(a: Float64Array, lo: number, hi: number): Summary {
   const n = hi - lo;
   if (n === 0) return { n: 0, p50: null, p90: null, mean: null, min: null, max: null };
-  let sum = 0, min = Infinity, max = -Infinity;
+  let sum = 0, min = Infinity, max = -Infinity, whole = true;
   for (let i = lo; i < hi; i++) {
     const v = a[i]!;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
+    if (whole && v !== Math.floor(v)) whole = false;
   }
-  const k90 = lo + nearestRankIndex(n, 0.9);
+  const r90 = nearestRankIndex(n, 0.9), r50 = nearestRankIndex(n, 0.5);
+  const span = max - min + 1;
+  if (whole && span <= 2 * n + 256 && span <= 1 << 22) {
+    const [p50, p90] = rankByCounting(a, lo, hi, min, span, r50, r90);
+    return { n, p50, p90, mean: sum / n, min, max };
+  }
+  const k90 = lo + r90;
   selectKth(a, lo, hi - 1, k90);
   const p90 = a[k90]!;
-  const k50 = lo + nearestRankIndex(n, 0.5);
+  const k50 = lo + r50;
   selectKth(a, lo, k90, k50); // everything left of k90 is ≤ p90, so the median is among them
   return { n, p50: a[k50]!, p90, mean: sum / n, min, max };
+}
+
+/** The values at ranks r1 ≤ r2 (0-based) of the whole numbers a[lo..hi), all within [min, min + span). */
+function rankByCounting(a: Float64Array, lo: number, hi: number, min: number, span: number, r1: number, r2: number): [number, number] {
+  if (tally.length < span) tally = new Int32Array(Math.max(span, tally.length * 2));
+  for (let i = lo; i < hi; i++) tally[a[i]! - min]!++;
+  let below = 0, v1 = NaN, v2 = NaN;
+  for (let x = 0; x < span; x++) {
+    below += tally[x]!;
+    if (v1 !== v1 && below > r1) v1 = x + min;
+    if (below > r2) { v2 = x + min; break; }
+  }
+  tally.fill(0, 0, span);
+  return [v1, v2];
 }
 
 export function summarize(values: ArrayLike<number>): Summary {
