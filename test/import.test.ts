@@ -209,6 +209,19 @@ describe('bad input: a clear message or a quarantine entry, never a crash or a p
 });
 
 describe('crash safety and bounded memory', () => {
+  it('the CLI shows a bar for reading the file and one for writing it, on either path', () => {
+    for (const path of ['sql', 'rows']) {
+      const db = join(tempDir(), `progress-${path}.duckdb`);
+      const r = cli(['import', 'fire', SF_2020, '--db', db], { CITYOPS_PROGRESS: '1', ...(path === 'rows' ? { CITYOPS_IMPORT_PATH: 'rows' } : {}) });
+      expect(r.status, r.stderr).toBe(0);
+      const screens = r.stderr.split(/[\r\n]+/);
+      const reading = screens.filter((l) => l.startsWith('Reading')), writing = screens.filter((l) => l.startsWith('Writing'));
+      expect(reading.at(-1), path).toMatch(/100% \| 4\.1\/4\.1 MB/);
+      expect(writing.at(-1), path).toMatch(/100%$/);
+      expect(r.stderr.indexOf('Reading')).toBeLessThan(r.stderr.indexOf('Writing'));
+    }
+  });
+
   it('a process killed inside the import transaction leaves the database as it was', async () => {
     const { store, path } = await openTemp();
     await importFireFile(store, csvFile('first.csv', real(1, 101)));

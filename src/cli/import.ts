@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { importFireFile, PROFILES, type ImportSummary } from '../fire/import.ts';
+import { importFireFile, PROFILES, type ImportStage, type ImportSummary } from '../fire/import.ts';
 import { withStore } from './context.ts';
 import { printJson, progressBar } from './output.ts';
 
@@ -32,11 +32,19 @@ Rows that cannot be read go to the quarantine with file, line, field and reason:
 One import is one transaction: if it fails or is killed, the database is as it was.`)
     .action(async (file: string, opts: { profile?: string; mapping?: string; db?: string; json?: boolean }) => {
       await withStore(opts, async (store) => {
+        // a bar for reading the file, then one for writing it, on files over 2 MB
         let bar: ReturnType<typeof progressBar> | null = null;
+        let stage: ImportStage | null = null;
+        let large = false;
         const summary = await importFireFile(store, file, {
           profile: opts.profile, mappingFile: opts.mapping,
-          onProgress: (done, total) => {
-            if (!bar && total > 2e6) bar = progressBar('Reading', total);
+          onProgress: (done, total, next) => {
+            if (next !== stage) {
+              bar?.stop();
+              if (next === 'reading') large = total > 2e6;
+              stage = next;
+              bar = !large ? null : next === 'reading' ? progressBar('Reading', total) : progressBar('Writing', total, 'steps');
+            }
             bar?.update(done);
           },
         });

@@ -33,15 +33,19 @@ export function csv(headers: string[], rows: unknown[][]): string {
 }
 
 /** A progress bar on stderr for long work; silent when stderr is not a terminal unless forced. */
-export function progressBar(label: string, total: number): { update(done: number): void; stop(): void } {
+/**
+ * A progress bar on stderr (a terminal, or CITYOPS_PROGRESS set): of megabytes for reading, of
+ * steps (shown as a percentage) for work counted in steps.
+ */
+export function progressBar(label: string, total: number, unit: 'MB' | 'steps' = 'MB'): { update(done: number): void; stop(): void } {
   if (!process.stderr.isTTY && !process.env.CITYOPS_PROGRESS) return { update() {}, stop() {} };
   const bar = new SingleBar({
-    format: `${label} [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left`,
+    format: unit === 'MB' ? `${label} [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left` : `${label} [{bar}] {percentage}%`,
     stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true,
   });
-  const mb = (b: number) => Math.round(b / 1e5) / 10;
-  bar.start(mb(total), 0);
-  return { update: (done) => bar.update(mb(done)), stop: () => bar.stop() };
+  const scale = unit === 'MB' ? (b: number) => Math.round(b / 1e5) / 10 : (x: number) => x;
+  bar.start(scale(total), 0);
+  return { update: (done) => bar.update(scale(done)), stop: () => bar.stop() };
 }
 
 export const fmtSeconds = (s: number | null) => (s === null ? null : Number.isInteger(s) ? s : Number(s.toFixed(1)));

@@ -28,7 +28,31 @@ export interface ImportOptions {
   source?: string;
   profile?: string;
   mappingFile?: string;
-  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Reading: bytes of the file read so far. Writing: steps done (with DuckDB's estimate for the
+   * statement running) out of the import's write steps.
+   */
+  onProgress?: (done: number, total: number, stage: ImportStage) => void;
+}
+
+export type ImportStage = 'reading' | 'writing';
+
+/** The write steps of an import's transaction, for progress: each heavy statement is one. */
+class WriteSteps {
+  private done = 0;
+  constructor(readonly total: number, private readonly report: (done: number, total: number) => void) {}
+  /** A heavy statement starts; the previous one has finished. */
+  next(): void {
+    this.done = Math.min(this.done + 1, this.total);
+    this.report(this.done - 1, this.total);
+  }
+  /** DuckDB's estimate for the statement running. */
+  within(percent: number): void {
+    if (this.done > 0) this.report(this.done - 1 + percent / 100, this.total);
+  }
+  finish(): void {
+    this.report(this.total, this.total);
+  }
 }
 
 export interface ImportSummary extends BatchSummary {
@@ -160,7 +184,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
     }
   };
   if (mapping) setup(mapping);
-  const progress = (bytes: number) => opts.onProgress?.(bytes, info.size);
+  const progress = (bytes: number) => opts.onProgress?.(bytes, info.size, 'reading');
 
   if (info.kind === 'csv') {
     let index = new Map<string, number>();
@@ -320,7 +344,12 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
       await dropTemp(store, WORK_TABLES);
       try {
         // the SQL path reads and checks the file into temp tables first, outside the transaction
-        const sqlStaged = fast ? await stageWithSql(store, (src as { file: string }).file, fast.mapping, fast.header, scan!) : null;
+        const size = 'file' in src ? statSync(src.file).size : 0;
+        const sqlStaged = fast
+          ? await stageWithSql(store, (src as { file: string }).file, fast.mapping, fast.header, scan!, (p) => opts.onProgress?.((p / 100) * size, size, 'reading'))
+          : null;
+        if ('file' in src) opts.onProgress?.(size, size, 'reading');
+        const steps = new WriteSteps(mapping.shape === 'events' ? 4 : 3, (done, total) => opts.onProgress?.(done, total, 'writing'));
         return await store.transaction(async () => {
           const batch = await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches');
           const batchId = batch!.id;
@@ -334,9 +363,10 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
             await loadStagedFiles(store, collected!, batchId);
             staged = collected!;
           }
-          const counts = mapping.shape === 'events'
-            ? await applyEvents(store, file, batchId, source)
-            : await applyWide(store, file, batchId, source);
+          const counts = await store.tracking((p) => steps.within(p), () => (mapping.shape === 'events'
+            ? applyEvents(store, file, batchId, source, steps)
+            : applyWide(store, file, batchId, source, steps)));
+          steps.finish();
           const warnings = { ...staged.warningCounts };
           if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
           const sha = scan ? (await scan).sha256 : null;
@@ -354,7 +384,6 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
         await dropTemp(store, WORK_TABLES);
       }
     });
-    if ('file' in src) opts.onProgress?.(statSync(src.file).size, statSync(src.file).size);
     return summary;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -410,7 +439,7 @@ async function loadStagedFiles(store: Store, c: Collected, batchId: number): Pro
 }
 
 /** Finds new and changed rows of the stage (keeping the last of duplicated ids, with a warning each). */
-async function stageAndDiff(store: Store, file: string, batchId: number, source: string, existing: string): Promise<Omit<ApplyCounts, 'incidents'>> {
+async function stageAndDiff(store: Store, file: string, batchId: number, source: string, existing: string, steps: WriteSteps): Promise<Omit<ApplyCounts, 'incidents'>> {
   const dup = (await store.one<{ n: number }>('SELECT count(*) - count(DISTINCT source_row_id) AS n FROM stage'))!.n;
   if (dup > 0) {
     await store.run(`INSERT INTO import_warnings
@@ -433,6 +462,7 @@ async function stageAndDiff(store: Store, file: string, batchId: number, source:
   await store.run(`DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
   // when every row is new or changed (a first import), the join with `changes` selects all of the stage
   const all = k.inserted + k.updated === k.total;
+  steps.next();
   await store.run(`INSERT INTO source_rows SELECT $1, s.source_row_id, $2, s.line, s.raw FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'}`, [source, batchId]);
   return { inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, duplicates: dup };
 }
@@ -440,7 +470,7 @@ async function stageAndDiff(store: Store, file: string, batchId: number, source:
 const ts = (col: string) => `to_timestamp(${col})`;
 
 /** Upserts the incidents of changed rows; a value missing from the new rows keeps the stored one. */
-async function upsertIncidents(store: Store, batchId: number, source: string, allChanged = false): Promise<number> {
+async function upsertIncidents(store: Store, batchId: number, source: string, steps: WriteSteps, allChanged = false): Promise<number> {
   const rows = allChanged ? 'stage' : '(SELECT * FROM stage WHERE incident_id IN (SELECT s.incident_id FROM stage s SEMI JOIN changes USING (source_row_id)))';
   // The new values of each touched incident: the latest row's value of each field (arg_max skips
   // a NULL argument, so a row without the field leaves the earlier value standing). An incident on
@@ -461,6 +491,7 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
       ${at('closed_at')} AS closed_at, $2 AS batch_id
     FROM (${touched}) t ${stored ? 'LEFT JOIN incidents i USING (incident_id)' : ''}`;
   };
+  steps.next();
   const stored = (await store.one<{ n: number }>(`SELECT count(*) AS n FROM incidents WHERE incident_id IN (SELECT incident_id FROM ${rows})`))!.n;
   if (stored === 0) {
     // none stored yet (a first import): insert directly, without keeping the merge to delete against
@@ -473,14 +504,15 @@ async function upsertIncidents(store: Store, batchId: number, source: string, al
   return (await store.one<{ n: number }>('SELECT count(*) AS n FROM incidents WHERE batch_id = $1', [batchId]))!.n;
 }
 
-async function applyWide(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
-  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows');
+async function applyWide(store: Store, file: string, batchId: number, source: string, steps: WriteSteps): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows', steps);
   await store.run(`DELETE FROM unit_responses WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
   const all = diff.unchanged === 0; // every staged row is new or changed
+  steps.next();
   await store.run(`INSERT INTO unit_responses
     SELECT s.response_id, s.incident_id, $1, s.source_row_id, ${responseColumnsInTableOrder()}, $2
     FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'}`, [source, batchId]);
-  const incidents = await upsertIncidents(store, batchId, source, all);
+  const incidents = await upsertIncidents(store, batchId, source, steps, all);
   return { ...diff, incidents };
 }
 
@@ -494,16 +526,18 @@ function responseColumnsInTableOrder(): string {
  * Narrow events: each is kept by event id; the unit responses of touched (incident, unit) pairs are
  * then folded again from all their events, the latest-received event of a status winning.
  */
-async function applyEvents(store: Store, file: string, batchId: number, source: string): Promise<ApplyCounts> {
-  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows');
+async function applyEvents(store: Store, file: string, batchId: number, source: string, steps: WriteSteps): Promise<ApplyCounts> {
+  const diff = await stageAndDiff(store, file, batchId, source, 'source_rows', steps);
   await store.run(`CREATE OR REPLACE TEMP TABLE touched_units AS
     SELECT DISTINCT incident_id, unit_id FROM unit_status_events WHERE event_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)
     UNION SELECT DISTINCT incident_id, unit_id FROM stage SEMI JOIN changes USING (source_row_id)`);
   await store.run(`DELETE FROM unit_status_events WHERE event_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`);
+  steps.next();
   await store.run(`INSERT INTO unit_status_events
     SELECT s.event_id, $1, s.incident_id, s.unit_id, s.status, to_timestamp(s.status_at), $2::BIGINT * 1000000000 + s.line,
       s.unit_type, s.unit_type_source, s.own_agency, s.home_station, s.staffing, $2
     FROM stage s SEMI JOIN changes USING (source_row_id)`, [source, batchId]);
+  steps.next();
   const stampOf = (status: string) => `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${status}')`;
   await store.run(`DELETE FROM unit_responses WHERE response_id IN (SELECT incident_id || '|' || unit_id FROM touched_units)`);
   await store.run(`INSERT INTO unit_responses
@@ -522,6 +556,6 @@ async function applyEvents(store: Store, file: string, batchId: number, source: 
       SELECT response_id, row_number() OVER (PARTITION BY incident_id ORDER BY dispatched NULLS LAST, unit_id) AS k
       FROM unit_responses WHERE incident_id IN (SELECT incident_id FROM touched_units)) o
     WHERE u.response_id = o.response_id`);
-  const incidents = await upsertIncidents(store, batchId, source);
+  const incidents = await upsertIncidents(store, batchId, source, steps);
   return { ...diff, incidents };
 }

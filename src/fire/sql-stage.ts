@@ -97,7 +97,8 @@ function zoneExpressions(hours: number[], timeZone: string) {
  * transaction: it writes only temp tables, and DuckDB scans a temp table made inside an open
  * transaction on one thread only (the later inserts would take twice as long).
  */
-export async function stageWithSql(store: Store, file: string, mapping: WideMapping, header: string[], scan: Promise<FileScan>): Promise<SqlStaged> {
+export async function stageWithSql(store: Store, file: string, mapping: WideMapping, header: string[], scan: Promise<FileScan>,
+  onReadPercent: (percent: number) => void = () => undefined): Promise<SqlStaged> {
   const res = resolveColumns(mapping, header);
   const fmt = strptimeFormat(mapping.timeFormat)!;
   // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
@@ -127,7 +128,7 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   // the table's rowid (from the first) (read_csv runs in parallel; row_number() over the scan would be single-threaded).
   // Every regex runs only where its answer is needed: the location text only without lat/lon columns.
   // Stamp texts are not kept: messages read them back from the raw row.
-  const read = store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
+  const read = store.tracking(onReadPercent, () => store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
       CASE WHEN location_only THEN coalesce(nullif(pair_match.a, ''), nullif(wkt_match.b, '')) ELSE lat_text END AS lat_raw,
       CASE WHEN location_only THEN coalesce(nullif(pair_match.b, ''), nullif(wkt_match.a, '')) ELSE lon_text END AS lon_raw,
       location_only AND pair_match.a = '' AND wkt_match.a = '' AS location_bad,
@@ -144,7 +145,7 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
           ${lookup('incident_type', mapping.categories)} AS category_mapped,
           ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
           FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
-            strict_mode = true, names = [${names}]))))`);
+            strict_mode = true, names = [${names}]))))`));
   // strict_mode rejects a record with the wrong number of fields or an unbalanced quote; running
   // out of memory is not the file's fault, and the row path would run out too
   await read.catch((e: Error) => {

@@ -67,8 +67,27 @@ export class Store {
     const conn = await instance.connect();
     const store = new Store(path, instance, conn);
     await store.run("SET TimeZone = 'UTC'");
+    // DuckDB tracks how far a running statement is (for progress bars in the CLI) but prints nothing itself
+    await store.run('SET enable_progress_bar = true');
+    await store.run('SET enable_progress_bar_print = false');
     await migrate(store);
     return store;
+  }
+
+  /**
+   * Runs `work`, reporting every quarter second how far DuckDB is through the statement running
+   * on the main connection (0-100; DuckDB starts to estimate once a statement has run a while).
+   */
+  async tracking<T>(report: (percent: number) => void, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      const p = this.conn.progress.percentage;
+      if (p >= 0) report(Math.min(p, 100));
+    }, 250);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {
