@@ -414,7 +414,6 @@ interface ApplyCounts {
   incidents: number;
 }
 
-/** Loads the stage, keeps the last of duplicated ids (with a warning each), and finds new and changed rows. */
 /** The temp tables and views an import works in; none outlives it. */
 const WORK_TABLES = ['stage', 'stage_kept', 'located', 'checked', 'found_warnings', 'changes', 'merged', 'touched_units'];
 
