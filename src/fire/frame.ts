@@ -169,6 +169,8 @@ export async function loadFrame(store: Store, filters: Filters, timeZone: string
   return store.withConnection(async (conn) => {
     // Each table is written in frame order (a sort, not a row_number() window: half the time on 5 M
     // rows), and DuckDB keeps insertion order, so a row's position is its rowid from the first.
+    // Responses sort last by their unique id: rows tied on the rest (a unit listed twice on one
+    // incident) keep one order on every load, so picks such as the first-arriving unit never change.
     await conn.run(`CREATE OR REPLACE TEMP TABLE frame_incidents AS
       SELECT i.incident_id, i.call_received, i.call_created, i.closed_at, i.lat, i.lon, i.emergency, ${Object.values(INCIDENT_TEXT).map((c) => `i.${c}`).join(', ')}
       FROM incidents i ${where.sql} ORDER BY i.call_received NULLS LAST, i.incident_id`, where.params);
@@ -178,7 +180,7 @@ export async function loadFrame(store: Store, filters: Filters, timeZone: string
       SELECT (f.rowid - ${base})::INTEGER AS inc, u.unit_id, u.unit_type, u.home_station, u.own_agency, u.staffing, u.dispatch_order,
         u.dispatched, u.enroute, u.staging, u.on_scene, u.transport_started, u.at_hospital, u.cleared
       FROM unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}
-      ORDER BY inc, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id`, unitTypes);
+      ORDER BY inc, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id, u.response_id`, unitTypes);
     const counts = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM frame_incidents)::INTEGER, (SELECT count(*) FROM frame_responses)::INTEGER')).getRowsJS()[0] as number[];
     const [ni, nr] = [counts[0]!, counts[1]!];
     const inc = await readColumns(conn, 'frame_incidents', 'rowid', ni, INCIDENT_NUM, { emergency: 't.emergency' }, INCIDENT_TEXT);
