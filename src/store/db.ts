@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../core/errors.ts';
@@ -15,9 +16,11 @@ export function resolveDbPath(option?: string): string {
 /**
  * DuckDB's memory limit: past it, DuckDB spills to a temp folder beside the database, so an import
  * of a file of any size (read into temp tables on the SQL path) keeps the process's memory bounded.
- * 2 GB holds a 400 MB file without spilling; CITYOPS_MEMORY_LIMIT sets another (such as 512MB or 8GB).
+ * 2 GB holds a 400 MB file without spilling; on a machine with less memory, 60% of it (DuckDB's own
+ * default of 80% leaves too little for Node beside it). CITYOPS_MEMORY_LIMIT sets another.
  */
-export const DEFAULT_MEMORY_LIMIT = '2GB';
+const defaultMb = Math.min(2000, Math.floor((totalmem() * 0.6) / 1e6)); // DuckDB's MB and GB are powers of 1000
+export const DEFAULT_MEMORY_LIMIT = defaultMb === 2000 ? '2GB' : `${defaultMb}MB`;
 
 function memoryLimit(): string {
   const v = (process.env.CITYOPS_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT).trim();
