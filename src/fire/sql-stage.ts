@@ -128,7 +128,14 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   // the table's rowid (from the first) (read_csv runs in parallel; row_number() over the scan would be single-threaded).
   // Every regex runs only where its answer is needed: the location text only without lat/lon columns.
   // Stamp texts are not kept: messages read them back from the raw row.
-  const read = store.tracking(onReadPercent, () => store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text, ${TIME_FIELDS.map((f) => `${f}_given`).join(', ')}),
+  // Fields the file has no column for are not stored (a million NULLs each): `located` puts them back.
+  const absent: Record<string, string> = {};
+  for (const f of TEXT_FIELDS) if (!res.index.has(f)) absent[f] = 'VARCHAR';
+  for (const f of TIME_FIELDS) if (!res.index.has(f)) absent[`${f}_local`] = 'DOUBLE';
+  if (!res.index.has('dispatch_order')) absent.order_text = 'VARCHAR';
+  if (!res.index.has('staffing')) absent.staffing_text = 'VARCHAR';
+  const read = store.tracking(onReadPercent, () => store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text,
+      ${[...TIME_FIELDS.map((f) => `${f}_given`), ...Object.keys(absent)].join(', ')}),
       CASE WHEN location_only THEN coalesce(nullif(pair_match.a, ''), nullif(wkt_match.b, '')) ELSE lat_text END AS lat_raw,
       CASE WHEN location_only THEN coalesce(nullif(pair_match.b, ''), nullif(wkt_match.a, '')) ELSE lon_text END AS lon_raw,
       location_only AND pair_match.a = '' AND wkt_match.a = '' AS location_bad,
@@ -167,8 +174,9 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   const ord = `(rowid - ${ids.base ?? '0'})`;
 
   // 2. zone offsets for the local hours present, from the same function as the row path
-  const hours = await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
-    ${TIME_FIELDS.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL`).join(' UNION ALL ')})`);
+  const stamped = TIME_FIELDS.filter((f) => res.index.has(f));
+  const hours = stamped.length === 0 ? [] : await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
+    ${stamped.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL`).join(' UNION ALL ')})`);
   const zone = zoneExpressions(hours.map((r) => Number(r.h)), mapping.timeZone);
 
   // 3. the good rows with their instants, numbers and canonical values: views, so that each later
@@ -176,6 +184,7 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   await store.run(`CREATE OR REPLACE TEMP VIEW located AS SELECT *,
       ${TIME_FIELDS.map((f) => `${f}_local - (${zone.offset(`${f}_local`)}) AS ${f}_utc, ${zone.ambiguous(`${f}_local`)} AS ${f}_amb, ${zone.nonexistent(`${f}_local`)} AS ${f}_gap`).join(',\n      ')}
     FROM (SELECT (${ord} + 2)::INTEGER AS line, ${ord}::INTEGER AS seq, * EXCLUDE (bad_field),
+      ${Object.entries(absent).map(([c, type]) => `NULL::${type} AS ${c}, `).join('')}
       ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n, ${home} AS home_from_unit,
       CASE WHEN location_only THEN NULL ELSE lat_raw END AS lat_text, CASE WHEN location_only THEN NULL ELSE lon_raw END AS lon_text
       FROM checked WHERE bad_field IS NULL)`);
