@@ -20,7 +20,7 @@ import { KdeQuerySchema, kdeQuery } from '../streets/queries.ts';
 import { streetsPage } from './streets-page.ts';
 import { PlanService } from '../plan/service.ts';
 import { renderFireReport } from '../report/pdf.ts';
-import { registerAuth, SESSION_COOKIE } from './auth.ts';
+import { EDITORS, READERS, registerAuth, SESSION_COOKIE } from './auth.ts';
 import { LiveService, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { planPage } from './plan-page.ts';
@@ -73,12 +73,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send({ error: status >= 500 ? 'Internal error' : (err as Error).message });
   });
 
-  app.get('/api/health', async () => ({ ok: true, schemaVersion: SCHEMA_VERSION, version }));
-  app.get('/api/docs/openapi.json', async () => openApiDocument(version));
+  const PUBLIC = { config: { access: 'public' as const } };
+  const READ = { config: { access: READERS } };
+  const EDIT = { config: { access: EDITORS } };
+  app.get('/api/health', PUBLIC, async () => ({ ok: true, schemaVersion: SCHEMA_VERSION, version }));
+  app.get('/api/docs/openapi.json', PUBLIC, async () => openApiDocument(version));
 
   const plan = new PlanService(opts.store);
   for (const r of API_ROUTES) {
-    app.get(r.url, async (req, reply) => {
+    app.get(r.url, { config: { access: r.public ? 'public' : READERS } }, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
       return r.handle({ fire, store: opts.store, plan }, parsed.data as never);
@@ -89,7 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
   const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };
-  app.get('/api/public/geo/:layer', async (req, reply) => {
+  app.get('/api/public/geo/:layer', PUBLIC, async (req, reply) => {
     const file = GEO[(req.params as { layer: string }).layer];
     if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${Object.keys(GEO).join(', ')}` });
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
@@ -97,19 +100,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // reported actuals from the staff form (analysts and admins): validated as a CSV load is, all or nothing
   const Actual = z.strictObject({ measure: z.string().min(1), period: z.string().min(1), value: z.number().finite() });
-  app.post('/api/v1/strategy/actuals', async (req, reply) => {
+  app.post('/api/v1/strategy/actuals', EDIT, async (req, reply) => {
     const body = z.union([Actual, z.array(Actual).min(1).max(1000)]).safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `Send {measure, period, value} or a list of them:\n${describeZodError(body.error)}` });
     const rows = Array.isArray(body.data) ? body.data : [body.data];
     return recordActuals(opts.store, await currentPlan(opts.store), rows, `form:${req.principal!.name}`);
   });
 
-  app.post('/api/v1/streets/actions', async (req, reply) => {
+  app.post('/api/v1/streets/actions', EDIT, async (req, reply) => {
     const body = ActionInputSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `Invalid action:\n${describeZodError(body.error)}` });
     return reply.code(201).send(await addAction(opts.store, body.data, req.principal!.name));
   });
-  app.post('/api/v1/plan/calibrate', async (_req, reply) => {
+  app.post('/api/v1/plan/calibrate', EDIT, async (_req, reply) => {
     const { calibrate } = await import('../plan/calibrate.ts');
     try {
       return await calibrate(opts.store, await plan.context());
@@ -118,7 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply.code(400).send({ error: `Cannot calibrate: ${(e as Error).message}` });
     }
   });
-  app.get('/api/v1/streets/kde.asc', async (req, reply) => {
+  app.get('/api/v1/streets/kde.asc', READ, async (req, reply) => {
     const q = KdeQuerySchema.safeParse(req.query ?? {});
     if (!q.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(q.error)}` });
     const r = await kdeQuery(opts.store, q.data);
@@ -126,7 +129,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       .header('X-Projection', r.proj).send(toAsciiGrid(r.surface));
   });
 
-  app.get('/api/v1/reports/fire.pdf', async (req, reply) => {
+  app.get('/api/v1/reports/fire.pdf', READ, async (req, reply) => {
     const month = (req.query as Record<string, string>).month ?? '';
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return reply.code(400).send({ error: 'month must be YYYY-MM' });
     const address = app.server.address();
@@ -137,11 +140,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   // The built web app (npm run build). Staff data still needs sign-in: the app asks the API.
-  if (existsSync(WEB_DIR)) await app.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: ['index.html'], wildcard: false });
-  else app.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
+  // the app's files are public; the plugin's routes are marked so in their own scope
+  await app.register(async (files) => {
+    files.addHook('onRoute', (route) => { route.config = { ...route.config, access: 'public' }; });
+    if (existsSync(WEB_DIR)) await files.register(fastifyStatic, { root: WEB_DIR, prefix: '/', index: ['index.html'], wildcard: false });
+    else files.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
+  });
 
-  app.get('/public/plan', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
-  app.get('/public/streets', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
-  app.get('/public', async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
+  app.get('/public/plan', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
+  app.get('/public/streets', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
+  app.get('/public', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;
 }

@@ -5,6 +5,7 @@ import { importFireRecords, type ImportSummary } from '../fire/import.ts';
 import { parseLiveItem, REPLAY_SOURCE, type LiveEvent, type LiveState } from '../fire/live.ts';
 import { LiveModel } from '../fire/live-model.ts';
 import type { Store } from '../store/db.ts';
+import { FEEDERS, READERS } from './auth.ts';
 
 type Listener = (seq: number, data: string) => void;
 
@@ -102,7 +103,7 @@ const IngestQuery = z.strictObject({ source: z.enum(['cad', REPLAY_SOURCE]).defa
 export function registerLive(app: FastifyInstance, live: LiveService): void {
   app.post('/api/v1/cad/events', {
     bodyLimit: 1024 * 1024,
-    config: { rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
+    config: { access: FEEDERS, rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
   }, async (req, reply) => {
     const q = IngestQuery.safeParse(req.query ?? {});
     if (!q.success) return reply.code(400).send({ error: 'source must be cad or replay' });
@@ -123,9 +124,10 @@ export function registerLive(app: FastifyInstance, live: LiveService): void {
     return live.ingest(events, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined);
   });
 
-  app.get('/api/v1/live/state', async () => live.snapshot());
+  app.get('/api/v1/live/state', { config: { access: READERS } }, async () => live.snapshot());
 
-  app.get('/api/v1/live/stream', async (req, reply) => {
+  // a HEAD of an endless stream would never complete its head: GET only
+  app.get('/api/v1/live/stream', { exposeHeadRoute: false, config: { access: READERS } }, async (req, reply) => {
     const header = req.headers['last-event-id'];
     const last = Number(Array.isArray(header) ? header[0] : header ?? (req.query as Record<string, string>)?.lastEventId);
     reply.hijack();
