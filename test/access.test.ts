@@ -49,7 +49,7 @@ describe('accounts and access', () => {
     const me = await app.inject({ url: '/api/auth/me', headers: { cookie } });
     expect(me.json()).toMatchObject({ user: 'chief', role: 'admin' });
     expect((await app.inject({ url: '/api/v1/fire/metrics', headers: { cookie } })).statusCode).toBe(200);
-    await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
+    await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie, origin: 'http://localhost' } });
     expect((await app.inject({ url: '/api/v1/fire/metrics', headers: { cookie } })).statusCode).toBe(401);
   });
 

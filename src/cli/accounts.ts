@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { addUser, createToken, TOKEN_ROLES, USER_ROLES } from '../accounts/accounts.ts';
+import { addUser, createToken, deleteUser, listTokens, listUsers, revokeToken, TOKEN_ROLES, USER_ROLES } from '../accounts/accounts.ts';
 import { newSecret } from '../accounts/secrets.ts';
 import { withStore } from './context.ts';
+import { table } from './output.ts';
 
 async function readFirstLine(): Promise<string> {
   const rl = createInterface({ input: process.stdin });
@@ -25,6 +26,23 @@ export function registerAccounts(program: Command): void {
       process.stdout.write(`Added ${name} (${opts.role}).${generated ? `\nPassword (shown once): ${password}` : ''}\n`);
     });
 
+  user.command('delete')
+    .description('delete a user and end their sessions')
+    .argument('<name>', 'user name')
+    .option('--db <path>', 'database file')
+    .action(async (name: string, opts: { db?: string }) => {
+      await withStore(opts, (store) => deleteUser(store, name));
+      process.stdout.write(`Deleted ${name} and their sessions.\n`);
+    });
+  user.command('list')
+    .description('users with their role and open sessions')
+    .option('--db <path>', 'database file')
+    .action(async (opts: { db?: string }) => {
+      const users = await withStore(opts, listUsers);
+      const rows = users.map((u) => [u.name, u.role, u.created, u.sessions]);
+      process.stdout.write(users.length ? `${table(['user', 'role', 'created', 'open sessions'], rows)}\n` : 'No users.\n');
+    });
+
   const token = program.command('token').description('API tokens for machines (stored as SHA-256 hashes)');
   token.command('create')
     .description('create a bearer token and print it once')
@@ -34,5 +52,21 @@ export function registerAccounts(program: Command): void {
     .action(async (opts: { name: string; role: string; db?: string }) => {
       const t = await withStore(opts, (store) => createToken(store, opts.name, opts.role));
       process.stdout.write(`${t}\n`);
+    });
+  token.command('list')
+    .description('tokens by id (the start of their hash), name, role and whether revoked')
+    .option('--db <path>', 'database file')
+    .action(async (opts: { db?: string }) => {
+      const tokens = await withStore(opts, listTokens);
+      const rows = tokens.map((t) => [t.id, t.name, t.role, t.created, t.revoked ?? 'active']);
+      process.stdout.write(tokens.length ? `${table(['id', 'name', 'role', 'created', 'revoked'], rows)}\n` : 'No tokens.\n');
+    });
+  token.command('revoke')
+    .description('revoke a token at once; it answers 401 from then on')
+    .argument('<id>', 'the id from cityops token list, or the token itself')
+    .option('--db <path>', 'database file')
+    .action(async (id: string, opts: { db?: string }) => {
+      const t = await withStore(opts, (store) => revokeToken(store, id));
+      process.stdout.write(`Revoked token ${t.id} (${t.name}).\n`);
     });
 }

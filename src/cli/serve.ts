@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../fire/config.ts';
 import { importFireFile } from '../fire/import.ts';
-import { addUser } from '../accounts/accounts.ts';
+import { addUser, deleteUser } from '../accounts/accounts.ts';
+import { verifyPassword } from '../accounts/secrets.ts';
+import { UserError } from '../core/errors.ts';
 import { importBudgetFile } from '../budget/import.ts';
 import { importCollisionsFile } from '../streets/import.ts';
 import { importRoadsFile } from '../roads/import.ts';
@@ -19,6 +21,22 @@ import { printImportSummary } from './import.ts';
 export const SAMPLES_DIR = resolve(import.meta.dirname, '../../samples');
 const DEMO_USER = 'demo';
 const DEMO_PASSWORD = 'cityops-demo';
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The demo account's password is printed in the README, so it may exist only while a demo runs on
+ * loopback: any other start removes it.
+ */
+async function removeDemoAccount(store: Store): Promise<boolean> {
+  const row = await store.one<{ password_hash: string }>('SELECT password_hash FROM users WHERE username = $1', [DEMO_USER]);
+  if (!row || !(await verifyPassword(DEMO_PASSWORD, row.password_hash))) return false;
+  await deleteUser(store, DEMO_USER);
+  return true;
+}
 
 /** Imports every bundled sample; re-running changes nothing. */
 export async function loadSamples(store: Store, quiet = false): Promise<void> {
@@ -50,9 +68,15 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'analysis settings (JSON or YAML)')
     .option('--port <n>', 'port', process.env.PORT ?? '3000')
     .option('--host <addr>', 'address to listen on (loopback by default)', '127.0.0.1')
-    .option('--demo', 'load the bundled samples if the database is empty, add a demo user, and replay the SF file as a live feed')
+    .option('--secure-cookies', 'mark the session cookie Secure (the default when --host is not loopback; always for HTTPS requests)')
+    .option('--no-secure-cookies', 'never mark it Secure (plain HTTP on a trusted network)')
+    .option('--trust-proxy', 'believe X-Forwarded-For/-Proto from a reverse proxy (for HTTPS detection and rate limits)')
+    .option('--demo', 'loopback only: load the bundled samples if the database is empty, add a demo user, and replay the SF file as a live feed')
     .option('--speed <x>', 'demo replay speed, times real time', '10')
-    .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string }) => {
+    .action(async (opts: { db?: string; config?: string; port: string; host: string; demo?: boolean; speed: string; secureCookies?: boolean; trustProxy?: boolean }) => {
+      if (opts.demo && !isLoopback(opts.host)) {
+        throw new UserError(`--demo creates an admin whose password is published, so it listens on loopback only; drop --host ${opts.host} or --demo.`);
+      }
       const config = loadConfig(opts.config);
       const [{ buildApp }, { LiveService }] = await Promise.all([import('../server/app.ts'), import('../server/live.ts')]);
       const store = await Store.open(resolveDbPath(opts.db));
@@ -63,8 +87,10 @@ export function registerServe(program: Command): void {
           await loadSamples(store);
         }
       }
+      if (!opts.demo && (await removeDemoAccount(store))) process.stdout.write('Removed the demo account (its password is published).\n');
       const live = await LiveService.open(store, config.timeZone);
-      const app = await buildApp({ store, config, logger: true, live });
+      const secureCookies = opts.secureCookies ?? !isLoopback(opts.host);
+      const app = await buildApp({ store, config, logger: true, live, secureCookies, trustProxy: opts.trustProxy ?? false });
       const stopReplay = new AbortController();
       const close = async () => { stopReplay.abort(); await app.close(); store.close(); process.exit(0); };
       process.on('SIGINT', close);

@@ -11,7 +11,8 @@ import { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 import { SCHEMA_VERSION } from '../store/migrations.ts';
 import { z } from 'zod';
-import { openSession } from '../accounts/accounts.ts';
+import { openSession, signOut } from '../accounts/accounts.ts';
+import { Gate, GateFull } from '../core/gate.ts';
 import { currentPlan } from '../strategy/alignment.ts';
 import { recordActuals } from '../strategy/actuals.ts';
 import { ActionInputSchema, addAction } from '../streets/actions.ts';
@@ -20,7 +21,8 @@ import { KdeQuerySchema, kdeQuery } from '../streets/queries.ts';
 import { streetsPage } from './streets-page.ts';
 import { PlanService } from '../plan/service.ts';
 import { renderFireReport } from '../report/pdf.ts';
-import { EDITORS, READERS, registerAuth, SESSION_COOKIE } from './auth.ts';
+import { EDITORS, READERS, registerAuth, registeredRoutes, SESSION_COOKIE } from './auth.ts';
+import { healthProblems } from './health.ts';
 import { LiveService, registerLive } from './live.ts';
 import { overviewPage } from './overview.ts';
 import { planPage } from './plan-page.ts';
@@ -43,13 +45,15 @@ export interface AppOptions {
   version?: string;
   /** Set Secure on cookies (when served over HTTPS, directly or behind a proxy). */
   secureCookies?: boolean;
+  /** Believe X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy?: boolean;
   /** Live operations, when the caller also feeds them (the demo replay). */
   live?: LiveService;
 }
 
 /** The HTTP application: JSON API over the same query layer as the CLI. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false });
+  const app = Fastify({ logger: opts.logger ?? false, trustProxy: opts.trustProxy ?? false });
   const fire = new FireService(opts.store, opts.config);
   const version = opts.version ?? '0.1.0';
 
@@ -73,15 +77,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(status).send({ error: status >= 500 ? 'Internal error' : (err as Error).message });
   });
 
-  const PUBLIC = { config: { access: 'public' as const } };
-  const READ = { config: { access: READERS } };
-  const EDIT = { config: { access: EDITORS } };
-  app.get('/api/health', PUBLIC, async () => ({ ok: true, schemaVersion: SCHEMA_VERSION, version }));
-  app.get('/api/docs/openapi.json', PUBLIC, async () => openApiDocument(version));
+  const PUBLIC = (tag: string, summary: string) => ({ config: { access: 'public' as const, tag, summary } });
+  const READ = (tag: string, summary: string) => ({ config: { access: READERS, tag, summary } });
+  const EDIT = (tag: string, summary: string, body?: z.ZodType) => ({ config: { access: EDITORS, tag, summary, body } });
+  app.get('/api/health', PUBLIC('system', 'Liveness, schema version, and problems that would make writes fail (503 then)'), async (_req, reply) => {
+    const problems = healthProblems(opts.store.path);
+    return reply.code(problems.length ? 503 : 200).send({ ok: problems.length === 0, schemaVersion: SCHEMA_VERSION, version, problems });
+  });
+  app.get('/api/docs/openapi.json', PUBLIC('system', 'This document'), async () => openApiDocument(version, registeredRoutes(app)));
 
   const plan = new PlanService(opts.store);
   for (const r of API_ROUTES) {
-    app.get(r.url, { config: { access: r.public ? 'public' : READERS } }, async (req, reply) => {
+    app.get(r.url, { config: { access: r.public ? 'public' : READERS, tag: r.tag, summary: r.summary, query: r.query } }, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
       return r.handle({ fire, store: opts.store, plan }, parsed.data as never);
@@ -92,7 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
   const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };
-  app.get('/api/public/geo/:layer', PUBLIC, async (req, reply) => {
+  app.get('/api/public/geo/:layer', PUBLIC('public', "The city's map layers (boundary, stations, neighborhoods) as GeoJSON"), async (req, reply) => {
     const file = GEO[(req.params as { layer: string }).layer];
     if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${Object.keys(GEO).join(', ')}` });
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
@@ -100,19 +107,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // reported actuals from the staff form (analysts and admins): validated as a CSV load is, all or nothing
   const Actual = z.strictObject({ measure: z.string().min(1), period: z.string().min(1), value: z.number().finite() });
-  app.post('/api/v1/strategy/actuals', EDIT, async (req, reply) => {
-    const body = z.union([Actual, z.array(Actual).min(1).max(1000)]).safeParse(req.body);
+  const ActualsBody = z.union([Actual, z.array(Actual).min(1).max(1000)]);
+  app.post('/api/v1/strategy/actuals', EDIT('strategy', 'Record reported actuals of plan measures, all or nothing', ActualsBody), async (req, reply) => {
+    const body = ActualsBody.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `Send {measure, period, value} or a list of them:\n${describeZodError(body.error)}` });
     const rows = Array.isArray(body.data) ? body.data : [body.data];
     return recordActuals(opts.store, await currentPlan(opts.store), rows, `form:${req.principal!.name}`);
   });
 
-  app.post('/api/v1/streets/actions', EDIT, async (req, reply) => {
+  app.post('/api/v1/streets/actions', EDIT('streets', 'Add an engineering, education or enforcement action', ActionInputSchema), async (req, reply) => {
     const body = ActionInputSchema.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `Invalid action:\n${describeZodError(body.error)}` });
     return reply.code(201).send(await addAction(opts.store, body.data, req.principal!.name));
   });
-  app.post('/api/v1/plan/calibrate', EDIT, async (_req, reply) => {
+  app.post('/api/v1/plan/calibrate', EDIT('plan', 'Fit drive-time speeds to the observed CAD travel times and store them'), async (_req, reply) => {
     const { calibrate } = await import('../plan/calibrate.ts');
     try {
       return await calibrate(opts.store, await plan.context());
@@ -121,7 +129,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return reply.code(400).send({ error: `Cannot calibrate: ${(e as Error).message}` });
     }
   });
-  app.get('/api/v1/streets/kde.asc', READ, async (req, reply) => {
+  app.get('/api/v1/streets/kde.asc', { config: { ...READ('streets', 'Kernel density surface as an Esri ASCII grid').config, query: KdeQuerySchema } }, async (req, reply) => {
     const q = KdeQuerySchema.safeParse(req.query ?? {});
     if (!q.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(q.error)}` });
     const r = await kdeQuery(opts.store, q.data);
@@ -129,17 +137,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       .header('X-Projection', r.proj).send(toAsciiGrid(r.surface));
   });
 
-  app.get('/api/v1/reports/fire.pdf', READ, async (req, reply) => {
+  // one Chromium at a time (each takes hundreds of MB), two waiting; more are told to come back
+  const renders = new Gate(1, 2, 30);
+  app.get('/api/v1/reports/fire.pdf', READ('reports', 'Monthly fire report as PDF (?month=YYYY-MM); one render at a time, 503 when busy'), async (req, reply) => {
     const month = (req.query as Record<string, string>).month ?? '';
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) return reply.code(400).send({ error: 'month must be YYYY-MM' });
     const address = app.server.address();
     if (!address || typeof address === 'string') return reply.code(500).send({ error: 'The server has no TCP address to render from.' });
-    const session = await openSession(opts.store, 'report-renderer', 'viewer', 10);
-    const pdf = await renderFireReport({ baseUrl: `http://127.0.0.1:${address.port}`, sessionCookie: { name: SESSION_COOKIE, value: session }, month });
-    return reply.type('application/pdf').header('Content-Disposition', `attachment; filename="cityops-fire-${month}.pdf"`).send(pdf);
+    try {
+      const pdf = await renders.run(async () => {
+        const session = await openSession(opts.store, 'report-renderer', 'viewer', 10);
+        try {
+          return await renderFireReport({ baseUrl: `http://127.0.0.1:${address.port}`, sessionCookie: { name: SESSION_COOKIE, value: session }, month });
+        } finally {
+          await signOut(opts.store, session);
+        }
+      });
+      return reply.type('application/pdf').header('Content-Disposition', `attachment; filename="cityops-fire-${month}.pdf"`).send(pdf);
+    } catch (e) {
+      if (!(e instanceof GateFull)) throw e;
+      return reply.code(503).header('Retry-After', e.retryAfterSeconds).send({ error: 'Reports are being printed for others: try again in half a minute.' });
+    }
   });
 
-  // The built web app (npm run build). Staff data still needs sign-in: the app asks the API.
   // the app's files are public; the plugin's routes are marked so in their own scope
   await app.register(async (files) => {
     files.addHook('onRoute', (route) => { route.config = { ...route.config, access: 'public' }; });
@@ -147,8 +167,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     else files.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
   });
 
-  app.get('/public/plan', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
-  app.get('/public/streets', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
-  app.get('/public', PUBLIC, async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
+  app.get('/public/plan', PUBLIC('pages', 'Public strategic-plan page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
+  app.get('/public/streets', PUBLIC('pages', 'Public road-safety page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
+  app.get('/public', PUBLIC('pages', 'Public overview page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { z } from 'zod';
-import { principalForSession, principalForToken, SESSION_HOURS, signIn, signOut, type Principal, type Role } from '../accounts/accounts.ts';
+import { z, type ZodType } from 'zod';
+import { principalForSession, principalForToken, SESSION_HOURS, SignInGuard, signIn, signOut, type Principal, type Role } from '../accounts/accounts.ts';
 import type { Store } from '../store/db.ts';
 
 export const SESSION_COOKIE = 'cityops_session';
@@ -19,6 +19,11 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     access?: Access;
+    /** For the API document: what the route answers, its group, and its query and body schemas. */
+    summary?: string;
+    tag?: string;
+    query?: ZodType;
+    body?: ZodType;
   }
 }
 
@@ -46,8 +51,32 @@ export function registeredRoutes(app: FastifyInstance): readonly RouteOptions[] 
   return ROUTES.get(app) ?? [];
 }
 
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Cross-site request check for state-changing requests: an Origin (or Referer) naming another
+ * site is refused, and a request authenticated by the session cookie must name its origin at all
+ * (browsers always send Origin on a POST). Bearer-token clients are not browsers and send neither.
+ */
+export function crossSiteRefusal(req: FastifyRequest): string | null {
+  if (!STATE_CHANGING.has(req.method)) return null;
+  const claimed = req.headers.origin ?? req.headers.referer;
+  if (claimed === undefined) {
+    const byCookie = !req.headers.authorization && req.cookies[SESSION_COOKIE] !== undefined;
+    return byCookie ? 'A signed-in browser request must say its Origin.' : null;
+  }
+  // URL normalises both sides alike (case, default ports)
+  const own = new URL(`${req.protocol}://${req.host}`).host;
+  if (!URL.canParse(claimed)) return 'The Origin header is not a URL.';
+  return new URL(claimed).host === own ? null : `Requests from ${claimed} may not change data here.`;
+}
+
+/** The Secure flag: always when the server says so, and for any request that arrived over HTTPS. */
+const secureFor = (req: FastifyRequest, always: boolean) => always || req.protocol === 'https';
+
 /** Call before any route is registered. */
 export function registerAuth(app: FastifyInstance, store: Store, opts: { secureCookies: boolean }): void {
+  const guard = new SignInGuard();
   const routes: RouteOptions[] = [];
   ROUTES.set(app, routes);
   app.addHook('onRoute', (route) => { routes.push(route); });
@@ -59,32 +88,44 @@ export function registerAuth(app: FastifyInstance, store: Store, opts: { secureC
     else if (req.cookies[SESSION_COOKIE]) req.principal = await principalForSession(store, req.cookies[SESSION_COOKIE]!);
     // no route matched: the 404 answer carries no data
     if (req.is404) return;
+    const crossSite = crossSiteRefusal(req);
+    if (crossSite) return reply.code(403).send({ error: crossSite });
     const refused = denial(req.routeOptions.config.access, req.principal, req.method);
     if (refused) return reply.code(refused.status).send({ error: refused.error });
   });
 
   const Login = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
   app.post('/api/auth/login', {
-    config: { access: 'public', rateLimit: { max: 5, timeWindow: '1 minute', keyGenerator: (req: FastifyRequest) => req.ip } },
+    config: { access: 'public', tag: 'auth', summary: 'Sign in: sets the session cookie', body: Login, rateLimit: { max: 5, timeWindow: '1 minute', keyGenerator: (req: FastifyRequest) => req.ip } },
   }, async (req, reply) => {
     const body = Login.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: 'Send {"username", "password"} as JSON.' });
-    const result = await signIn(store, body.data.username, body.data.password);
-    if (!result) return reply.code(401).send({ error: 'Wrong user name or password.' });
+    const { username, password } = body.data;
+    const wait = guard.lockedFor(username);
+    if (wait > 0) {
+      reply.header('Retry-After', Math.ceil(wait / 1000));
+      return reply.code(429).send({ error: `Too many failed sign-ins for this account: try again in ${Math.ceil(wait / 60_000)} minutes.` });
+    }
+    const result = await signIn(store, username, password);
+    if (!result) {
+      guard.failed(username);
+      return reply.code(401).send({ error: 'Wrong user name or password.' });
+    }
+    guard.succeeded(username);
     reply.setCookie(SESSION_COOKIE, result.sessionId, {
-      path: '/', httpOnly: true, sameSite: 'strict', secure: opts.secureCookies, maxAge: SESSION_HOURS * 3600,
+      path: '/', httpOnly: true, sameSite: 'strict', secure: secureFor(req, opts.secureCookies), maxAge: SESSION_HOURS * 3600,
     });
     return { user: result.principal.name, role: result.principal.role };
   });
 
-  app.post('/api/auth/logout', { config: { access: 'public' } }, async (req, reply) => {
+  app.post('/api/auth/logout', { config: { access: 'public', tag: 'auth', summary: 'Sign out: ends the session' } }, async (req, reply) => {
     const sid = req.cookies[SESSION_COOKIE];
     if (sid) await signOut(store, sid);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureFor(req, opts.secureCookies) });
     return { ok: true };
   });
 
-  app.get('/api/auth/me', { config: { access: 'public' } }, async (req, reply) => {
+  app.get('/api/auth/me', { config: { access: 'public', tag: 'auth', summary: 'Who is signed in (401 when nobody)' } }, async (req, reply) => {
     if (!req.principal) return reply.code(401).send({ error: 'Not signed in.' });
     return { user: req.principal.name, role: req.principal.role, kind: req.principal.kind };
   });

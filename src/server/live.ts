@@ -103,7 +103,7 @@ const IngestQuery = z.strictObject({ source: z.enum(['cad', REPLAY_SOURCE]).defa
 export function registerLive(app: FastifyInstance, live: LiveService): void {
   app.post('/api/v1/cad/events', {
     bodyLimit: 1024 * 1024,
-    config: { access: FEEDERS, rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
+    config: { access: FEEDERS, tag: 'live', summary: 'Post unit-status events from CAD (JSON array, 1 to 5,000); answered after commit', rateLimit: { max: 6000, timeWindow: '1 minute', keyGenerator: (req) => req.principal?.name ?? req.ip } },
   }, async (req, reply) => {
     const q = IngestQuery.safeParse(req.query ?? {});
     if (!q.success) return reply.code(400).send({ error: 'source must be cad or replay' });
@@ -124,10 +124,10 @@ export function registerLive(app: FastifyInstance, live: LiveService): void {
     return live.ingest(events, req.principal!.name, q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined);
   });
 
-  app.get('/api/v1/live/state', { config: { access: READERS } }, async () => live.snapshot());
+  app.get('/api/v1/live/state', { config: { access: READERS, tag: 'live', summary: 'The live picture: active incidents, units, stations, alerts' } }, async () => live.snapshot());
 
   // a HEAD of an endless stream would never complete its head: GET only
-  app.get('/api/v1/live/stream', { exposeHeadRoute: false, config: { access: READERS } }, async (req, reply) => {
+  app.get('/api/v1/live/stream', { exposeHeadRoute: false, config: { access: READERS, tag: 'live', summary: 'Server-Sent Events: a snapshot, then updates (resume with Last-Event-ID)' } }, async (req, reply) => {
     const header = req.headers['last-event-id'];
     const last = Number(Array.isArray(header) ? header[0] : header ?? (req.query as Record<string, string>)?.lastEventId);
     reply.hijack();

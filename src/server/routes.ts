@@ -1,3 +1,4 @@
+import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
 import type { FireService } from '../fire/service.ts';
 import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
@@ -94,27 +95,38 @@ export const API_ROUTES: ApiRoute[] = [
   ...PLAN_ROUTES,
 ];
 
-/** OpenAPI 3.1 document of the API, built from the routes' own schemas. */
-export function openApiDocument(version: string): Record<string, unknown> {
-  const paths: Record<string, unknown> = {
-    '/api/health': { get: { summary: 'Liveness and schema version', tags: ['system'], responses: { 200: { description: 'OK' } } } },
+const asJsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { description?: string }>; required?: string[] };
+
+/** One operation of the document, from what the route declared. */
+function operation(route: RouteOptions): Record<string, unknown> {
+  const config = route.config ?? {};
+  const query = config.query ? asJsonSchema(config.query) : {};
+  const pathParams = [...route.url!.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const refusals = config.access === 'public' ? {} : { 401: { description: 'Not signed in' }, 403: { description: 'Signed in with a role that may not' } };
+  return {
+    summary: config.summary,
+    tags: config.tag ? [config.tag] : [],
+    security: config.access === 'public' ? [] : [{ bearer: [] }, { session: [] }],
+    'x-roles': config.access === 'public' ? 'public' : config.access,
+    parameters: [...pathParams, ...Object.entries(query.properties ?? {}).map(([name, s]) => ({
+      name, in: 'query', required: (query.required ?? []).includes(name), description: s.description, schema: s,
+    }))],
+    ...(config.body ? { requestBody: { required: true, content: { 'application/json': { schema: asJsonSchema(config.body) } } } } : {}),
+    responses: { 200: { description: 'Result' }, 400: { description: 'Invalid input: the answer lists each problem' }, ...refusals },
   };
-  for (const r of API_ROUTES) {
-    const schema = z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { description?: string }>; required?: string[] };
-    paths[r.url] = {
-      get: {
-        summary: r.summary,
-        tags: [r.tag],
-        security: r.public ? [] : [{ bearer: [] }, { session: [] }],
-        parameters: Object.entries(schema.properties ?? {}).map(([name, s]) => ({
-          name, in: 'query', required: (schema.required ?? []).includes(name), description: s.description, schema: s,
-        })),
-        responses: {
-          200: { description: 'JSON result', content: { 'application/json': { schema: { type: 'object' } } } },
-          400: { description: 'Invalid query: the answer lists each problem' },
-        },
-      },
-    };
+}
+
+/** OpenAPI 3.1 document of every API route the server registered, from the routes' own declarations. */
+export function openApiDocument(version: string, routes: readonly RouteOptions[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    if (!route.url!.startsWith('/api/')) continue;
+    const path = route.url!.replace(/:(\w+)/g, '{$1}');
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      (paths[path] ??= {})[method.toLowerCase()] = operation(route);
+    }
   }
   return {
     openapi: '3.1.0',
