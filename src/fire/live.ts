@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Store } from '../store/db.ts';
+import { isoInstant } from '../core/params.ts';
 import { STATUSES } from './model.ts';
 
 /**
@@ -16,8 +17,8 @@ export const LiveEventSchema = z.strictObject({
   incident: z.string().min(1).max(100),
   unit: z.string().min(1).max(50),
   status: z.enum(STATUSES as [string, ...string[]]),
-  at: z.iso.datetime({ offset: true }),
-  received: z.iso.datetime({ offset: true }).optional(),
+  at: isoInstant,
+  received: isoInstant.optional(),
   type: z.string().max(200).optional(),
   priority: z.string().max(20).optional(),
   lat: z.number().min(-90).max(90).optional(),
@@ -29,7 +30,7 @@ export const LiveEventSchema = z.strictObject({
 });
 export type LiveEvent = z.output<typeof LiveEventSchema>;
 
-const stamp = z.iso.datetime({ offset: true }).optional();
+const stamp = isoInstant.optional();
 
 /**
  * A wide unit response (one object per unit on an incident, every stamp a field), as some CAD

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
+import { isoDay } from '../core/params.ts';
 import type { Store } from '../store/db.ts';
 import { isKA, type Crash } from './crashes.ts';
 import { haversineM, normaliseRoadName } from './geo.ts';
@@ -15,7 +16,6 @@ import { haversineM, normaliseRoadName } from './geo.ts';
  */
 export const ACTION_KINDS = ['engineering', 'education', 'enforcement'] as const;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
 
 export const ActionInputSchema = z.strictObject({
   kind: z.enum(ACTION_KINDS),
@@ -25,8 +25,8 @@ export const ActionInputSchema = z.strictObject({
   lon: z.coerce.number().min(-180).max(180),
   radiusM: z.coerce.number().min(10).max(5000).default(100).describe('crashes within this distance are at the treated location'),
   road: z.string().max(200).optional().describe('only crashes on this road (primary or secondary) count'),
-  started: isoDate,
-  finished: isoDate.optional().describe('end of construction or of the campaign; the after period starts here'),
+  started: isoDay,
+  finished: isoDay.optional().describe('end of construction or of the campaign; the after period starts here'),
 });
 export type ActionInput = z.output<typeof ActionInputSchema>;
 export interface Action extends ActionInput { id: number; createdBy: string | null; createdAt: string }
