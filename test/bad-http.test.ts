@@ -7,10 +7,8 @@ import { defaultConfig } from '../src/fire/config.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { Store } from '../src/store/db.ts';
 import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
-import { FIXTURES, openTemp, ROOT } from './helpers.ts';
+import { FIXTURES, INTERNAL_TEXT, openTemp, ROOT } from './helpers.ts';
 
-/** Text that only an internal failure would put in an answer. */
-export const INTERNAL_TEXT = /Binder Error|Catalog Error|Conversion Error|Invalid Input Error|Parser Error|Constraint Error|TypeError|RangeError|ReferenceError|\bat \/|node_modules|unexpected error|Internal error/;
 
 interface HttpCase {
   kind: 'http';

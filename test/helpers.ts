@@ -14,6 +14,9 @@ export const SF_2020 = join(fireDir, 'sf_fire_calls_2020-04-07_to_2020-04-20.csv
 export const SF_2017 = join(fireDir, 'sf_fire_calls_2017_structure_outside_fires.csv');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 
+/** Text that only an internal failure would put in an answer. */
+export const INTERNAL_TEXT = /Binder Error|Catalog Error|Conversion Error|Invalid Input Error|Parser Error|Constraint Error|TypeError|RangeError|ReferenceError|\bat \/|node_modules|unexpected error|Internal error/;
+
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'cityops-test-'));
 }

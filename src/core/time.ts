@@ -41,6 +41,12 @@ function computeOffset(tz: string, utcSeconds: number): number {
  * UTC hour is exact and makes converting millions of stamps cheap.
  */
 const offsetCache = new Map<string, Map<number, number>>();
+/**
+ * Hours remembered per zone: 30 years of data is 263 k hours. A request spanning centuries once
+ * filled the map to JavaScript's size limit and broke every later conversion, so a full map starts
+ * over instead of growing.
+ */
+export const OFFSET_CACHE_HOURS = 1 << 18;
 
 export function offsetAt(tz: string, utcSeconds: number): number {
   let byHour = offsetCache.get(tz);
@@ -49,9 +55,17 @@ export function offsetAt(tz: string, utcSeconds: number): number {
   let off = byHour.get(hour);
   if (off === undefined) {
     off = computeOffset(tz, hour * 3600);
+    if (byHour.size >= OFFSET_CACHE_HOURS) byHour.clear();
     byHour.set(hour, off);
   }
   return off;
+}
+
+/** Hours held in the offset cache, over all zones (for tests of its bound). */
+export function offsetCacheSize(): number {
+  let n = 0;
+  for (const m of offsetCache.values()) n += m.size;
+  return n;
 }
 
 export interface LocalResolution {

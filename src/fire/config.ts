@@ -68,8 +68,7 @@ export function loadConfig(path?: string): FireConfig {
 /** A preset id, or a path to a JSON/YAML standard file. */
 export function resolveStandard(ref: string | Standard): Standard {
   if (typeof ref !== 'string') return ref;
-  const preset = STANDARDS[ref];
-  if (preset) return preset;
+  if (Object.hasOwn(STANDARDS, ref)) return STANDARDS[ref]!;
   if (/\.(json|ya?ml)$/i.test(ref)) {
     const r = StandardSchema.safeParse(readStructured(ref, 'standard file'));
     if (!r.success) throw new UserError(`The standard file ${ref} is not valid:\n${describeZodError(r.error)}`);

@@ -1,5 +1,5 @@
 import { summarize } from '../core/stats.ts';
-import { localFields } from '../core/time.ts';
+import { localFields, offsetAt } from '../core/time.ts';
 import type { FireConfig } from './config.ts';
 import { text, type Frame } from './frame.ts';
 import { arrivalTime, incidentFacts, isCounted, responsesByIncident } from './metrics.ts';
@@ -47,6 +47,13 @@ function union(intervals: [number, number][]): [number, number][] {
 function spreadByHour(s: number, e: number, tz: string, byHour: Float64Array): void {
   let t = s;
   while (t < e) {
+    // A whole day with one offset adds an hour to every hour of day: long periods cost a step a
+    // day, not a step an hour (zones change offset at most once a day).
+    if (t + 86400 <= e && (t + offsetAt(tz, t)) % 3600 === 0 && offsetAt(tz, t) === offsetAt(tz, t + 86400)) {
+      for (let h = 0; h < 24; h++) byHour[h]! += 3600;
+      t += 86400;
+      continue;
+    }
     const lf = localFields(t, tz);
     const next = Math.min(e, t + (3600 - (lf.secondOfDay % 3600)));
     byHour[lf.hour]! += next - t;

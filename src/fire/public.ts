@@ -1,3 +1,4 @@
+import { isoDay } from '../core/params.ts';
 import { z } from 'zod';
 import type { FireService } from './service.ts';
 
@@ -8,8 +9,7 @@ import type { FireService } from './service.ts';
  */
 export const MIN_GROUP = 10;
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-export const PublicQuerySchema = z.strictObject({ from: date.optional(), to: date.optional() });
+export const PublicQuerySchema = z.strictObject({ from: isoDay.optional(), to: isoDay.optional() });
 export type PublicQuery = z.output<typeof PublicQuerySchema>;
 
 const PUBLIC_SEGMENTS = ['callProcessing', 'turnout', 'travel', 'totalResponse'] as const;

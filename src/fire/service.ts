@@ -1,25 +1,26 @@
 import { z } from 'zod';
+import { isoDay } from '../core/params.ts';
 import type { Store } from '../store/db.ts';
 import { resolveStandard, type FireConfig } from './config.ts';
 import { loadFrame, type Filters, type Frame } from './frame.ts';
 import { computeMetrics, erfCurve, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
 import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
 import { qualityReport } from './quality.ts';
+import { STANDARDS } from './standards.ts';
 
 /**
  * The fire query layer: the one entry point through which the CLI, the HTTP API and reports get
  * every figure, from the same filters, so a number never differs between them.
  */
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 /** A list given as repeated values or comma-separated text. */
 const list = z.union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
   .optional();
 
 export const FireQuerySchema = z.strictObject({
-  from: date.optional().describe('first local date included (by call received)'),
-  to: date.optional().describe('last local date included'),
+  from: isoDay.optional().describe('first local date included (by call received)'),
+  to: isoDay.optional().describe('last local date included'),
   priority: z.enum(['all', 'emergency']).default('all').describe('emergency = lights-and-sirens incidents'),
   category: list.describe('incident categories, comma-separated (EMS, FIRE, RESCUE, HAZMAT, SERVICE, OTHER)'),
   station: list.describe('first-due station areas, comma-separated'),
@@ -36,6 +37,13 @@ export const MetricsQuerySchema = FireQuerySchema.extend({
   standard: z.string().optional().describe('standards preset id (default nfpa1710-2020)'),
 });
 export type MetricsQuery = z.output<typeof MetricsQuerySchema>;
+
+/** Over HTTP a standard is a preset id: a file path would let a request make the server read files. */
+export const MetricsApiQuerySchema = MetricsQuerySchema.extend({
+  standard: z.string().superRefine((id, ctx) => {
+    if (!Object.hasOwn(STANDARDS, id)) ctx.addIssue({ code: 'custom', message: `Unknown standard "${id.slice(0, 40)}". Presets: ${Object.keys(STANDARDS).join(', ')}` });
+  }).optional().describe(`standards preset id: ${Object.keys(STANDARDS).join(', ')} (default nfpa1710-2020)`),
+});
 
 export const QuarantineQuerySchema = z.strictObject({
   batch: z.coerce.number().int().positive().optional(),

@@ -98,10 +98,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerLive(app, opts.live ?? (await LiveService.open(opts.store, opts.config.timeZone)));
 
   // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
-  const GEO: Record<string, string> = { boundary: 'sf-boundary.geojson', stations: 'sf-fire-stations.geojson', neighborhoods: 'sf-analysis-neighborhoods.geojson' };
+  const GEO = new Map([['boundary', 'sf-boundary.geojson'], ['stations', 'sf-fire-stations.geojson'], ['neighborhoods', 'sf-analysis-neighborhoods.geojson']]);
   app.get('/api/public/geo/:layer', PUBLIC('public', "The city's map layers (boundary, stations, neighborhoods) as GeoJSON"), async (req, reply) => {
-    const file = GEO[(req.params as { layer: string }).layer];
-    if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${Object.keys(GEO).join(', ')}` });
+    const file = GEO.get((req.params as { layer: string }).layer);
+    if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${[...GEO.keys()].join(', ')}` });
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
   });
 

@@ -1,11 +1,12 @@
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
 import type { FireService } from '../fire/service.ts';
-import { FireQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
+import { FireQuerySchema, MetricsApiQuerySchema, QuarantineQuerySchema } from '../fire/service.ts';
 import { PublicQuerySchema, publicNeighborhoods, publicPerformance } from '../fire/public.ts';
 import { listRequests } from '../budget/requests.ts';
 import { budgetSummary, BudgetSummaryQuerySchema, orgUnits } from '../budget/summary.ts';
 import { UserError } from '../core/errors.ts';
+import { MAX_YEAR, MIN_YEAR } from '../core/params.ts';
 import type { Store } from '../store/db.ts';
 import { alignmentReport, budgetByGoal, capitalByGoal, currentPlan, planActions } from '../strategy/alignment.ts';
 import { wwcEvidence } from '../strategy/wwc.ts';
@@ -37,7 +38,7 @@ export interface ApiRoute {
 const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(ctx: RouteContext, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
 
 export const API_ROUTES: ApiRoute[] = [
-  route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsQuerySchema,
+  route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsApiQuerySchema,
     summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
     handle: ({ fire: f }, q) => f.metrics(q) }),
   route({ url: '/api/v1/fire/quality', tag: 'fire', query: FireQuerySchema, summary: 'Data-quality report', handle: ({ fire: f }, q) => f.quality(q) }),
@@ -63,23 +64,23 @@ export const API_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/budget/org-units', tag: 'budget', query: z.strictObject({}),
     summary: 'Departments under their current names, the names they had, and the fiscal years they are valid for',
     handle: ({ store }) => orgUnits(store) }),
-  route({ url: '/api/v1/budget/requests', tag: 'budget', query: z.strictObject({ fy: z.coerce.number().int().optional() }),
+  route({ url: '/api/v1/budget/requests', tag: 'budget', query: z.strictObject({ fy: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional() }),
     summary: 'Budget requests with goals, score, decision and the full history of scores and decisions',
     handle: ({ store }, q) => listRequests(store, q.fy) }),
   route({ url: '/api/v1/strategy/status', tag: 'strategy', query: z.strictObject({}),
     summary: 'Every measure of the strategic plan: latest actual, target, status and trend',
     handle: async ({ store, fire }) => { const plan = await currentPlan(store); return { city: plan.city, measures: await measureStatuses(store, fire, plan) }; } }),
-  route({ url: '/api/v1/strategy/alignment', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).optional().describe('default: the latest adopted budget') }),
+  route({ url: '/api/v1/strategy/alignment', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe('default: the latest adopted budget') }),
     summary: 'Adopted expense budget by goal: amount, share, change on the year before, per resident',
     handle: async ({ store }, q) => {
       const fy = q.fy ?? (await store.one<{ fy: number | null }>(`SELECT max(fiscal_year_end) AS fy FROM budget_lines WHERE phase = 'adopted' AND direction = 'expense'`))?.fy;
       if (!fy) throw new UserError('No adopted budget is loaded.');
       return alignmentReport(store, await currentPlan(store), { fy, phase: 'adopted', direction: 'expense' });
     } }),
-  route({ url: '/api/v1/strategy/pbb', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).default(2023) }),
+  route({ url: '/api/v1/strategy/pbb', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).default(2023) }),
     summary: 'Priority-based budgeting: program scores, quartiles and dollars by quartile',
     handle: async ({ store }, q) => (await pbbReport(store, await currentPlan(store), q.fy)) ?? { programs: [], quartiles: [] } }),
-  route({ url: '/api/v1/strategy/capital', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(1900).max(2200).default(2024) }),
+  route({ url: '/api/v1/strategy/capital', tag: 'strategy', query: z.strictObject({ fy: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).default(2024) }),
     summary: 'Capital projects: appropriations of a fiscal year by goal, funding to date, operating impact',
     handle: async ({ store }, q) => capitalByGoal(await currentPlan(store), q.fy) }),
   route({ url: '/api/v1/strategy/actions', tag: 'strategy', query: z.strictObject({}),
@@ -88,7 +89,7 @@ export const API_ROUTES: ApiRoute[] = [
   route({ url: '/api/v1/strategy/wwc', tag: 'strategy', query: z.strictObject({}),
     summary: 'What Works Cities criteria the city’s use of CityOps evidences, with links to the evidence',
     handle: async ({ store }) => wwcEvidence(store, await currentPlan(store).catch(() => null)) }),
-  route({ url: '/api/public/strategy', tag: 'public', public: true, query: z.strictObject({ fy: z.coerce.number().int().optional() }),
+  route({ url: '/api/public/strategy', tag: 'public', public: true, query: z.strictObject({ fy: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional() }),
     summary: "The city's goals, their measures and progress, and where the money goes (aggregates only)",
     handle: ({ store, fire }, q) => publicPlan(store, fire, q.fy) }),
   ...STREETS_ROUTES,

@@ -73,7 +73,12 @@ export class Store {
     // DuckDB tracks how far a running statement is (for progress bars in the CLI) but prints nothing itself
     await store.run('SET enable_progress_bar = true');
     await store.run('SET enable_progress_bar_print = false');
-    await migrate(store);
+    try {
+      await migrate(store);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
     return store;
   }
 

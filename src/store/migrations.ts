@@ -1,3 +1,4 @@
+import { UserError } from '../core/errors.ts';
 import type { Store } from './db.ts';
 
 /**
@@ -413,6 +414,7 @@ export async function migrate(store: Store): Promise<void> {
   await store.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
   const done = new Set((await store.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  refuseNewerSchema(store.path, Math.max(0, ...done));
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
     await store.transaction(async () => {
@@ -420,4 +422,14 @@ export async function migrate(store: Store): Promise<void> {
       await store.run('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     });
   }
+}
+
+/**
+ * A file written by a newer CityOps has tables this version does not know: writing to it would
+ * mix shapes and reading it fails deep inside a query, so it is not opened at all.
+ */
+function refuseNewerSchema(path: string, fileVersion: number): void {
+  if (fileVersion <= SCHEMA_VERSION) return;
+  throw new UserError(`The database ${path} has schema version ${fileVersion}, newer than this CityOps knows (schema ${SCHEMA_VERSION}). ` +
+    'It was written by a newer release: upgrade CityOps to use it (this version leaves it untouched).');
 }

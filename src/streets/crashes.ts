@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_YEAR, MIN_YEAR } from '../core/params.ts';
 import type { Store } from '../store/db.ts';
 import { parseArea, pointInArea, type AreaGeometry } from './geo.ts';
 import type { Severity } from './profiles.ts';
@@ -16,8 +17,8 @@ const list = <T extends readonly [string, ...string[]]>(values: T) => z.preproce
 export const CrashFilterSchema = z.strictObject({
   mode: list(MODES).describe('comma-separated: pedestrian, bicycle, motorcycle, other (crashes with none of the three flags)'),
   severity: list(SEVERITIES).describe('comma-separated KABCO letters (I = injury of unknown level, NYC)'),
-  from: z.coerce.number().int().min(1900).max(2200).optional().describe('first year'),
-  to: z.coerce.number().int().min(1900).max(2200).optional().describe('last year'),
+  from: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe('first year'),
+  to: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe('last year'),
   hours: z.string().regex(/^([01]?\d|2[0-3])-([01]?\d|2[0-3])$/, 'hours are FROM-TO, whole hours 0–23, e.g. 22-5').optional().describe('time of day, e.g. 7-10 or 22-5 (wraps midnight)'),
   city: z.string().max(100).optional().describe('jurisdiction (the CITY column)'),
   district: z.string().max(200_000).superRefine((text, ctx) => {
