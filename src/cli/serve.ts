@@ -38,8 +38,18 @@ async function removeDemoAccount(store: Store): Promise<boolean> {
   return true;
 }
 
-/** Imports every bundled sample; re-running changes nothing. */
-export async function loadSamples(store: Store, quiet = false): Promise<void> {
+/** The bundled cities: a configuration in samples/cities/ and the samples it loads. */
+export const SAMPLE_CITIES = ['san-francisco', 'slo-county'] as const;
+export type SampleCity = (typeof SAMPLE_CITIES)[number];
+export const sampleCityConfig = (city: SampleCity) => join(SAMPLES_DIR, 'cities', `${city}.yaml`);
+
+/** Imports a bundled city's samples; re-running changes nothing. */
+export async function loadSamples(store: Store, quiet = false, city: SampleCity = 'san-francisco'): Promise<void> {
+  if (city === 'slo-county') {
+    const crashes = await importCollisionsFile(store, join(SAMPLES_DIR, 'collisions', 'slo_county_tims_crashes_2011_2020.csv.gz'));
+    if (!quiet) process.stdout.write(`Imported the SLO County collisions: ${crashes.rowsRead} crashes (${crashes.inserted} new)\n`);
+    return;
+  }
   const fireDir = join(SAMPLES_DIR, 'fire');
   for (const name of readdirSync(fireDir).filter((f) => f.endsWith('.csv')).sort()) {
     const summary = await importFireFile(store, join(fireDir, name), { profile: 'sf-fire-calls' });
@@ -77,7 +87,8 @@ export function registerServe(program: Command): void {
       if (opts.demo && !isLoopback(opts.host)) {
         throw new UserError(`--demo creates an admin whose password is published, so it listens on loopback only; drop --host ${opts.host} or --demo.`);
       }
-      const config = loadConfig(opts.config);
+      // the demo is the bundled San Francisco configuration plus its samples
+      const config = loadConfig(opts.config ?? (opts.demo ? sampleCityConfig('san-francisco') : undefined));
       const [{ buildApp }, { LiveService }] = await Promise.all([import('../server/app.ts'), import('../server/live.ts')]);
       const store = await Store.open(resolveDbPath(opts.db));
       if (opts.demo) {
@@ -112,12 +123,14 @@ export function registerServe(program: Command): void {
 
   const samples = program.command('samples').description('the bundled real sample data');
   samples.command('load')
-    .description('load every bundled sample (San Francisco fire CAD calls) into the database')
+    .description('load a bundled city\'s samples into the database (san-francisco: fire CAD calls, stations, roads, with the Oakland budget and SLO collisions; slo-county: collisions only)')
     .option('--db <path>', 'database file')
-    .action(async (opts: { db?: string }) => {
+    .option('--city <name>', `${SAMPLE_CITIES.join(' or ')}; serve it with --config samples/cities/<name>.yaml`, 'san-francisco')
+    .action(async (opts: { db?: string; city: string }) => {
+      if (!(SAMPLE_CITIES as readonly string[]).includes(opts.city)) throw new UserError(`Unknown sample city "${opts.city}". Cities: ${SAMPLE_CITIES.join(', ')}`);
       const store = await Store.open(resolveDbPath(opts.db));
       try {
-        await loadSamples(store);
+        await loadSamples(store, false, opts.city as SampleCity);
       } finally {
         store.close();
       }

@@ -7,11 +7,24 @@ import { describeZodError } from './mapping.ts';
 import { UNIT_TYPES } from './model.ts';
 import { DEFAULT_STANDARD, STANDARDS, StandardSchema, type Standard } from './standards.ts';
 
+const Lon = z.number().min(-180).max(180);
+const Lat = z.number().min(-90).max(90);
+
 /**
- * Analysis settings. Every field has the product default of fire.md; a department overrides
- * what differs in a JSON or YAML file (--config FILE).
+ * The city's configuration, loaded once: who the city is (name, time zone, map extent, credits) and
+ * the fire analysis settings. Every field has the product default of fire.md; a city overrides
+ * what differs in a JSON or YAML file (--config FILE). The map extent and default period need not be
+ * written: they come from the imported layers and data (see src/server/city.ts).
  */
 export const FireConfigSchema = z.strictObject({
+  /** Shown in page titles and reports. */
+  name: z.string().min(1).max(120).default('CityOps'),
+  /** [[west, south], [east, north]] in WGS84; default: the extent of the imported boundary, stations or data. */
+  bounds: z.tuple([z.tuple([Lon, Lat]), z.tuple([Lon, Lat])])
+    .refine(([[w, s], [e, n]]) => w < e && s < n, { message: 'must be [[west, south], [east, north]] with west < east and south < north' })
+    .optional(),
+  /** Credit for the map layers and data, shown on every map. */
+  attribution: z.string().max(300).default(''),
   timeZone: z.string().refine(isValidTimeZone, { message: 'is not an IANA time zone' }).default('America/Los_Angeles'),
   /** Plausibility caps in seconds: a longer interval is excluded as over_cap. */
   caps: z.strictObject({
@@ -39,6 +52,8 @@ export const FireConfigSchema = z.strictObject({
   standard: z.union([z.string(), StandardSchema]).default(DEFAULT_STANDARD),
 });
 export type FireConfig = z.output<typeof FireConfigSchema>;
+/** One configuration per city: the fire settings are part of it. */
+export type CityConfig = FireConfig;
 
 export function defaultConfig(): FireConfig {
   return FireConfigSchema.parse({});

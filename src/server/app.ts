@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import { join, resolve } from 'node:path';
 import cookie from '@fastify/cookie';
@@ -24,11 +24,11 @@ import { renderFireReport } from '../report/pdf.ts';
 import { EDITORS, READERS, registerAuth, registeredRoutes, SESSION_COOKIE } from './auth.ts';
 import { healthProblems } from './health.ts';
 import { LiveService, registerLive } from './live.ts';
+import { cityFacts, layerGeoJson } from './city.ts';
 import { overviewPage } from './overview.ts';
 import { planPage } from './plan-page.ts';
 import { API_ROUTES, openApiDocument } from './routes.ts';
 
-const GEO_DIR = resolve(import.meta.dirname, '../../samples/geo');
 const WEB_DIR = resolve(import.meta.dirname, '../../dist/web');
 
 /** Builds the web app if it has not been built (commands that need the pages call this). */
@@ -97,12 +97,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   registerLive(app, opts.live ?? (await LiveService.open(opts.store, opts.config.timeZone)));
 
-  // The city's own map layers: public facts (outline, fire stations, neighbourhoods), drawn without tiles.
-  const GEO = new Map([['boundary', 'sf-boundary.geojson'], ['stations', 'sf-fire-stations.geojson'], ['neighborhoods', 'sf-analysis-neighborhoods.geojson']]);
-  app.get('/api/public/geo/:layer', PUBLIC('public', "The city's map layers (boundary, stations, neighborhoods) as GeoJSON"), async (req, reply) => {
-    const file = GEO.get((req.params as { layer: string }).layer);
-    if (!file) return reply.code(404).send({ error: `Unknown layer. Layers: ${[...GEO.keys()].join(', ')}` });
-    return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=3600').send(readFileSync(join(GEO_DIR, file)));
+  // The city's own map layers as imported (boundary, tracts, stations…): public facts, drawn without tiles.
+  app.get('/api/public/geo/:layer', PUBLIC('public', "An imported map layer (boundary, stations, tracts, …) as GeoJSON"), async (req, reply) => {
+    const layer = (req.params as { layer: string }).layer;
+    const geo = /^[\w-]{1,40}$/.test(layer) ? await layerGeoJson(opts.store, layer) : null;
+    if (!geo) return reply.code(404).send({ error: `No map layer "${layer.slice(0, 40)}". Layers: ${(await cityFacts(opts.store, opts.config)).layers.join(', ') || 'none imported'}` });
+    return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=300').send(geo);
   });
 
   // reported actuals from the staff form (analysts and admins): validated as a CSV load is, all or nothing

@@ -16,6 +16,7 @@ import { measureStatuses } from '../strategy/status.ts';
 import { STREETS_ROUTES } from './streets-routes.ts';
 import { PLAN_ROUTES } from './plan-routes.ts';
 import type { PlanService } from '../plan/service.ts';
+import { cityFacts } from './city.ts';
 
 /** One API route: its query schema drives validation and the OpenAPI document alike. */
 /** What a route handler can use: the fire query layer and the store (for budget and strategy). */
@@ -38,6 +39,9 @@ export interface ApiRoute {
 const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary: string; tag: string; query: S; handle(ctx: RouteContext, q: z.output<S>): Promise<unknown> }): ApiRoute => r as ApiRoute;
 
 export const API_ROUTES: ApiRoute[] = [
+  route({ url: '/api/public/city', tag: 'public', public: true, query: z.strictObject({}),
+    summary: "The city this server shows: name, time zone, map extent, imported map layers, months with data",
+    handle: ({ store, fire }) => cityFacts(store, fire.config) }),
   route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsApiQuerySchema,
     summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
     handle: ({ fire: f }, q) => f.metrics(q) }),

@@ -57,7 +57,7 @@ function App() {
     <>
       <nav class="top">
         <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/plan', 'Planning')} {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
-        <a href={`#/report?month=${defaultMonth(search)}`}>Monthly report</a> <a href="/public">Public page</a>
+        <a href={reportLink(search)}>Monthly report</a> <a href="/public">Public page</a>
         <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
       </nav>
       {path === '/performance'
@@ -71,9 +71,10 @@ function App() {
   );
 }
 
-function defaultMonth(search: string): string {
+/** The report of the month the dashboard's filter starts in; without a filter the report opens on the latest month. */
+function reportLink(search: string): string {
   const from = new URLSearchParams(search).get('from');
-  return (from ?? '2020-04').slice(0, 7);
+  return from ? `#/report?month=${from.slice(0, 7)}` : '#/report';
 }
 
 render(<App />, document.getElementById('app')!);

@@ -1,20 +1,24 @@
 import { Map as MapLibre, Marker, Popup, setWorkerUrl, type GeoJSONSource } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url';
+import { city } from './city';
 
 setWorkerUrl(workerUrl);
 
 /**
- * A map of the city's own GeoJSON (outline and stations) on a plain background: no tile server,
- * so it works offline. preserveDrawingBuffer lets the map print in PDF reports.
+ * A map of the city's own imported layers (outline and stations) on a plain background, fitted to
+ * the city's extent: no tile server, so it works offline. preserveDrawingBuffer lets the map print in PDF reports.
  */
 export async function cityMap(container: HTMLElement): Promise<{ map: MapLibre; stations: GeoJSON.FeatureCollection }> {
-  const [boundary, stations] = await Promise.all(['boundary', 'stations'].map((l) => fetch(`/api/public/geo/${l}`).then((r) => r.json())));
+  const { bounds, layers, attribution } = await city();
+  const layer = (name: string): Promise<GeoJSON.FeatureCollection> =>
+    layers.includes(name) ? fetch(`/api/public/geo/${name}`).then((r) => r.json()) : Promise.resolve({ type: 'FeatureCollection', features: [] });
+  const [boundary, stations] = await Promise.all([layer('boundary'), layer('stations')]);
   const map = new MapLibre({
     container,
     style: { version: 8, sources: {}, layers: [{ id: 'water', type: 'background', paint: { 'background-color': '#dfe9f2' } }] },
-    bounds: [[-122.52, 37.70], [-122.35, 37.83]],
-    attributionControl: { compact: true, customAttribution: 'City and County of San Francisco; US Census Bureau' },
+    ...(bounds ? { bounds, fitBoundsOptions: { padding: 10 } } : { center: [0, 0], zoom: 1 }),
+    attributionControl: { compact: true, customAttribution: attribution || undefined },
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   await new Promise<void>((r) => map.once('load', () => r()));

@@ -49,7 +49,6 @@ export function Plan() {
       m.addLayer({ id: 'erf-area', type: 'line', source: 'bands', filter: ['==', ['get', 'scope'], 'erf'], layout: { visibility: 'none' },
         paint: { 'line-color': '#1864ab', 'line-width': 2, 'line-dasharray': [2, 2] } });
       m.addLayer({ id: 'uncovered', type: 'circle', source: 'uncovered', paint: { 'circle-radius': 2.5, 'circle-color': '#c92a2a' } });
-      m.fitBounds([[-122.46, 37.755], [-122.37, 37.81]], { padding: 10, duration: 0 });
       m.on('click', (e) => setAdded((a) => [...a, [e.lngLat.lat, e.lngLat.lng]]));
       map.current = m;
       setMinutes((x) => x); // draw once the map is ready

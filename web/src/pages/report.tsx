@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fmtPct, fmtS, SEGMENT_LABELS, SEGMENTS, type Segment } from '../api';
+import { latestFireMonth } from '../city';
 import { Chart, Grade } from '../components';
 import { StationMap } from './performance';
 
@@ -14,10 +15,14 @@ const monthEnd = (m: string) => { const [y, mo] = m.split('-').map(Number); retu
  * it to PDF once `window.reportReady` is true.
  */
 export function Report({ search }: { search: string }) {
-  const month = new URLSearchParams(search).get('month') ?? '2020-04';
+  const asked = new URLSearchParams(search).get('month');
+  const [latest, setLatest] = useState<string | null>(null);
+  useEffect(() => { if (!asked) void latestFireMonth().then(setLatest); }, [asked]);
+  const month = asked ?? latest;
   const [d, setD] = useState<{ all: Metrics; em: Metrics; days: Grouped; stations: Grouped; quality: Record<string, unknown> } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
+    if (!month) return;
     const f = `from=${month}-01&to=${monthEnd(month)}`;
     let stale = false; // the answer for a month the user has already left is dropped
     Promise.all([api<Metrics>(`/api/v1/fire/metrics?${f}&priority=all`), api<Metrics>(`/api/v1/fire/metrics?${f}&priority=emergency`),
