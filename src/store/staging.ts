@@ -107,4 +107,6 @@ export interface BatchSummary {
   unchanged: number;
   quarantined: number;
   warnings: Record<string, number>;
+  /** what the user should read beside the counts (a file that is not all UTF-8); absent when none */
+  notes?: string[];
 }
