@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { importRoadsFile } from '../src/roads/import.ts';
 import { Store } from '../src/store/db.ts';
 import { cli, ROOT, SF_2020, tempDir } from './helpers.ts';
 
@@ -182,5 +183,20 @@ describe('bytes that are not UTF-8', () => {
     const warned = await withDb(db, (s) => s.all<{ line: number; kind: string }>("SELECT line, kind FROM import_warnings WHERE kind = 'invalid_utf8'"));
     expect(warned).toEqual([{ line: 1201, kind: 'invalid_utf8' }]);
   });
-});
 
+  it('a GeoJSON road file with a Latin-1 street name stores the name as written and says where', async () => {
+    const fc = { type: 'FeatureCollection', features: [
+      { type: 'Feature', properties: { name: 'MISSION ST' }, geometry: { type: 'LineString', coordinates: [[-122.42, 37.75], [-122.42, 37.76]] } },
+      { type: 'Feature', properties: { name: 'AVENIDA JOSÉ' }, geometry: { type: 'LineString', coordinates: [[-122.41, 37.75], [-122.41, 37.76]] } },
+    ] };
+    const text = JSON.stringify(fc, null, 1);
+    const file = join(dir, 'roads-latin1.geojson');
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    const line = text.slice(0, text.indexOf('JOSÉ')).split('\n').length;
+    const db = join(dir, 'roads-latin1.duckdb');
+    const summary = await withDb(db, (s) => importRoadsFile(s, file));
+    expect(summary.notes).toEqual([expect.stringContaining(`${file}: 1 line (the first is line ${line}) held bytes that are not UTF-8`)]);
+    const names = await withDb(db, (s) => s.all<{ name: string }>('SELECT name FROM road_segments ORDER BY name'));
+    expect(names.map((r) => r.name)).toEqual(['AVENIDA JOSÉ', 'MISSION ST']);
+  });
+});
