@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.ts';
 import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { fiscalLabel, fiscalYearEnd, parseAmount, phaseOf } from './fiscal.ts';
 import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mapping.ts';
 
@@ -40,7 +39,7 @@ function loadMapping(opts: { profile?: string; mappingFile?: string }): BudgetMa
 export async function importBudgetFile(store: Store, file: string, opts: { profile?: string; mappingFile?: string } = {}): Promise<BudgetImportSummary> {
   inspectFile(file);
   const mapping = loadMapping(opts);
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-budget-'));
+  const dir = makeStagingDir('budget');
   try {
     const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
     const raw = new RawFile(join(dir, 'raw.tsv'));
@@ -131,6 +130,6 @@ export async function importBudgetFile(store: Store, file: string, opts: { profi
         ...(note ? { notes: [note] } : {}) };
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }

@@ -1,11 +1,10 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Papa from 'papaparse';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { encodingNote, inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT, TextDecoding, type TextReport } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
 import { fastPathBlocker, NotPlainFile, stageWithSql } from './sql-stage.ts';
 import { scanFile, type FileScan } from '../core/file-scan.ts';
@@ -342,7 +341,7 @@ async function runImport(store: Store, src: RecordSource, opts: ImportOptions): 
 
 async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, fast: { mapping: WideMapping; header: string[] } | null,
   scan: Promise<FileScan> | null): Promise<ImportSummary> {
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
+  const dir = makeStagingDir('fire');
   const file = 'file' in src ? src.file : src.label;
   try {
     const collected = fast ? null : await collect(src, opts, dir);
@@ -396,7 +395,7 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
     });
     return summary;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }
 

@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.ts';
 import { encodingNote, inspectFile, isGzip, TextDecoding, type TextReport } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { StageFile } from '../store/staging.ts';
+import { makeStagingDir, removeStagingDir, StageFile } from '../store/staging.ts';
 import { haversineM } from '../streets/geo.ts';
 import { parseMaxspeed, readOsmPbf, readOsmXml, wayDirection, type RoadWay } from './osm.ts';
 
@@ -88,7 +87,7 @@ export async function importRoadsFile(store: Store, file: string, opts: { source
     const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
     await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, 'roads', $2, '', $3, $4, now())`, [batchId, file, format, source]);
     await store.run('DELETE FROM road_segments WHERE source = $1', [source]);
-    const dir = mkdtempSync(join(tmpdir(), 'cityops-roads-'));
+    const dir = makeStagingDir('roads');
     try {
       const stage = new StageFile(join(dir, 'roads.csv'), ['segment_id', 'name', 'highway', 'direction', 'maxspeed_kmh', 'oneway_unknown', 'coordinates', 'length_m'],
         { maxspeed_kmh: 'DOUBLE', oneway_unknown: 'BOOLEAN', length_m: 'DOUBLE' });
@@ -97,7 +96,7 @@ export async function importRoadsFile(store: Store, file: string, opts: { source
       await store.run(`INSERT INTO road_segments (segment_id, source, name, road_class, coordinates, length_m, batch_id, highway, direction, maxspeed_kmh, oneway_unknown)
         SELECT segment_id, $1, name, highway, coordinates::JSON, length_m, $2, highway, direction, maxspeed_kmh, oneway_unknown FROM ${stage.sql()}`, [source, batchId]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeStagingDir(dir);
     }
     for (const [feature, field, reason] of rejected) {
       await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + 1, $1, $2, $3, $4, $5, NULL`, [batchId, file, feature, field, `feature ${feature}: ${reason}`]);

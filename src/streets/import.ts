@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { haversineM } from './geo.ts';
 import { loadCollisionMapping, parseDate, parseTime, PROFILES, type CollisionProfile, type CrashField, type Severity } from './profiles.ts';
 import { readInjuredPeople, type InjuredSummary } from './ccrs.ts';
@@ -51,7 +50,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
     if (!opts.injured) throw new UserError(`The ${profile.name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`);
     injured = await readInjuredPeople(opts.injured);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-collisions-'));
+  const dir = makeStagingDir('collisions');
   try {
     const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
     const raw = new RawFile(join(dir, 'raw.tsv'));
@@ -194,7 +193,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
       return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings, ...(note ? { notes: [note] } : {}) };
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }
 
