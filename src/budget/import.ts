@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.ts';
-import { inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
+import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { fiscalLabel, fiscalYearEnd, parseAmount, phaseOf } from './fiscal.ts';
 import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mapping.ts';
 
@@ -40,7 +39,7 @@ function loadMapping(opts: { profile?: string; mappingFile?: string }): BudgetMa
 export async function importBudgetFile(store: Store, file: string, opts: { profile?: string; mappingFile?: string } = {}): Promise<BudgetImportSummary> {
   inspectFile(file);
   const mapping = loadMapping(opts);
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-budget-'));
+  const dir = makeStagingDir('budget');
   try {
     const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
     const raw = new RawFile(join(dir, 'raw.tsv'));
@@ -49,7 +48,7 @@ export async function importBudgetFile(store: Store, file: string, opts: { profi
     let rowsRead = 0, quarantined = 0;
     let index = new Map<string, number>();
     const seen = new Map<string, number>();
-    await readCsv(file, {
+    const decoded = await readCsv(file, {
       onHeader(h) {
         const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
         index = new Map();
@@ -101,6 +100,8 @@ export async function importBudgetFile(store: Store, file: string, opts: { profi
       },
     }, mapping.delimiter);
     for (const f of [stage, raw, quarantine]) f.close();
+    const note = encodingNote(file, decoded);
+    if (note) warnings.invalid_utf8 = decoded.nonUtf8Lines;
     const sha = createHash('sha256');
     for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
     const source = mapping.source ?? mapping.name;
@@ -125,9 +126,10 @@ export async function importBudgetFile(store: Store, file: string, opts: { profi
         $1, $2, line, field, reason, raw FROM ${quarantine.sql()}`, [batchId, file]);
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
         WHERE batch_id = $1`, [batchId, rowsRead, k.inserted, k.updated, k.total - k.inserted - k.updated, quarantined, JSON.stringify(warnings)]);
-      return { batchId, file, profile: mapping.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, quarantined, warnings };
+      return { batchId, file, profile: mapping.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged: k.total - k.inserted - k.updated, quarantined, warnings,
+        ...(note ? { notes: [note] } : {}) };
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }

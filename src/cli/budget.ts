@@ -25,7 +25,8 @@ export function registerBudget(program: Command, imp: Command): void {
         if (opts.json) return printJson(s);
         process.stdout.write(`Imported ${s.file} (batch ${s.batchId}, profile ${s.profile}): read ${s.rowsRead}, inserted ${s.inserted}, ` +
           `updated ${s.updated}, unchanged ${s.unchanged}, quarantined ${s.quarantined}` +
-          `${Object.keys(s.warnings).length ? `; ${Object.entries(s.warnings).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}\n`);
+          `${Object.keys(s.warnings).length ? `; ${Object.entries(s.warnings).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}\n` +
+          (s.notes ?? []).map((n) => `  note: ${n}\n`).join(''));
       });
     });
 

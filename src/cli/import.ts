@@ -13,6 +13,7 @@ export function printImportSummary(s: ImportSummary): void {
     `  unchanged    ${s.unchanged}`,
     `  quarantined  ${s.quarantined}${s.quarantined ? `   (see: cityops quarantine list --batch ${s.batchId})` : ''}`,
     `  warnings     ${warnings.length ? warnings.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
+    ...(s.notes ?? []).map((n) => `  note         ${n}`),
     '',
   ].join('\n'));
 }

@@ -71,7 +71,8 @@ export function registerStreets(program: Command, imp: Command): void {
         if (opts.json) return printJson(s);
         process.stdout.write(`Imported ${s.file} (batch ${s.batchId}, profile ${s.profile}): read ${s.rowsRead}, inserted ${s.inserted}, updated ${s.updated}, ` +
           `unchanged ${s.unchanged}, quarantined ${s.quarantined}${s.quarantined ? ` (see: cityops quarantine list --batch ${s.batchId})` : ''}` +
-          `${Object.keys(s.warnings).length ? `\n  warnings: ${Object.entries(s.warnings).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}\n`);
+          `${Object.keys(s.warnings).length ? `\n  warnings: ${Object.entries(s.warnings).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}\n` +
+          (s.notes ?? []).map((n) => `  note: ${n}\n`).join(''));
       });
     });
   const streets = program.command('streets').description('road safety: summaries, hot spots, rankings, high-injury network, targets, actions');

@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { Transform } from 'node:stream';
 import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { UserError } from './errors.ts';
@@ -47,10 +48,8 @@ export function inspectFile(path: string): FileInfo {
     throw new UserError(`${path} looks like a binary file (a NUL byte at offset ${nul}), not CSV or JSON text. ` +
       `If it is compressed, decompress it first.`);
   }
-  const text = head.toString('utf8');
-  if (text.includes('\uFFFD')) {
-    throw new UserError(`${path} is not UTF-8 text (invalid byte sequence in the first ${head.length} bytes). Convert it to UTF-8 first.`);
-  }
+  // bytes that are not UTF-8 are read as Windows-1252 and reported by the reader (TextDecoding)
+  const text = new TextDecoding().write(head);
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
   if (first === undefined) throw new UserError(`${path} holds only white space: nothing to import.`);
   return { size, kind: first === '[' || first === '{' ? 'json' : 'csv' };
@@ -61,9 +60,126 @@ export function isGzip(path: string): boolean {
   return /\.gz$/i.test(path);
 }
 
+/**
+ * Windows-1252 for the bytes 0x80-0x9F (the rest of the high half is Latin-1, equal to its code
+ * point); the five bytes it leaves undefined map to the C1 control of the same value, as WHATWG's
+ * decoder does.
+ */
+const CP1252_80_9F = '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
+  '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+
+/** The length of the UTF-8 sequence at `i` when it is complete and valid (RFC 3629), else 0. */
+function utf8SequenceAt(b: Buffer, i: number): number {
+  const c = b[i]!;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) return cont(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && cont(2) ? 3 : 0;
+  if (c >= 0xf0 && c <= 0xf4) return cont(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/** Where a sequence that the next chunk may complete starts in the last 3 bytes, else the length. */
+function completeLength(b: Buffer): number {
+  for (let i = b.length - 1; i >= Math.max(0, b.length - 3); i--) {
+    const c = b[i]!;
+    if (c < 0x80) return b.length;
+    if (c >= 0xc0) {
+      const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      return b.length - i < need ? i : b.length;
+    }
+  }
+  return b.length;
+}
+
+/** What decoding a source found: lines holding bytes that are not UTF-8, read as Windows-1252. */
+export interface TextReport {
+  nonUtf8Lines: number;
+  /** the first such line (1-based, by newline), or null when every byte was UTF-8 */
+  firstNonUtf8Line: number | null;
+}
+
+/**
+ * Decodes a byte stream as one text, whatever its chunks: a character split across chunks (or
+ * gunzip's output blocks) is held until its last byte arrives. UTF-8 is read as UTF-8; a byte that
+ * cannot be UTF-8 (a Latin-1 or Windows-1252 export, or one such value pasted into a UTF-8 file) is
+ * read as Windows-1252, which is what such a byte almost always is, and its line is counted so the
+ * import says so. Nothing becomes U+FFFD.
+ */
+export class TextDecoding implements TextReport {
+  nonUtf8Lines = 0;
+  firstNonUtf8Line: number | null = null;
+  /** newlines decoded so far */
+  private newlines = 0;
+  private carry: Buffer | null = null;
+  /** the last line counted as not UTF-8, so that a line is counted once */
+  private lastCounted = 0;
+
+  write(chunk: Buffer): string {
+    const b = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const end = completeLength(b);
+    this.carry = end < b.length ? Buffer.from(b.subarray(end)) : null;
+    return this.decode(end < b.length ? b.subarray(0, end) : b);
+  }
+
+  end(): string {
+    const rest = this.carry;
+    this.carry = null;
+    return rest ? this.decode(rest) : '';
+  }
+
+  private decode(b: Buffer): string {
+    if (isUtf8(b)) {
+      for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) this.newlines++;
+      return b.toString('utf8');
+    }
+    // rare: the slow path, byte by byte, for a chunk holding a byte that is not UTF-8
+    const parts: string[] = [];
+    let runStart = 0;
+    for (let i = 0; i < b.length;) {
+      const c = b[i]!;
+      if (c < 0x80) { if (c === 10) this.newlines++; i++; continue; }
+      const n = utf8SequenceAt(b, i);
+      if (n) { i += n; continue; }
+      parts.push(b.toString('utf8', runStart, i), c >= 0xa0 ? String.fromCharCode(c) : CP1252_80_9F[c - 0x80]!);
+      const line = this.newlines + 1;
+      if (line !== this.lastCounted) {
+        this.lastCounted = line;
+        this.nonUtf8Lines++;
+        this.firstNonUtf8Line ??= line;
+      }
+      runStart = ++i;
+    }
+    parts.push(b.toString('utf8', runStart));
+    return parts.join('');
+  }
+
+  report(): TextReport {
+    return { nonUtf8Lines: this.nonUtf8Lines, firstNonUtf8Line: this.firstNonUtf8Line };
+  }
+}
+
+/** The import summary's note for a source with bytes that are not UTF-8, or null for a UTF-8 one. */
+export function encodingNote(file: string, r: TextReport): string | null {
+  if (!r.nonUtf8Lines) return null;
+  return `${file}: ${r.nonUtf8Lines} line${r.nonUtf8Lines === 1 ? '' : 's'} (the first is line ${r.firstNonUtf8Line}) ` +
+    `held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1). If the file is in another encoding, convert it to UTF-8 and import it again.`;
+}
+
+/** A file's bytes (through gunzip for .gz) and its text as one stream of decoded strings. */
 function openText(path: string) {
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-  return { raw, text: isGzip(path) ? raw.pipe(createGunzip()) : raw };
+  const decoding = new TextDecoding();
+  const text = new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _enc, done) { const s = decoding.write(chunk); done(null, s || undefined); },
+    flush(done) { const s = decoding.end(); done(null, s || undefined); },
+  });
+  // pipe() does not pass errors on: a read or gunzip error reaches the reader through `text`
+  const fail = (e: Error) => text.destroy(e);
+  raw.on('error', fail);
+  if (isGzip(path)) raw.pipe(createGunzip().on('error', fail)).pipe(text);
+  else raw.pipe(text);
+  return { raw, text, decoding };
 }
 
 export interface RecordErrorInfo {
@@ -89,15 +205,15 @@ function countNewlines(s: string): number {
 
 /**
  * Reads a delimited file. `onHeader` receives the header row; each record is the array of its
- * values, checked against the header's column count.
+ * values, checked against the header's column count. Resolves with what decoding found.
  */
 export function readCsv(
   path: string,
   handlers: ReadHandlers<string[]> & { onHeader(headers: string[]): void },
   delimiter?: string,
-): Promise<void> {
+): Promise<TextReport> {
   return new Promise((resolvePromise, reject) => {
-    const { raw, text: stream } = openText(path);
+    const { raw, text: stream, decoding } = openText(path);
     let bytes = 0;
     raw.on('data', (chunk) => {
       bytes += chunk.length;
@@ -150,7 +266,7 @@ export function readCsv(
       complete() {
         if (failure) return reject(failure);
         if (!headers) return reject(new UserError(`${path} has no header row.`));
-        resolvePromise();
+        resolvePromise(decoding.report());
       },
       error(err: Error) {
         reject(new UserError(`Cannot read ${path}: ${err.message}`));
@@ -172,11 +288,11 @@ function describePapaError(e: Papa.ParseError): string {
  * line). Elements are found by a scanner that tracks strings and nesting, so each is parsed alone
  * and memory stays bounded by the largest element.
  */
-export function readJsonRecords(path: string, handlers: ReadHandlers<Record<string, unknown>>): Promise<void> {
+export function readJsonRecords(path: string, handlers: ReadHandlers<Record<string, unknown>>): Promise<TextReport> {
   return new Promise((resolvePromise, reject) => {
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-    const decoder = new StringDecoder('utf8');
+    const { raw, text: stream, decoding } = openText(path);
     let bytes = 0;
+    raw.on('data', (chunk) => { bytes += chunk.length; });
     let line = 1;
     let depth = 0;
     let inString = false;
@@ -246,14 +362,14 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
       }
     };
 
-    stream.on('data', (chunk: Buffer | string) => {
+    stream.on('data', (text: string) => {
       if (failure) return;
       try {
-        bytes += chunk.length;
-        scan(decoder.write(chunk as Buffer));
+        scan(text);
         handlers.onProgress?.(bytes);
       } catch (e) {
         failure = e;
+        raw.destroy();
         stream.destroy();
         reject(e);
       }
@@ -261,7 +377,6 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
     stream.on('end', () => {
       if (failure) return;
       try {
-        scan(decoder.end());
         if (elementStarted) {
           const rest = element.join('').trim();
           if (rest) {
@@ -272,7 +387,7 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
         if (arrayMode && !closed) {
           handlers.onError({ line, message: 'the JSON array is never closed with ]', raw: '' });
         }
-        resolvePromise();
+        resolvePromise(decoding.report());
       } catch (e) {
         reject(e);
       }

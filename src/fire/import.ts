@@ -1,11 +1,10 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Papa from 'papaparse';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT } from '../core/sources.ts';
+import { encodingNote, inspectFile, readCsv, readJsonRecords, MAX_RAW_KEPT, TextDecoding, type TextReport } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { loadMappingFile, normaliseHeader, type Mapping, type WideMapping } from './mapping.ts';
 import { fastPathBlocker, NotPlainFile, stageWithSql } from './sql-stage.ts';
 import { scanFile, type FileScan } from '../core/file-scan.ts';
@@ -115,6 +114,8 @@ interface Collected {
   warningCounts: Record<string, number>;
   rowsRead: number;
   quarantined: number;
+  /** for the summary: bytes that were not UTF-8 */
+  notes: string[];
 }
 
 /** Where records come from: a file, or records already in memory (the live API). */
@@ -186,11 +187,12 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
   if (mapping) setup(mapping);
   const progress = (bytes: number) => opts.onProgress?.(bytes, info.size, 'reading');
 
+  let decoded: TextReport = { nonUtf8Lines: 0, firstNonUtf8Line: null };
   if (info.kind === 'csv') {
     let index = new Map<string, number>();
     let values: string[] = [];
     const get: FieldGetter = (f) => { const i = index.get(f); return i === undefined ? null : values[i] ?? null; };
-    await readCsv(file, {
+    decoded = await readCsv(file, {
       onHeader(h) {
         columns = h;
         if (!mapping) setup(detectProfile(name, h));
@@ -253,7 +255,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
     if ('records' in src) {
       src.records.forEach((rec, k) => onRecord(rec, k + 1)); // "line" is the item's position in the batch
     } else {
-      await readJsonRecords(src.file, {
+      decoded = await readJsonRecords(src.file, {
         onRecord,
         onError(e) {
           rowsRead++;
@@ -264,8 +266,13 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
     }
   }
   if (!stage || !mapping) throw new UserError(`${name} holds no records.`);
+  const note = encodingNote(name, decoded);
+  if (note) {
+    warn(decoded.firstNonUtf8Line, { kind: 'invalid_utf8', message: note });
+    warningCounts.invalid_utf8 = decoded.nonUtf8Lines;
+  }
   for (const f of [stage as StageFile, quarantine, warnings, rawFile]) f.close();
-  return { file, columns, mapping, stage, raw: rawFile, quarantine, warnings, warningCounts, rowsRead, quarantined };
+  return { file, columns, mapping, stage, raw: rawFile, quarantine, warnings, warningCounts, rowsRead, quarantined, notes: note ? [note] : [] };
 }
 
 /**
@@ -289,6 +296,7 @@ interface Staged {
   rowsRead: number;
   quarantined: number;
   warningCounts: Record<string, number>;
+  notes?: string[];
 }
 
 /**
@@ -333,7 +341,7 @@ async function runImport(store: Store, src: RecordSource, opts: ImportOptions): 
 
 async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, fast: { mapping: WideMapping; header: string[] } | null,
   scan: Promise<FileScan> | null): Promise<ImportSummary> {
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-import-'));
+  const dir = makeStagingDir('fire');
   const file = 'file' in src ? src.file : src.label;
   try {
     const collected = fast ? null : await collect(src, opts, dir);
@@ -378,6 +386,7 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
           return {
             batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
             unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
+            ...(staged.notes?.length ? { notes: staged.notes } : {}),
           };
         });
       } finally {
@@ -386,7 +395,7 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
     });
     return summary;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }
 
@@ -396,7 +405,7 @@ function readHeader(file: string, delimiter?: string): string[] | null {
   try {
     const buf = Buffer.alloc(1 << 16);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
+    const text = new TextDecoding().write(buf.subarray(0, n)).replace(/^\uFEFF/, '');
     const end = text.indexOf('\n');
     if (end < 0) return null;
     const parsed = Papa.parse<string[]>(text.slice(0, end).replace(/\r$/, ''), { delimiter: delimiter ?? '' });

@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.ts';
-import { inspectFile, isGzip } from '../core/sources.ts';
+import { encodingNote, inspectFile, isGzip, TextDecoding, type TextReport } from '../core/sources.ts';
 import type { Store } from '../store/db.ts';
-import { StageFile } from '../store/staging.ts';
+import { makeStagingDir, removeStagingDir, StageFile } from '../store/staging.ts';
 import { haversineM } from '../streets/geo.ts';
 import { parseMaxspeed, readOsmPbf, readOsmXml, wayDirection, type RoadWay } from './osm.ts';
 
@@ -18,6 +17,8 @@ import { parseMaxspeed, readOsmPbf, readOsmXml, wayDirection, type RoadWay } fro
 export interface RoadImportSummary {
   batchId: number; file: string; format: string; source: string; features: number; segments: number; lengthKm: number;
   quarantined: number; unnamed: number; onewayUnknown: number; missingNodes: number;
+  /** a file with bytes that are not UTF-8 (read as Windows-1252): where; absent otherwise */
+  notes?: string[];
 }
 
 const NAME_KEYS = ['name', 'NAME', 'street', 'STREET', 'streetname', 'STREETNAME', 'FULLNAME', 'fullname'];
@@ -57,7 +58,7 @@ function readGeoJson(text: string, file: string) {
 }
 
 /** Reads the ways of a road file (any of the formats), without touching a database. */
-export function readRoadFile(file: string): { ways: RoadWay[]; rejected: [number, string, string][]; features: number; missingNodes: number; format: Format } {
+export function readRoadFile(file: string): { ways: RoadWay[]; rejected: [number, string, string][]; features: number; missingNodes: number; format: Format; decoded: TextReport } {
   // PBF is binary: only text formats go through the text checks
   if (!/\.pbf$/i.test(file)) inspectFile(file);
   let raw: Buffer;
@@ -65,10 +66,12 @@ export function readRoadFile(file: string): { ways: RoadWay[]; rejected: [number
   if (!raw.length) throw new UserError(`${file} is empty: nothing to import.`);
   const bytes = isGzip(file) ? gunzipSync(raw) : raw;
   const format = formatOf(file.replace(/\.gz$/i, ''), bytes.subarray(0, 200));
-  if (format === 'geojson') return { ...readGeoJson(bytes.toString('utf8'), file), missingNodes: 0, format };
+  const decoding = new TextDecoding();
+  const text = () => decoding.write(bytes) + decoding.end();
+  if (format === 'geojson') return { ...readGeoJson(text(), file), missingNodes: 0, format, decoded: decoding.report() };
   try {
-    const { ways, missingNodes } = format === 'pbf' ? readOsmPbf(bytes) : readOsmXml(bytes.toString('utf8'));
-    return { ways, rejected: [], features: ways.length, missingNodes, format };
+    const { ways, missingNodes } = format === 'pbf' ? readOsmPbf(bytes) : readOsmXml(text());
+    return { ways, rejected: [], features: ways.length, missingNodes, format, decoded: decoding.report() };
   } catch (e) {
     throw new UserError(`${file} is not a readable OSM ${format === 'pbf' ? 'PBF' : 'XML'} file: ${(e as Error).message}`);
   }
@@ -76,14 +79,15 @@ export function readRoadFile(file: string): { ways: RoadWay[]; rejected: [number
 
 export async function importRoadsFile(store: Store, file: string, opts: { source?: string } = {}): Promise<RoadImportSummary> {
   const source = opts.source ?? 'roads';
-  const { ways, rejected, features, missingNodes, format } = readRoadFile(file);
+  const { ways, rejected, features, missingNodes, format, decoded } = readRoadFile(file);
+  const note = encodingNote(file, decoded);
   if (!ways.length) throw new UserError(`${file}: no drivable road lines found (${rejected.length} features rejected)`);
   const lengths = ways.map((w) => { let len = 0; for (let j = 1; j < w.coordinates.length; j++) len += haversineM({ lon: w.coordinates[j - 1]![0], lat: w.coordinates[j - 1]![1] }, { lon: w.coordinates[j]![0], lat: w.coordinates[j]![1] }); return len; });
   return store.transaction(async () => {
     const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
     await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, 'roads', $2, '', $3, $4, now())`, [batchId, file, format, source]);
     await store.run('DELETE FROM road_segments WHERE source = $1', [source]);
-    const dir = mkdtempSync(join(tmpdir(), 'cityops-roads-'));
+    const dir = makeStagingDir('roads');
     try {
       const stage = new StageFile(join(dir, 'roads.csv'), ['segment_id', 'name', 'highway', 'direction', 'maxspeed_kmh', 'oneway_unknown', 'coordinates', 'length_m'],
         { maxspeed_kmh: 'DOUBLE', oneway_unknown: 'BOOLEAN', length_m: 'DOUBLE' });
@@ -92,15 +96,16 @@ export async function importRoadsFile(store: Store, file: string, opts: { source
       await store.run(`INSERT INTO road_segments (segment_id, source, name, road_class, coordinates, length_m, batch_id, highway, direction, maxspeed_kmh, oneway_unknown)
         SELECT segment_id, $1, name, highway, coordinates::JSON, length_m, $2, highway, direction, maxspeed_kmh, oneway_unknown FROM ${stage.sql()}`, [source, batchId]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeStagingDir(dir);
     }
     for (const [feature, field, reason] of rejected) {
       await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + 1, $1, $2, $3, $4, $5, NULL`, [batchId, file, feature, field, `feature ${feature}: ${reason}`]);
     }
     const lengthKm = lengths.reduce((a, s) => a + s, 0) / 1000;
     await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, quarantined = $4, warnings = $5 WHERE batch_id = $1`,
-      [batchId, features, ways.length, rejected.length, JSON.stringify({ oneway_unknown: ways.filter((w) => w.onewayUnknown).length, missing_nodes: missingNodes })]);
+      [batchId, features, ways.length, rejected.length, JSON.stringify({ oneway_unknown: ways.filter((w) => w.onewayUnknown).length, missing_nodes: missingNodes,
+        ...(note ? { invalid_utf8: decoded.nonUtf8Lines } : {}) })]);
     return { batchId, file, format, source, features, segments: ways.length, lengthKm, quarantined: rejected.length,
-      unnamed: ways.filter((w) => !w.name).length, onewayUnknown: ways.filter((w) => w.onewayUnknown).length, missingNodes };
+      unnamed: ways.filter((w) => !w.name).length, onewayUnknown: ways.filter((w) => w.onewayUnknown).length, missingNodes, ...(note ? { notes: [note] } : {}) };
   });
 }

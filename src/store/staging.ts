@@ -1,9 +1,45 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 
 /**
  * Staging files: an import streams its normalised rows to CSV files on disk (bounded memory), then
  * loads them with DuckDB's read_csv inside the import's one transaction.
  */
+
+/** Writers not yet closed: a failed import closes its own, so no deleted file keeps its disk space. */
+const openWriters = new Set<LineWriter>();
+
+/** Staging dirs are named `cityops-<what>-<pid>-XXXXXX` under the OS temp dir ($TMPDIR). */
+const STAGING_DIR = /^cityops-[a-z]+-(\d+)-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * A new private dir for one import's staging files (`what`: fire, collisions, …). Dirs left by an
+ * import whose process was killed (no finally ran) are removed first, so they cannot pile up.
+ */
+export function makeStagingDir(what: string): string {
+  const root = tmpdir();
+  for (const name of readdirSync(root)) {
+    const pid = STAGING_DIR.exec(name)?.[1];
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(join(root, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(root, `cityops-${what}-${process.pid}-`));
+}
+
+/** Removes a staging dir, closing first any file of it still open (an import that failed mid-way). */
+export function removeStagingDir(dir: string): void {
+  for (const w of openWriters) if (w.path.startsWith(dir + sep)) w.discard();
+  rmSync(dir, { recursive: true, force: true });
+}
 
 const NEEDS_QUOTES = /[",\r\n]|^$|^\s|\s$/;
 
@@ -23,6 +59,7 @@ class LineWriter {
   private longest = 0;
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
+    openWriters.add(this);
   }
   push(line: string): void {
     this.buf.push(line);
@@ -36,7 +73,17 @@ class LineWriter {
     this.size = 0;
   }
   close(): void {
-    this.flush();
+    if (!openWriters.delete(this)) return; // closed already
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+  /** Closes without writing what is buffered: the import failed and the file is about to go. */
+  discard(): void {
+    if (!openWriters.delete(this)) return;
+    this.buf = [];
     closeSync(this.fd);
   }
   /**
@@ -107,4 +154,6 @@ export interface BatchSummary {
   unchanged: number;
   quarantined: number;
   warnings: Record<string, number>;
+  /** what the user should read beside the counts (a file that is not all UTF-8); absent when none */
+  notes?: string[];
 }

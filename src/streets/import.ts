@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
+import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { RawFile, StageFile, type BatchSummary } from '../store/staging.ts';
+import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
 import { haversineM } from './geo.ts';
 import { loadCollisionMapping, parseDate, parseTime, PROFILES, type CollisionProfile, type CrashField, type Severity } from './profiles.ts';
 import { readInjuredPeople, type InjuredSummary } from './ccrs.ts';
@@ -51,7 +50,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
     if (!opts.injured) throw new UserError(`The ${profile.name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`);
     injured = await readInjuredPeople(opts.injured);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'cityops-collisions-'));
+  const dir = makeStagingDir('collisions');
   try {
     const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
     const raw = new RawFile(join(dir, 'raw.tsv'));
@@ -62,7 +61,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
     let index = new Map<CrashField, number>();
     const located: { seq: number; lat: number; lon: number; geocoded: boolean }[] = [];
     const yes = new Set(profile.yes.map((y) => y.toUpperCase()));
-    await readCsv(file, {
+    const decoded = await readCsv(file, {
       onHeader(h) {
         const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
         index = new Map(Object.entries(profile.columns).flatMap(([k, names]) => {
@@ -159,6 +158,8 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
     const outside = new StageFile(join(dir, 'outside.csv'), ['seq'], { seq: 'INTEGER' });
     for (const seq of outliers(located, opts.bounds)) outside.write([seq]);
     if (outside.rows) warnings.outside_area = outside.rows;
+    const note = encodingNote(file, decoded);
+    if (note) warnings.invalid_utf8 = decoded.nonUtf8Lines;
     for (const f of [stage, raw, quarantine, outside]) f.close();
     const sha = createHash('sha256');
     for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
@@ -189,10 +190,10 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
       const unchanged = k.total - k.inserted - k.updated;
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
         WHERE batch_id = $1`, [batchId, rowsRead, k.inserted, k.updated, unchanged, quarantined, JSON.stringify(warnings)]);
-      return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings };
+      return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings, ...(note ? { notes: [note] } : {}) };
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeStagingDir(dir);
   }
 }
 

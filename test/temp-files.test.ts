@@ -1,0 +1,105 @@
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importBudgetFile } from '../src/budget/import.ts';
+import { UserError } from '../src/core/errors.ts';
+import { importFireFile } from '../src/fire/import.ts';
+import { importRoadsFile } from '../src/roads/import.ts';
+import type { Store } from '../src/store/db.ts';
+import { importCollisionsFile } from '../src/streets/import.ts';
+import { cli, openTemp, ROOT, SF_2017, tempDir } from './helpers.ts';
+
+/**
+ * Every import, whether it succeeds, is refused or fails mid-way, leaves nothing in the temp dir it
+ * stages in ($TMPDIR) and no file of it open: a deleted file still open keeps its disk space until
+ * the process ends, which for the server is never. Dirs left by a killed import go at the next one.
+ */
+
+const CRASHES = join(ROOT, 'samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz');
+const BUDGET = join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz');
+const ROADS = join(ROOT, 'samples/geo/sf-ne-osm-2026-drive.geojson.gz');
+
+let store: Store;
+let staging: string; // the importer's temp dir for this test
+let inputs: string;
+const savedTmp = process.env.TMPDIR;
+
+beforeAll(async () => {
+  ({ store } = await openTemp());
+  inputs = tempDir();
+  staging = join(tempDir(), 'tmp');
+  mkdirSync(staging);
+  process.env.TMPDIR = staging; // os.tmpdir() reads it on every call
+});
+afterAll(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = savedTmp;
+  store.close();
+});
+
+/** This process's open files under the staging dir (deleted ones show as "… (deleted)"). */
+function openFilesUnderStaging(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try { const target = readlinkSync(`/proc/self/fd/${fd}`); return target.startsWith(staging) ? [target] : []; } catch { return []; }
+  });
+}
+
+async function expectNoTempFilesAfter(work: () => Promise<unknown>, outcome: 'ok' | 'refused') {
+  const before = readdirSync(staging).length;
+  expect(before).toBe(0);
+  if (outcome === 'ok') await work();
+  else await expect(work()).rejects.toBeInstanceOf(UserError);
+  expect(readdirSync(staging)).toEqual([]);
+  expect(openFilesUnderStaging()).toEqual([]);
+}
+
+/**
+ * A real file's header and first rows with one column renamed, so that a required column is
+ * missing: the import is refused at the header, after its staging files were opened.
+ */
+function withoutColumn(name: string, text: string, column: string, rows = 3000): string {
+  const lines = text.split('\n');
+  const file = join(inputs, name);
+  writeFileSync(file, [lines[0]!.replace(column, `NOT_${column}`), ...lines.slice(1, rows + 1)].join('\n'));
+  return file;
+}
+
+describe('staging temp files', () => {
+  it('fire: a refused import and a successful one leave nothing', async () => {
+    const sf = readFileSync(SF_2017, 'utf8');
+    await expectNoTempFilesAfter(() => importFireFile(store, withoutColumn('fire-no-id.csv', sf, 'Incident Number')), 'refused');
+    await expectNoTempFilesAfter(() => importFireFile(store, SF_2017), 'ok');
+  });
+
+  it('collisions: a refused import and a successful one leave nothing', async () => {
+    const text = gunzipSync(readFileSync(CRASHES)).toString('utf8');
+    await expectNoTempFilesAfter(() => importCollisionsFile(store, withoutColumn('crashes-no-case.csv', text, 'CASE_ID')), 'refused');
+    await expectNoTempFilesAfter(() => importCollisionsFile(store, CRASHES), 'ok');
+  });
+
+  it('budget: a refused import and a successful one leave nothing', async () => {
+    const text = gunzipSync(readFileSync(BUDGET)).toString('utf8');
+    const header = text.slice(0, text.indexOf('\n'));
+    const amount = header.split(',').find((h) => /amount/i.test(h))!;
+    await expectNoTempFilesAfter(() => importBudgetFile(store, withoutColumn('budget-no-amount.csv', text, amount)), 'refused');
+    await expectNoTempFilesAfter(() => importBudgetFile(store, BUDGET), 'ok');
+  });
+
+  it('roads: a refused import and a successful one leave nothing', async () => {
+    const empty = join(inputs, 'no-roads.geojson');
+    writeFileSync(empty, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0, 0] } }] }));
+    await expectNoTempFilesAfter(() => importRoadsFile(store, empty), 'refused');
+    await expectNoTempFilesAfter(() => importRoadsFile(store, ROADS, { source: 'temp-test' }), 'ok');
+  });
+
+  it('a killed import leaves its staging dir, and the next import removes it', async () => {
+    const db = join(inputs, 'killed.duckdb');
+    const r = cli(['import', 'fire', SF_2017, '--db', db], { TMPDIR: staging, CITYOPS_TEST_KILL_BEFORE_COMMIT: '1' });
+    expect(r.status).toBeNull(); // killed by SIGKILL
+    const importDirs = () => readdirSync(staging).filter((n) => n.startsWith('cityops-')); // the CLI's tsx keeps its cache there too
+    expect(importDirs().length).toBe(1);
+    const sf = readFileSync(SF_2017, 'utf8');
+    await expect(importFireFile(store, withoutColumn('fire-no-id-2.csv', sf, 'Incident Number'))).rejects.toBeInstanceOf(UserError);
+    expect(importDirs()).toEqual([]);
+  });
+});
