@@ -1,3 +1,5 @@
+import { MAX_YEAR, MIN_YEAR } from '../core/params.ts';
+
 /**
  * Budget conventions (strategy-budget.md §2.4): fiscal years are normalised to the ending calendar
  * year (Oakland "FY22-23" → 2023, "FY 2025-26" → 2026, "2025" → 2025), phases to one vocabulary,
@@ -18,7 +20,13 @@ export function phaseOf(text: string): Phase | null {
   return PHASE_ALIASES[text.trim().toLowerCase()] ?? null;
 }
 
+/** The calendar year a fiscal year ends in, or null when the label is none (or names a year outside MIN_YEAR..MAX_YEAR). */
 export function fiscalYearEnd(label: string): number | null {
+  const end = fiscalYearEndOf(label);
+  return end !== null && end >= MIN_YEAR && end <= MAX_YEAR ? end : null;
+}
+
+function fiscalYearEndOf(label: string): number | null {
   const t = label.trim().toUpperCase().replace(/^FY\s*/, '');
   let m = /^(\d{2}|\d{4})\s*[-/–]\s*(\d{2}|\d{4})$/.exec(t);
   if (m) {

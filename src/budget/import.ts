@@ -21,6 +21,12 @@ const STAGE = ['line_id', 'line', 'seq', 'fiscal_year_end', 'fiscal_label', 'pha
   'department_source', 'division', 'account_category', 'account', 'project_id', 'amount'];
 const TYPES = { line: 'INTEGER', seq: 'INTEGER', fiscal_year_end: 'INTEGER', amount: 'DECIMAL(18,2)' };
 
+/**
+ * The largest amount a line may have: ten trillion, beyond any city's budget, and below where a
+ * double stops holding whole cents (a longer number overflowed DECIMAL(18,2) and aborted the import).
+ */
+const MAX_AMOUNT = 1e13;
+
 function loadMapping(opts: { profile?: string; mappingFile?: string }): BudgetMapping {
   if (opts.profile && opts.mappingFile) throw new UserError('Give either --profile or --mapping, not both.');
   if (opts.mappingFile) {
@@ -80,6 +86,7 @@ export async function importBudgetFile(store: Store, file: string, opts: { profi
         const amountText = get('amount');
         let amount = amountText === null ? null : parseAmount(amountText);
         if (amount === null) return reject('amount', amountText === null ? 'missing amount' : `"${amountText}" is not an amount`);
+        if (Math.abs(amount) >= MAX_AMOUNT) return reject('amount', `"${amountText}" is beyond ±${MAX_AMOUNT.toLocaleString('en-US')}, not a plausible budget line`);
         if (dirText === 'revenue' && mapping.revenueNegative) amount = -amount;
         const deptSource = get('department');
         const department = deptSource === null ? null : (mapping.departmentCrosswalk[deptSource] ?? deptSource);

@@ -244,12 +244,19 @@ const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
  */
 const byLocalHour = new Map<string, Map<number, { offset: number; ambiguous: boolean; nonexistent: boolean }>>();
 
+/** Seconds since the epoch of a UTC wall time; years 0-99 stay themselves (Date.UTC reads them as 1900-1999, so 0000 became 1900). */
+function utcSeconds(y: number, mo: number, d: number, h: number, mi: number): number {
+  const t = new Date(Date.UTC(2000, mo - 1, d, h, mi, 0));
+  t.setUTCFullYear(y, mo - 1, d);
+  return t.getTime() / 1000;
+}
+
 function fromFields(text: string, y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): TimestampResult {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s >= 61) {
     return { ok: false, reason: `"${text}" has a field out of range` };
   }
   if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return { ok: false, reason: `"${text}" is not a real calendar date` };
-  const asUtc = Date.UTC(y, mo - 1, d, h, mi, 0) / 1000 + s;
+  const asUtc = utcSeconds(y, mo, d, h, mi) + s;
   let memo = byLocalHour.get(tz);
   if (!memo) byLocalHour.set(tz, (memo = new Map()));
   const hourKey = Math.floor(asUtc / 3600);
@@ -272,7 +279,7 @@ function isoParser(tz: string): TimestampParser {
     const sec = s + (m[7] ? Number(`0.${m[7]}`) : 0);
     const zone = m[8];
     if (!zone) return fromFields(text, y, mo, d, h, mi, sec, tz);
-    const asUtc = Date.UTC(y, mo - 1, d, h, mi, 0) / 1000 + sec;
+    const asUtc = utcSeconds(y, mo, d, h, mi) + sec;
     if (Number.isNaN(asUtc) || mo < 1 || mo > 12) return { ok: false, reason: `"${text}" has a field out of range` };
     if (zone === 'Z') return { ok: true, utc: asUtc, ambiguous: false, nonexistent: false };
     const sign = zone[0] === '-' ? -1 : 1;

@@ -238,6 +238,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
       };
     };
     const onRecord = (rec: Record<string, unknown>, line: number) => {
+      refuseDeepNesting(rec, name, line);
       if (!mapping) setup('unit_responses' in rec || 'dispatch' in rec ? neris : cadStatusEvents);
       if (mapping === neris) {
         const flat = flattenNeris(rec);
@@ -265,6 +266,8 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
       });
     }
   }
+  // JSON whose every element was rejected before a profile could be told: the default JSON profile, for a normal summary
+  if (!stage && columns === null && rowsRead > 0) setup(cadStatusEvents);
   if (!stage || !mapping) throw new UserError(`${name} holds no records.`);
   const note = encodingNote(name, decoded);
   if (note) {
@@ -273,6 +276,19 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
   }
   for (const f of [stage as StageFile, quarantine, warnings, rawFile]) f.close();
   return { file, columns, mapping, stage, raw: rawFile, quarantine, warnings, warningCounts, rowsRead, quarantined, notes: note ? [note] : [] };
+}
+
+/** Deeper JSON is no CAD record; a 200,000-deep one overflowed the stack of JSON.stringify (issue 13, item 9). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Refuses a record nested deeper than MAX_JSON_DEPTH, walking it without recursion. */
+function refuseDeepNesting(rec: object, name: string, line: number): void {
+  const stack: [unknown, number][] = [[rec, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (depth > MAX_JSON_DEPTH) throw new UserError(`${name}:${line}: a JSON record nested more than ${MAX_JSON_DEPTH} levels deep; CAD records are flat or nearly so`);
+    for (const child of Object.values(v as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { MAX_YEAR, MIN_YEAR } from '../core/params.ts';
 import { timestampParser, type TimestampParser } from '../core/time.ts';
 import type { EventMapping, Mapping, WideMapping } from './mapping.ts';
 import { normaliseHeader } from './mapping.ts';
@@ -90,6 +91,14 @@ function common(mapping: Mapping): Common {
   };
 }
 
+/** Integer fields are stored as INTEGER: a larger value (1e29 staff) is as unreadable as text. */
+export const MAX_INT = 2 ** 31 - 1;
+
+/** Instants from MIN_YEAR-01-01 up to the end of MAX_YEAR (UTC): a stamp outside is a typing error (year 0000 or 9999). */
+export const PLAUSIBLE_SECONDS = { from: Date.UTC(MIN_YEAR, 0, 1) / 1000, to: Date.UTC(MAX_YEAR + 1, 0, 1) / 1000 };
+const isPlausibleInstant = (utc: number) => utc >= PLAUSIBLE_SECONDS.from && utc < PLAUSIBLE_SECONDS.to;
+export const implausibleTimeReason = (text: string) => `implausible time: "${text}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`;
+
 class RowReader {
   warnings: RowWarning[] = [];
   constructor(private readonly c: Common, private readonly mapping: Mapping, private readonly get: FieldGetter) {}
@@ -107,6 +116,7 @@ class RowReader {
     if (v === null) return null;
     const r = this.c.parseTime(v);
     if (!r.ok) throw new RowProblem(field, `unparseable time: ${r.reason}`);
+    if (!isPlausibleInstant(r.utc)) throw new RowProblem(field, implausibleTimeReason(v));
     if (r.ambiguous) this.warnings.push({ kind: 'dst_ambiguous', field, message: `${v} occurs twice at the daylight-saving change; the earlier instant was used` });
     if (r.nonexistent) this.warnings.push({ kind: 'dst_nonexistent', field, message: `${v} does not exist at the daylight-saving change; read with the standard-time offset` });
     if (r.localMidnight) this.warnings.push({ kind: 'midnight_stamp', field, message: `${v} is exactly midnight, often a placeholder for a missing time` });
@@ -117,7 +127,7 @@ class RowReader {
     const v = this.text(field);
     if (v === null) return null;
     const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    if (!Number.isFinite(n) || (integer && !(Number.isInteger(n) && Math.abs(n) <= MAX_INT))) {
       this.warnings.push({ kind: 'bad_number', field, message: `"${v}" is not ${integer ? 'an integer' : 'a number'}; left empty` });
       return null;
     }

@@ -4,7 +4,7 @@ import { DEFAULT_MEMORY_LIMIT, type Store } from '../store/db.ts';
 import { UserError } from '../core/errors.ts';
 import type { WideMapping } from './mapping.ts';
 import { UNIT_STAMPS } from './model.ts';
-import { resolveColumns } from './normalise.ts';
+import { implausibleTimeReason, MAX_INT, PLAUSIBLE_SECONDS, resolveColumns } from './normalise.ts';
 
 /**
  * The fast import path: for a plain delimited file (one record per line) read through a wide mapping
@@ -49,7 +49,7 @@ const ORDER: [string, string][] = [
 const WARNINGS_KEPT_PER_KIND = 1000;
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** JS number text of a double: integers without ".0". */
-const num = (x: string) => `CASE WHEN ${x} = floor(${x}) THEN (${x})::BIGINT::VARCHAR ELSE (${x})::VARCHAR END`;
+const num = (x: string) => `CASE WHEN ${x} = floor(${x}) AND abs(${x}) < 1e15 THEN (${x})::BIGINT::VARCHAR ELSE (${x})::VARCHAR END`;
 
 export interface SqlStaged {
   rowsRead: number;
@@ -119,8 +119,11 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   const wkt = `'^(?i)POINT\\s*\\(\\s*(-?\\d+(?:\\.\\d+)?)\\s+(-?\\d+(?:\\.\\d+)?)\\s*\\)$'`;
   const home = mapping.homeStationFromUnit ? `nullif(regexp_extract(unit_id, ${q(`(?i)${mapping.homeStationFromUnit}`)}, 1), '')` : 'NULL';
   const numberOf = (t: string) => `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
-  const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) THEN ${numberOf(t)}::INTEGER END`;
-  const unparseable = (f: string) => `WHEN ${f}_given AND ${f}_local IS NULL THEN '${f}'`;
+  const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) AND abs(${numberOf(t)}) <= ${MAX_INT} THEN ${numberOf(t)}::INTEGER END`;
+  // as the row path: a stamp that does not parse, or parses outside the plausible years (the local
+  // wall time is checked here, the instant there: they differ only within hours of 1900 and 2101)
+  const unparseable = (f: string) => `WHEN ${f}_given AND ${f}_local IS NULL THEN '${f}'
+    WHEN ${f}_local < ${PLAUSIBLE_SECONDS.from} OR ${f}_local >= ${PLAUSIBLE_SECONDS.to} THEN '${f}'`;
 
   // 1. one read of the file: text fields, each stamp as its local wall time (seconds, as if UTC),
   // the codes mapped, the coordinates found, and the first problem of the row (the row path's order
@@ -176,7 +179,7 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   // 2. zone offsets for the local hours present, from the same function as the row path
   const stamped = TIME_FIELDS.filter((f) => res.index.has(f));
   const hours = stamped.length === 0 ? [] : await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
-    ${stamped.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL`).join(' UNION ALL ')})`);
+    ${stamped.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL AND bad_field IS NULL`).join(' UNION ALL ')})`);
   const zone = zoneExpressions(hours.map((r) => Number(r.h)), mapping.timeZone);
 
   // 3. the good rows with their instants, numbers and canonical values: views, so that each later
@@ -249,11 +252,15 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   const totals = (await store.one<{ rows: number; bad: number }>('SELECT count(*) AS rows, count(bad_field) AS bad FROM checked'))!;
 
   const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${textOf(f)}`).join(' ');
+  const badParsed = stamped.length ? `CASE bad_field ${stamped.map((f) => `WHEN '${f}' THEN ${f}_local`).join(' ')} END IS NOT NULL` : 'false';
+  // the row path's message around the stamp's text
+  const [before, after] = implausibleTimeReason('\u0000').split('\u0000').map(q);
   const record = async (batchId: number, label: string) => {
     // rows with a problem go to quarantine
     await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
         $1, $2, (${ord} + 2)::INTEGER, bad_field,
-        CASE bad_field WHEN 'incident_id' THEN 'missing incident id' WHEN 'unit_id' THEN 'missing unit id'
+        CASE WHEN bad_field = 'incident_id' THEN 'missing incident id' WHEN bad_field = 'unit_id' THEN 'missing unit id'
+          WHEN ${badParsed} THEN ${before} || (CASE bad_field ${badText} END) || ${after}
           ELSE 'unparseable time: "' || (CASE bad_field ${badText} END) || '" does not match the time format "' || $3 || '"' END,
         raw
       FROM checked WHERE bad_field IS NOT NULL`, [batchId, label, mapping.timeFormat]);

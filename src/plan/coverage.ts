@@ -3,6 +3,7 @@ import { UserError } from '../core/errors.ts';
 import { quantile } from '../core/stats.ts';
 import { dijkstra } from './graph.ts';
 import { DEFAULT_STAFFING, SNAP_M, type PlanContext, type Station } from './model.ts';
+import { positionProblem } from './stations.ts';
 
 /**
  * Drive-time coverage of historical incidents by a deployment of stations (fire.md §6), with every time
@@ -25,6 +26,11 @@ const SUPPRESSION = new Set(['ENGINE', 'TRUCK', 'RESCUE', 'CHIEF', 'QUINT', 'SQU
 
 /** The stations of a what-if: closed ones removed, moved and added ones snapped, units added or removed. */
 export function applyScenario(ctx: PlanContext, sc: Scenario = {}): Station[] {
+  // stations stored before positions were checked on import: say which, rather than leave them out unseen
+  for (const s of ctx.stations) {
+    const problem = positionProblem(s.lon, s.lat);
+    if (problem) throw new UserError(`Station ${s.id} is at [${s.lon}, ${s.lat}], which ${problem}. Correct it and import the stations again (cityops import stations FILE).`);
+  }
   const known = new Set(ctx.stations.map((s) => s.id));
   for (const id of [...(sc.close ?? []), ...(sc.move ?? []).map((m) => m.id), ...(sc.addUnits ?? []).map((u) => u.station)]) {
     if (!known.has(id)) throw new UserError(`There is no station ${id}. Stations: ${[...known].join(', ')}`);

@@ -12,6 +12,12 @@ import type { Store } from '../store/db.ts';
  */
 export interface StationInput { id: string; name: string | null; lat: number; lon: number; apparatus: { unit: string; type: string; staffing?: number }[] | null }
 
+/** Why [lon, lat] is no place on Earth, or null when it is one (GeoJSON order: a swapped pair is caught too). */
+export function positionProblem(lon: number, lat: number): string | null {
+  if (Math.abs(lon) > 180 || Math.abs(lat) > 90) return 'is outside longitude -180..180, latitude -90..90 ([lon, lat] order)';
+  return null;
+}
+
 function parseUnits(text: string | null | undefined, where: string): StationInput['apparatus'] {
   if (!text) return null;
   return text.split(/[;|]/).map((u) => u.trim()).filter(Boolean).map((u) => {
@@ -35,7 +41,9 @@ export async function importStationsFile(store: Store, file: string): Promise<{ 
       const p = f.properties ?? {}, c = f.geometry?.coordinates;
       const id = p.station ?? p.id ?? p.STATION;
       if (id === undefined || id === null || id === '') return bad.push([i + 1, 'properties.station', 'no station id']);
-      if (f.geometry?.type !== 'Point' || !Array.isArray(c) || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) return bad.push([i + 1, 'geometry', 'not a Point with coordinates']);
+      if (f.geometry?.type !== 'Point' || !Array.isArray(c) || !Number.isFinite(c[0]) || !Number.isFinite(c[1])) return bad.push([i + 1, 'geometry', `station ${id}: not a Point with coordinates`]);
+      const outside = positionProblem(c[0] as number, c[1] as number);
+      if (outside) return bad.push([i + 1, 'geometry', `station ${id}: [${c[0]}, ${c[1]}] ${outside}`]);
       const apparatus = Array.isArray(p.apparatus) ? (p.apparatus as StationInput['apparatus']) : parseUnits(typeof p.units === 'string' ? p.units : null, `${file} feature ${i + 1}`);
       good.push({ id: String(id), name: typeof p.name === 'string' ? p.name : null, lon: c[0]!, lat: c[1]!, apparatus });
     });
@@ -51,9 +59,10 @@ export async function importStationsFile(store: Store, file: string): Promise<{ 
       onRecord(v, line) {
         const lat = Number(v[idx.lat!]), lon = Number(v[idx.lon!]);
         if (!v[idx.id!]?.trim()) return void bad.push([line, 'station', 'no station id']);
-        if (!Number.isFinite(lat) || Math.abs(lat) > 90 || !v[idx.lat!]?.trim()) return void bad.push([line, 'lat', `"${v[idx.lat!]}" is not a latitude`]);
-        if (!Number.isFinite(lon) || Math.abs(lon) > 180 || !v[idx.lon!]?.trim()) return void bad.push([line, 'lon', `"${v[idx.lon!]}" is not a longitude`]);
-        good.push({ id: v[idx.id!]!.trim(), name: idx.name! >= 0 ? v[idx.name!]!.trim() || null : null, lat, lon,
+        const id = v[idx.id!]!.trim();
+        if (!Number.isFinite(lat) || Math.abs(lat) > 90 || !v[idx.lat!]?.trim()) return void bad.push([line, 'lat', `station ${id}: "${v[idx.lat!]}" is not a latitude`]);
+        if (!Number.isFinite(lon) || Math.abs(lon) > 180 || !v[idx.lon!]?.trim()) return void bad.push([line, 'lon', `station ${id}: "${v[idx.lon!]}" is not a longitude`]);
+        good.push({ id, name: idx.name! >= 0 ? v[idx.name!]!.trim() || null : null, lat, lon,
           apparatus: idx.units! >= 0 ? parseUnits(v[idx.units!], `${file} line ${line}`) : null });
       },
       onError(e) { bad.push([e.line, '', e.message]); },

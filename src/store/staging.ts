@@ -128,16 +128,20 @@ export class StageFile {
  */
 export class RawFile {
   private out: LineWriter;
+  rows = 0;
   constructor(readonly path: string) {
     this.out = new LineWriter(path);
   }
   write(seq: number, json: string): void {
     this.out.push(seq + '\t' + json + '\n');
+    this.rows++;
   }
   close(): void {
     this.out.close();
   }
   sql(): string {
+    // an empty file cannot be sniffed, even with its columns given: a file whose every row was rejected stages none
+    if (this.rows === 0) return '(SELECT NULL::INTEGER AS seq, NULL::VARCHAR AS raw WHERE false)';
     return `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = ${this.out.maxLineSize()}, ` +
       `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`;
   }

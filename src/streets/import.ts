@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
+import { isPlausibleDay, MAX_YEAR, MIN_YEAR } from '../core/params.ts';
 import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
@@ -36,6 +37,9 @@ export interface CollisionImportOptions {
   bounds?: [number, number, number, number];
   onProgress?(bytesRead: number, total: number): void;
 }
+
+/** More people than this killed or injured in one crash is a typing error (NUMBER_INJURED=1e9 made a county's total a billion). */
+export const MAX_PEOPLE_PER_CRASH = 1000;
 
 /** Reported points further than this from the median point of a file without geocoded points are outliers. */
 const OUTLIER_MIN_M = 50_000;
@@ -85,6 +89,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
         const date = dateText === null ? null : parseDate(dateText, profile.dateFormats);
         const dateCol = index.has('date') ? col('date') : col('datetime');
         if (date === null) return reject(dateCol, `"${dateText ?? ''}" is not a date (${profile.dateFormats.join(' or ')})`);
+        if (!isPlausibleDay(date)) return reject(dateCol, `"${dateText}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
         const timeText = get('time') ?? get('datetime')?.replace(/^\S+[ T]/, '').trim() ?? null;
         let minute: number | null = null;
         if (timeText === null || timeText === profile.unknownTime || timeText === get('datetime')) warn('unknown_time');
@@ -102,6 +107,7 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
         for (const f of ['killed', 'injured', 'severe', 'ped_killed', 'ped_injured', 'bike_killed', 'bike_injured', 'mc_killed', 'mc_injured'] as const) {
           const n = count(f);
           if (Number.isNaN(n)) return reject(col(f), `"${get(f)}" is not a whole number of people`);
+          if (n !== null && n > MAX_PEOPLE_PER_CRASH) return reject(col(f), `${n} people is more than ${MAX_PEOPLE_PER_CRASH} in one crash: not a plausible count`);
           counts[f] = n;
         }
         let killed = counts.killed ?? 0, injuredPeople = counts.injured ?? 0, severe = counts.severe ?? null;
@@ -188,6 +194,9 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
       await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
         $1, $2, line, field, reason, raw FROM ${quarantine.sql()}`, [batchId, file]);
       const unchanged = k.total - k.inserted - k.updated;
+      // a case id on several rows is one crash (the last row kept): say how many rows were set aside so
+      const duplicates = stage.rows - k.total;
+      if (duplicates) warnings.duplicate_case_id = duplicates;
       await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
         WHERE batch_id = $1`, [batchId, rowsRead, k.inserted, k.updated, unchanged, quarantined, JSON.stringify(warnings)]);
       return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings, ...(note ? { notes: [note] } : {}) };
