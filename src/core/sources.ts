@@ -344,6 +344,14 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
           elementLine = line;
           segStart = i;
         }
+        if (arrayMode && depth === 0 && c === 93 /* ] */) {
+          // a scalar element ends at the array's close: [1, null]
+          element.push(text.slice(segStart, i));
+          emit();
+          segStart = -1;
+          closed = true;
+          continue;
+        }
         if (c === 34) inString = true;
         else if (c === 123 || c === 91) depth++;
         else if (c === 125 || c === 93) depth--;
