@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { isPlausibleDay, MAX_YEAR, MIN_YEAR } from '../core/params.ts';
-import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv } from '../core/sources.ts';
 import { normaliseHeader } from '../fire/mapping.ts';
 import type { Store } from '../store/db.ts';
-import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from '../store/staging.ts';
+import { runImport, type ImportSource } from '../store/ingest.ts';
+import type { BatchSummary } from '../store/staging.ts';
 import { haversineM } from './geo.ts';
 import { loadCollisionMapping, parseDate, parseTime, PROFILES, type CollisionProfile, type CrashField, type Severity } from './profiles.ts';
 import { readInjuredPeople, type InjuredSummary } from './ccrs.ts';
@@ -21,10 +18,10 @@ import { readInjuredPeople, type InjuredSummary } from './ccrs.ts';
  */
 export const COLLISION_PROFILES = Object.keys(PROFILES);
 
-const STAGE = ['case_id', 'line', 'seq', 'collision_date', 'collision_minute', 'severity', 'killed', 'injured', 'severe_injured',
+const STAGE = ['case_id', 'collision_date', 'collision_minute', 'severity', 'killed', 'injured', 'severe_injured',
   'pedestrian', 'bicycle', 'motorcycle', 'lat', 'lon', 'location_source', 'primary_rd', 'secondary_rd', 'city',
   'intersection', 'distance_ft', 'state_highway', 'jurisdiction'];
-const TYPES = { line: 'INTEGER', seq: 'INTEGER', collision_date: 'DATE', collision_minute: 'INTEGER', killed: 'INTEGER', injured: 'INTEGER',
+const TYPES = { collision_date: 'DATE', collision_minute: 'INTEGER', killed: 'INTEGER', injured: 'INTEGER',
   severe_injured: 'INTEGER', pedestrian: 'BOOLEAN', bicycle: 'BOOLEAN', motorcycle: 'BOOLEAN', lat: 'DOUBLE', lon: 'DOUBLE',
   intersection: 'BOOLEAN', distance_ft: 'DOUBLE', state_highway: 'BOOLEAN' };
 
@@ -48,162 +45,130 @@ export async function importCollisionsFile(store: Store, file: string, opts: Col
   if (opts.profile && opts.mapping) throw new UserError('Give either --profile or --mapping, not both.');
   const profile: CollisionProfile = opts.mapping ? loadCollisionMapping(opts.mapping) : PROFILES[opts.profile ?? 'tims']!;
   if (!profile) throw new UserError(`Unknown collision profile "${opts.profile}". Known profiles: ${COLLISION_PROFILES.join(', ')}`);
-  const info = inspectFile(file);
   let injured: Map<string, InjuredSummary> | null = null;
   if (profile.severityFrom === 'injured-people') {
     if (!opts.injured) throw new UserError(`The ${profile.name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`);
     injured = await readInjuredPeople(opts.injured);
   }
-  const dir = makeStagingDir('collisions');
-  try {
-    const stage = new StageFile(join(dir, 'stage.csv'), STAGE, TYPES);
-    const raw = new RawFile(join(dir, 'raw.tsv'));
-    const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw'], { line: 'INTEGER' });
-    const warnings: Record<string, number> = {};
-    const warn = (k: string) => { warnings[k] = (warnings[k] ?? 0) + 1; };
-    let rowsRead = 0, quarantined = 0;
-    let index = new Map<CrashField, number>();
-    const located: { seq: number; lat: number; lon: number; geocoded: boolean }[] = [];
-    const yes = new Set(profile.yes.map((y) => y.toUpperCase()));
-    const decoded = await readCsv(file, {
-      onHeader(h) {
-        const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
-        index = new Map(Object.entries(profile.columns).flatMap(([k, names]) => {
-          const i = names!.map((n) => byNorm.get(normaliseHeader(n))).find((x) => x !== undefined);
-          return i === undefined ? [] : [[k as CrashField, i] as [CrashField, number]];
-        }));
-        const required: CrashField[] = [...profile.required, ...(profile.severityCodes ? ['severity' as const] : [])];
-        const missing = required.filter((f) => !index.has(f)).map((f) => profile.columns[f]![0]);
-        if (missing.length) throw new UserError(`${file}: no column ${missing.join(', ')} (the ${profile.name} profile reads ${profile.description})`);
-      },
-      onRecord(v, line) {
-        rowsRead++;
-        const get = (f: CrashField) => { const i = index.get(f); const t = i === undefined ? '' : (v[i] ?? '').trim(); return t === '' || t === '-' ? null : t; };
-        const col = (f: CrashField) => profile.columns[f]?.[0] ?? f;
-        const rawText = JSON.stringify(v);
-        const reject = (field: string, reason: string) => { quarantined++; quarantine.write([line, field, reason, rawText.slice(0, MAX_RAW_KEPT)]); };
-        const caseId = get('case_id');
-        if (caseId === null) return reject(col('case_id'), 'missing case id');
-        // date and time: separate columns, or one date-time column (CCRS)
-        const dateText = get('date') ?? get('datetime')?.split(/[ T]/)[0] ?? null;
-        const date = dateText === null ? null : parseDate(dateText, profile.dateFormats);
-        const dateCol = index.has('date') ? col('date') : col('datetime');
-        if (date === null) return reject(dateCol, `"${dateText ?? ''}" is not a date (${profile.dateFormats.join(' or ')})`);
-        if (!isPlausibleDay(date)) return reject(dateCol, `"${dateText}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
-        const timeText = get('time') ?? get('datetime')?.replace(/^\S+[ T]/, '').trim() ?? null;
-        let minute: number | null = null;
-        if (timeText === null || timeText === profile.unknownTime || timeText === get('datetime')) warn('unknown_time');
-        else {
-          const m = parseTime(timeText, profile.timeFormat);
-          if (m === undefined) warn('bad_time'); else minute = m;
-        }
-        const count = (f: CrashField): number | null => {
-          const x = get(f);
-          if (x === null) return null;
-          const n = Number(x);
-          return Number.isInteger(n) && n >= 0 ? n : NaN;
-        };
-        const counts: Partial<Record<CrashField, number | null>> = {};
-        for (const f of ['killed', 'injured', 'severe', 'ped_killed', 'ped_injured', 'bike_killed', 'bike_injured', 'mc_killed', 'mc_injured'] as const) {
-          const n = count(f);
-          if (Number.isNaN(n)) return reject(col(f), `"${get(f)}" is not a whole number of people`);
-          if (n !== null && n > MAX_PEOPLE_PER_CRASH) return reject(col(f), `${n} people is more than ${MAX_PEOPLE_PER_CRASH} in one crash: not a plausible count`);
-          counts[f] = n;
-        }
-        let killed = counts.killed ?? 0, injuredPeople = counts.injured ?? 0, severe = counts.severe ?? null;
-        let severity: Severity | undefined;
-        if (profile.severityCodes) {
-          const s = get('severity');
-          severity = s === null ? undefined : profile.severityCodes[s];
-          if (!severity) return reject(col('severity'), `"${s ?? ''}" is not a severity code (${Object.entries(profile.severityCodes).map(([k, x]) => `${k}=${x}`).join(', ')})`);
-        } else if (profile.severityFrom === 'injured-people') {
-          const p = injured!.get(caseId);
-          severity = p?.severity ?? 'O';
-          severe = p?.serious ?? 0;
-          if (p && (p.killed !== killed)) warn('killed_count_disagrees_with_injured_people');
-          if (p?.pedestrian) counts.ped_injured = 1;
-          if (p?.bicyclist) counts.bike_injured = 1;
-        } else {
-          severity = killed > 0 ? 'K' : injuredPeople > 0 ? 'I' : 'O';
-        }
-        if (severity === 'K' && killed === 0) warn('fatal_crash_without_killed_count');
-        const flag = (f: CrashField, killedF: CrashField, injuredF: CrashField) => {
-          const x = get(f);
-          if (x !== null) return yes.has(x.toUpperCase());
-          return (counts[killedF] ?? 0) + (counts[injuredF] ?? 0) > 0;
-        };
-        // location, with its provenance
-        let lat: number | null = null, lon: number | null = null, source: string | null = null;
-        const pair = (la: string | null, lo: string | null): [number, number] | null => {
-          if (la === null || lo === null) return null;
-          const a = Number(la), o = Number(lo);
-          return Number.isFinite(a) && Number.isFinite(o) && !(a === 0 && o === 0) ? [a, o] : null;
-        };
-        const geo = pair(get('py'), get('px'));
-        const fromLocation = get('location')?.match(/^\(?\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\)?$/);
-        const rep = pair(get('lat'), get('lon')) ?? (fromLocation ? pair(fromLocation[1]!, fromLocation[2]!) : null);
-        if (geo) { [lat, lon] = geo; source = 'geocoded'; }
-        else if (rep) {
-          [lat, lon] = rep; source = 'reported';
-          if (profile.positiveWestLongitude && lon > 0) { lon = -lon; warn('longitude_sign_fixed'); }
-        } else warn('no_location');
-        if (lat !== null && (Math.abs(lat) > 90 || Math.abs(lon!) > 180)) { warn('coordinates_out_of_range'); lat = lon = null; source = null; }
-        const seq = stage.rows;
-        if (lat !== null) located.push({ seq, lat, lon: lon!, geocoded: source === 'geocoded' });
-        const bool = (f: CrashField) => { const x = get(f); return x === null ? null : yes.has(x.toUpperCase()); };
-        const distance = get('distance') === null ? null : Number(get('distance'));
-        raw.write(seq, rawText);
-        stage.write([caseId, line, seq, date, minute, severity, killed, injuredPeople, severe,
-          flag('ped', 'ped_killed', 'ped_injured'), flag('bike', 'bike_killed', 'bike_injured'), flag('mc', 'mc_killed', 'mc_injured'),
-          lat, lon, source, get('primary'), get('secondary'), get('city'), bool('intersection'),
-          distance !== null && Number.isFinite(distance) ? distance : null, bool('state_hwy'), get('jurisdiction')]);
-      },
-      onError(e) { rowsRead++; quarantined++; quarantine.write([e.line, null, e.message, e.raw]); },
-      onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
-    });
-    const outside = new StageFile(join(dir, 'outside.csv'), ['seq'], { seq: 'INTEGER' });
-    for (const seq of outliers(located, opts.bounds)) outside.write([seq]);
-    if (outside.rows) warnings.outside_area = outside.rows;
-    const note = encodingNote(file, decoded);
-    if (note) warnings.invalid_utf8 = decoded.nonUtf8Lines;
-    for (const f of [stage, raw, quarantine, outside]) f.close();
-    const sha = createHash('sha256');
-    for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
-    return await store.transaction(async () => {
-      const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
-      await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, 'streets', $2, $3, $4, $5, now())`,
-        [batchId, file, sha.digest('hex'), profile.name, profile.name]);
-      await store.run(`CREATE OR REPLACE TEMP TABLE crash_stage AS SELECT s.*, r.raw, o.seq IS NOT NULL AS outside FROM ${stage.sql()} s
-        JOIN ${raw.sql()} r USING (seq) LEFT JOIN ${outside.sql()} o USING (seq)
-        QUALIFY row_number() OVER (PARTITION BY case_id ORDER BY line DESC) = 1`);
-      await store.run(`CREATE OR REPLACE TEMP TABLE crash_changes AS SELECT s.case_id, r.source_row_id IS NULL AS is_new
-        FROM crash_stage s LEFT JOIN source_rows r ON r.source = $1 AND r.source_row_id = s.case_id WHERE r.source_row_id IS NULL OR r.raw <> s.raw`, [profile.name]);
-      const k = (await store.one<{ inserted: number; updated: number; total: number }>(`SELECT (SELECT count(*) FROM crash_changes WHERE is_new) AS inserted,
-        (SELECT count(*) FROM crash_changes WHERE NOT is_new) AS updated, (SELECT count(*) FROM crash_stage) AS total`))!;
-      await store.run('DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [profile.name]);
-      await store.run('DELETE FROM collisions WHERE source = $1 AND case_id IN (SELECT case_id FROM crash_changes WHERE NOT is_new)', [profile.name]);
-      await store.run('INSERT INTO source_rows SELECT $1, s.case_id, $2, s.line, s.raw FROM crash_stage s SEMI JOIN crash_changes USING (case_id)', [profile.name, batchId]);
+  return runImport(store, file, collisionSource(file, profile, injured, opts.bounds), opts);
+}
+
+/** How a collision file is read: one crash per row, keyed by its case id within the profile's source. */
+function collisionSource(file: string, profile: CollisionProfile, injured: Map<string, InjuredSummary> | null, bounds?: [number, number, number, number]): ImportSource {
+  let index = new Map<CrashField, number>();
+  const located: { seq: number; lat: number; lon: number; geocoded: boolean }[] = [];
+  const yes = new Set(profile.yes.map((y) => y.toUpperCase()));
+  return {
+    domain: 'streets', profile: profile.name, source: profile.name,
+    stage: { columns: STAGE, types: TYPES, key: 'case_id' },
+    table: { name: 'collisions', key: 'case_id' },
+    header(h) {
+      const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
+      index = new Map(Object.entries(profile.columns).flatMap(([k, names]) => {
+        const i = names!.map((n) => byNorm.get(normaliseHeader(n))).find((x) => x !== undefined);
+        return i === undefined ? [] : [[k as CrashField, i] as [CrashField, number]];
+      }));
+      const required: CrashField[] = [...profile.required, ...(profile.severityCodes ? ['severity' as const] : [])];
+      const missing = required.filter((f) => !index.has(f)).map((f) => profile.columns[f]![0]);
+      if (missing.length) throw new UserError(`${file}: no column ${missing.join(', ')} (the ${profile.name} profile reads ${profile.description})`);
+    },
+    row(v, _line, out) {
+      const get = (f: CrashField) => { const i = index.get(f); const t = i === undefined ? '' : (v[i] ?? '').trim(); return t === '' || t === '-' ? null : t; };
+      const col = (f: CrashField) => profile.columns[f]?.[0] ?? f;
+      const reject = (field: string, reason: string) => out.reject(field, reason);
+      const warn = (kind: string) => out.warn(kind);
+      const caseId = get('case_id');
+      if (caseId === null) return reject(col('case_id'), 'missing case id');
+      // date and time: separate columns, or one date-time column (CCRS)
+      const dateText = get('date') ?? get('datetime')?.split(/[ T]/)[0] ?? null;
+      const date = dateText === null ? null : parseDate(dateText, profile.dateFormats);
+      const dateCol = index.has('date') ? col('date') : col('datetime');
+      if (date === null) return reject(dateCol, `"${dateText ?? ''}" is not a date (${profile.dateFormats.join(' or ')})`);
+      if (!isPlausibleDay(date)) return reject(dateCol, `"${dateText}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
+      const timeText = get('time') ?? get('datetime')?.replace(/^\S+[ T]/, '').trim() ?? null;
+      let minute: number | null = null;
+      if (timeText === null || timeText === profile.unknownTime || timeText === get('datetime')) warn('unknown_time');
+      else {
+        const m = parseTime(timeText, profile.timeFormat);
+        if (m === undefined) warn('bad_time'); else minute = m;
+      }
+      const count = (f: CrashField): number | null => {
+        const x = get(f);
+        if (x === null) return null;
+        const n = Number(x);
+        return Number.isInteger(n) && n >= 0 ? n : NaN;
+      };
+      const counts: Partial<Record<CrashField, number | null>> = {};
+      for (const f of ['killed', 'injured', 'severe', 'ped_killed', 'ped_injured', 'bike_killed', 'bike_injured', 'mc_killed', 'mc_injured'] as const) {
+        const n = count(f);
+        if (Number.isNaN(n)) return reject(col(f), `"${get(f)}" is not a whole number of people`);
+        if (n !== null && n > MAX_PEOPLE_PER_CRASH) return reject(col(f), `${n} people is more than ${MAX_PEOPLE_PER_CRASH} in one crash: not a plausible count`);
+        counts[f] = n;
+      }
+      let killed = counts.killed ?? 0, injuredPeople = counts.injured ?? 0, severe = counts.severe ?? null;
+      let severity: Severity | undefined;
+      if (profile.severityCodes) {
+        const s = get('severity');
+        severity = s === null ? undefined : profile.severityCodes[s];
+        if (!severity) return reject(col('severity'), `"${s ?? ''}" is not a severity code (${Object.entries(profile.severityCodes).map(([k, x]) => `${k}=${x}`).join(', ')})`);
+      } else if (profile.severityFrom === 'injured-people') {
+        const p = injured!.get(caseId);
+        severity = p?.severity ?? 'O';
+        severe = p?.serious ?? 0;
+        if (p && (p.killed !== killed)) warn('killed_count_disagrees_with_injured_people');
+        if (p?.pedestrian) counts.ped_injured = 1;
+        if (p?.bicyclist) counts.bike_injured = 1;
+      } else {
+        severity = killed > 0 ? 'K' : injuredPeople > 0 ? 'I' : 'O';
+      }
+      if (severity === 'K' && killed === 0) warn('fatal_crash_without_killed_count');
+      const flag = (f: CrashField, killedF: CrashField, injuredF: CrashField) => {
+        const x = get(f);
+        if (x !== null) return yes.has(x.toUpperCase());
+        return (counts[killedF] ?? 0) + (counts[injuredF] ?? 0) > 0;
+      };
+      // location, with its provenance
+      let lat: number | null = null, lon: number | null = null, source: string | null = null;
+      const pair = (la: string | null, lo: string | null): [number, number] | null => {
+        if (la === null || lo === null) return null;
+        const a = Number(la), o = Number(lo);
+        return Number.isFinite(a) && Number.isFinite(o) && !(a === 0 && o === 0) ? [a, o] : null;
+      };
+      const geo = pair(get('py'), get('px'));
+      const fromLocation = get('location')?.match(/^\(?\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\)?$/);
+      const rep = pair(get('lat'), get('lon')) ?? (fromLocation ? pair(fromLocation[1]!, fromLocation[2]!) : null);
+      if (geo) { [lat, lon] = geo; source = 'geocoded'; }
+      else if (rep) {
+        [lat, lon] = rep; source = 'reported';
+        if (profile.positiveWestLongitude && lon > 0) { lon = -lon; warn('longitude_sign_fixed'); }
+      } else warn('no_location');
+      if (lat !== null && (Math.abs(lat) > 90 || Math.abs(lon!) > 180)) { warn('coordinates_out_of_range'); lat = lon = null; source = null; }
+      const seq = out.nextSeq;
+      if (lat !== null) located.push({ seq, lat, lon: lon!, geocoded: source === 'geocoded' });
+      const bool = (f: CrashField) => { const x = get(f); return x === null ? null : yes.has(x.toUpperCase()); };
+      const distance = get('distance') === null ? null : Number(get('distance'));
+      out.accept({ case_id: caseId, collision_date: date, collision_minute: minute, severity, killed, injured: injuredPeople, severe_injured: severe,
+        pedestrian: flag('ped', 'ped_killed', 'ped_injured'), bicycle: flag('bike', 'bike_killed', 'bike_injured'), motorcycle: flag('mc', 'mc_killed', 'mc_injured'),
+        lat, lon, location_source: source, primary_rd: get('primary'), secondary_rd: get('secondary'), city: get('city'), intersection: bool('intersection'),
+        distance_ft: distance !== null && Number.isFinite(distance) ? distance : null, state_highway: bool('state_hwy'), jurisdiction: get('jurisdiction') });
+    },
+    finish(extra) {
+      const outside = extra.table('outside', ['seq'], { seq: 'INTEGER' });
+      for (const seq of outliers(located, bounds)) outside.write([seq]);
+      extra.warn('outside_area', outside.rows);
+    },
+    async apply(store, t, batchId) {
+      // reported points far outside the file's area are kept in the raw row, not mapped
       await store.run(`INSERT INTO collisions (case_id, source, collision_date, collision_minute, severity, killed, injured, severe_injured,
           pedestrian, bicycle, motorcycle, lat, lon, location_source, primary_rd, secondary_rd, city, batch_id,
           intersection, distance_ft, state_highway, jurisdiction, location_note)
         SELECT s.case_id, $1, s.collision_date, s.collision_minute, s.severity, s.killed, s.injured, s.severe_injured,
-          s.pedestrian, s.bicycle, s.motorcycle, CASE WHEN outside THEN NULL ELSE s.lat END, CASE WHEN outside THEN NULL ELSE s.lon END,
+          s.pedestrian, s.bicycle, s.motorcycle, CASE WHEN o.seq IS NULL THEN s.lat END, CASE WHEN o.seq IS NULL THEN s.lon END,
           s.location_source, s.primary_rd, s.secondary_rd, s.city, $2, s.intersection, s.distance_ft, s.state_highway, s.jurisdiction,
-          CASE WHEN outside THEN 'outside_area' END
-        FROM crash_stage s SEMI JOIN crash_changes USING (case_id)`, [profile.name, batchId]);
-      await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
-        $1, $2, line, field, reason, raw FROM ${quarantine.sql()}`, [batchId, file]);
-      const unchanged = k.total - k.inserted - k.updated;
-      // a case id on several rows is one crash (the last row kept): say how many rows were set aside so
-      const duplicates = stage.rows - k.total;
-      if (duplicates) warnings.duplicate_case_id = duplicates;
-      await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
-        WHERE batch_id = $1`, [batchId, rowsRead, k.inserted, k.updated, unchanged, quarantined, JSON.stringify(warnings)]);
-      return { batchId, file, profile: profile.name, rowsRead, inserted: k.inserted, updated: k.updated, unchanged, quarantined, warnings, ...(note ? { notes: [note] } : {}) };
-    });
-  } finally {
-    removeStagingDir(dir);
-  }
+          CASE WHEN o.seq IS NOT NULL THEN 'outside_area' END
+        FROM ${t.stage} s SEMI JOIN ${t.changes} c ON c.key = s.case_id LEFT JOIN ${t.extra.outside} o USING (seq)`, [profile.name, batchId]);
+    },
+  };
 }
 
 /**
