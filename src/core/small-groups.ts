@@ -21,7 +21,7 @@ const lastDayOfMonth = (day: string) => {
 };
 
 /** A public date filter widened to whole months: from to the 1st, to to the month's last day. */
-export function wholeMonths(q: { from?: string; to?: string }): PublicPeriod {
+export function wholeMonths(q: { from?: string | null; to?: string | null }): PublicPeriod {
   return { from: q.from ? `${q.from.slice(0, 7)}-01` : null, to: q.to ? lastDayOfMonth(q.to) : null };
 }
 

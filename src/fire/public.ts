@@ -14,8 +14,8 @@ export { MIN_GROUP };
 export const PublicQuerySchema = z.strictObject({
   from: isoDay.optional().describe('first month included: any day of it (public periods are whole months)'),
   to: isoDay.optional().describe('last month included: any day of it'),
-});
-export type PublicQuery = z.output<typeof PublicQuerySchema>;
+}).transform(wholeMonths);
+export type PublicQuery = z.input<typeof PublicQuerySchema> | PublicPeriod;
 
 const PUBLIC_SEGMENTS = ['callProcessing', 'turnout', 'travel', 'totalResponse'] as const;
 type Seg = { n: number; p50: number | null; p90: number | null; compliance: number | null; objective: unknown; pass: boolean | null };
