@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import { join, resolve } from 'node:path';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { UserError } from '../core/errors.ts';
 import type { FireConfig } from '../fire/config.ts';
 import { describeZodError } from '../fire/mapping.ts';
@@ -13,6 +13,7 @@ import { SCHEMA_VERSION } from '../store/migrations.ts';
 import { z } from 'zod';
 import { openSession, signOut } from '../accounts/accounts.ts';
 import { Gate, GateFull } from '../core/gate.ts';
+import { ClientsGone, PublicAnswers, type PublicAnswersOptions } from './public-cache.ts';
 import { currentPlan } from '../strategy/alignment.ts';
 import { recordActuals } from '../strategy/actuals.ts';
 import { ActionInputSchema, addAction } from '../streets/actions.ts';
@@ -49,6 +50,10 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Live operations, when the caller also feeds them (the demo replay). */
   live?: LiveService;
+  /** Anonymous requests one address may make a minute (default 60). */
+  publicRateLimit?: number;
+  /** Bounds of the public answer cache and its computations. */
+  publicAnswers?: PublicAnswersOptions;
 }
 
 /** The HTTP application: JSON API over the same query layer as the CLI. */
@@ -86,12 +91,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.get('/api/docs/openapi.json', PUBLIC('system', 'This document'), async () => openApiDocument(version, registeredRoutes(app)));
 
+  // Anonymous answers are computed once per data version, a few at a time, and only for clients still there.
+  const answers = new PublicAnswers(() => opts.store.dataVersion, opts.publicAnswers);
+  app.decorate('publicAnswers', answers);
+  const publicRate = { max: opts.publicRateLimit ?? 60, timeWindow: '1 minute' };
+  const cheaply = async (req: FastifyRequest, reply: FastifyReply, key: string, compute: () => Promise<unknown>) => {
+    try {
+      return await answers.answer(key, () => req.raw.destroyed || req.raw.socket?.destroyed === true, compute);
+    } catch (e) {
+      if (!(e instanceof GateFull) && !(e instanceof ClientsGone)) throw e;
+      return reply.code(503).header('Retry-After', e instanceof GateFull ? e.retryAfterSeconds : 5)
+        .send({ error: 'Many public requests are being answered: try again in a few seconds.' });
+    }
+  };
+
   const plan = new PlanService(opts.store);
   for (const r of API_ROUTES) {
-    app.get(r.url, { config: { access: r.public ? 'public' : READERS, tag: r.tag, summary: r.summary, query: r.query } }, async (req, reply) => {
+    const config = { access: r.public ? 'public' as const : READERS, tag: r.tag, summary: r.summary, query: r.query, ...(r.public ? { rateLimit: publicRate } : {}) };
+    app.get(r.url, { config }, async (req, reply) => {
       const parsed = r.query.safeParse(req.query ?? {});
       if (!parsed.success) return reply.code(400).send({ error: `Invalid query:\n${describeZodError(parsed.error)}`, issues: parsed.error.issues });
-      return r.handle({ fire, store: opts.store, plan }, parsed.data as never);
+      const handle = () => r.handle({ fire, store: opts.store, plan }, parsed.data as never);
+      return r.public ? cheaply(req, reply, `${r.url}?${JSON.stringify(parsed.data)}`, handle) : handle();
     });
   }
 
@@ -167,8 +188,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     else files.get('/', async (_req, reply) => reply.type('text/plain').send('The web app is not built: run `npm run build` (npm start does it).'));
   });
 
-  app.get('/public/plan', PUBLIC('pages', 'Public strategic-plan page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await planPage(opts.store, fire)));
-  app.get('/public/streets', PUBLIC('pages', 'Public road-safety page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await streetsPage(opts.store)));
-  app.get('/public', PUBLIC('pages', 'Public overview page'), async (_req, reply) => reply.type('text/html; charset=utf-8').send(await overviewPage(fire)));
+  const PAGES: [string, string, () => Promise<string>][] = [
+    ['/public/plan', 'Public strategic-plan page', () => planPage(opts.store, fire)],
+    ['/public/streets', 'Public road-safety page', () => streetsPage(opts.store)],
+    ['/public', 'Public overview page', () => overviewPage(fire)],
+  ];
+  for (const [url, summary, render] of PAGES) {
+    app.get(url, { config: { ...PUBLIC('pages', summary).config, rateLimit: publicRate } }, async (req, reply) => {
+      const page = await cheaply(req, reply, url, render);
+      return typeof page === 'string' ? reply.type('text/html; charset=utf-8').send(page) : page;
+    });
+  }
   return app;
 }

@@ -35,7 +35,7 @@ function hexMap(h: PublicStreets['hexagons']): string {
   const breaks = [0.5, 0.75, 0.9, 0.97].map((q) => counts[Math.floor(q * (counts.length - 1))]!);
   const colours = ['#fde0c5', '#facba6', '#f59e72', '#e4574f', '#b3123f'];
   const colour = (v: number) => colours[breaks.filter((b) => v > b).length]!;
-  const paths = h.features.map((f) => `<path d="M${f.geometry.coordinates[0]!.map(([lon, lat]) => `${(((lon! - minX) * k) * scale).toFixed(1)},${((maxY - lat!) * scale).toFixed(1)}`).join('L')}Z" fill="${colour(f.properties.crashes)}"><title>${f.properties.crashes} crashes, ${f.properties.ksi} killed or seriously injured</title></path>`).join('');
+  const paths = h.features.map((f) => `<path d="M${f.geometry.coordinates[0]!.map(([lon, lat]) => `${(((lon! - minX) * k) * scale).toFixed(1)},${((maxY - lat!) * scale).toFixed(1)}`).join('L')}Z" fill="${colour(f.properties.crashes)}"><title>${f.properties.crashes} crashes, ${f.properties.ksi ?? `fewer than ${h.minimumCrashes}`} killed or seriously injured</title></path>`).join('');
   const legend = colours.map((c, i) => `<span><i style="background:${c}"></i>${i === 0 ? `${h.minimumCrashes}–${breaks[0]}` : i === 4 ? `over ${breaks[3]}` : `${breaks[i - 1]! + 1}–${breaks[i]}`}</span>`).join('');
   return `<svg viewBox="0 0 ${W} ${H.toFixed(0)}" class="map" role="img" aria-label="Crashes per hexagon">${paths}</svg><p class="legend">Crashes per hexagon: ${legend}</p>`;
 }

@@ -37,6 +37,7 @@ export class Store {
   /** Marks the async context that holds the connection (a session or transaction): its statements must not wait for the lock. */
   private readonly holding = new AsyncLocalStorage<true>();
   private lock: Promise<void> = Promise.resolve();
+  private commits = 0;
 
   private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
 
@@ -50,6 +51,14 @@ export class Store {
     let release!: () => void;
     this.lock = new Promise((r) => { release = r; });
     return previous.then(work).finally(release);
+  }
+
+  /**
+   * The data version: bumped by every committed transaction (each import, live batch and edit goes
+   * through one), so an answer cached on it is never stale. One process holds the file at a time.
+   */
+  get dataVersion(): number {
+    return this.commits;
   }
 
   static async open(path: string = resolveDbPath()): Promise<Store> {
@@ -130,6 +139,7 @@ export class Store {
       try {
         const out = await work();
         await this.conn.run('COMMIT');
+        this.commits++;
         return out;
       } catch (e) {
         await this.conn.run('ROLLBACK').catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { Store } from '../store/db.ts';
+import { isSmall, MIN_GROUP, shownParts } from '../core/small-groups.ts';
 import { loadCrashes } from './crashes.ts';
 import { hexBins, hexPolygon } from './hex.ts';
 import { hinQuery, HinQuerySchema } from './queries.ts';
@@ -10,10 +11,10 @@ import { targetProgress } from './target.ts';
  * What residents see of road safety: yearly counts, progress to the injury-reduction target with its
  * uncertainty, the high-injury network statement, the corridors with most people killed or seriously
  * injured, and crash counts on H3 resolution-8 hexagons (about 0.7 km² each). No crash is shown as a
- * point, and a hexagon with fewer than MIN_CELL crashes is withheld, so no single crash can be located.
+ * point, and a hexagon with fewer than MIN_GROUP crashes is withheld (with the next-smallest, while the
+ * withheld add up to fewer: the yearly totals minus the shown hexagons would give them away).
  */
 export const PUBLIC_HEX_RESOLUTION = 8;
-export const MIN_CELL = 3;
 
 export async function publicStreets(store: Store) {
   const summary = await streetsSummary(store, { by: 'year', weights: 'hsm' });
@@ -23,7 +24,8 @@ export async function publicStreets(store: Store) {
   // the default baseline: the mean of the first three complete years
   const target = years.length >= 5 ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, reduction: 0.19 }) : null;
   const bins = hexBins(all.crashes, PUBLIC_HEX_RESOLUTION, 'hsm');
-  const shown = bins.filter((b) => b.crashes >= MIN_CELL);
+  const cells = shownParts(new Map(bins.map((b) => [b.cell, b.crashes])));
+  const shown = bins.filter((b) => cells.has(b.cell));
   const hin = await hinQuery(store, HinQuerySchema.parse({}));
   const last5 = all.crashes.filter((c) => c.year >= years.at(-1)! - 4);
   const corridors = rankLocations(last5, { kind: 'corridor', by: 'ksi', weights: 'hsm', top: 10 });
@@ -36,9 +38,9 @@ export async function publicStreets(store: Store) {
     hin: { statement: hin.statement, method: hin.method, windowMiles: hin.parameters.windowMiles, years: hin.years },
     corridors: { period: `${years.at(-1)! - 4}–${years.at(-1)}`, list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({ rank, name, crashes, ka, ksi })) },
     hexagons: {
-      resolution: PUBLIC_HEX_RESOLUTION, minimumCrashes: MIN_CELL, withheld: bins.length - shown.length,
+      resolution: PUBLIC_HEX_RESOLUTION, minimumCrashes: MIN_GROUP, withheld: bins.length - shown.length,
       type: 'FeatureCollection' as const,
-      features: shown.map((b) => ({ type: 'Feature' as const, properties: { crashes: b.crashes, ksi: b.ksi }, geometry: { type: 'Polygon' as const, coordinates: hexPolygon(b.cell) } })),
+      features: shown.map((b) => ({ type: 'Feature' as const, properties: { crashes: b.crashes, ksi: isSmall(b.ksi) || isSmall(b.crashes - b.ksi) ? null : b.ksi }, geometry: { type: 'Polygon' as const, coordinates: hexPolygon(b.cell) } })),
     },
   };
 }

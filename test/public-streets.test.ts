@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { defaultConfig } from '../src/fire/config.ts';
+import { buildApp } from '../src/server/app.ts';
+import { importCollisionsFile } from '../src/streets/import.ts';
+import type { Store } from '../src/store/db.ts';
+import { openTemp, ROOT } from './helpers.ts';
+
+const THRESHOLD = 10;
+const small = (n: number) => n > 0 && n < THRESHOLD;
+
+describe('public road-safety hexagons hold no group under the threshold', () => {
+  let store: Store, app: FastifyInstance;
+  beforeAll(async () => {
+    ({ store } = await openTemp());
+    await importCollisionsFile(store, `${ROOT}/samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz`);
+    app = await buildApp({ store, config: defaultConfig() });
+  }, 120_000);
+  afterAll(async () => { await app.close(); store.close(); });
+
+  it('every hexagon shown has 10 or more crashes, and the withheld ones together too', async () => {
+    const body = (await app.inject({ url: '/api/public/streets' })).json();
+    const features = body.hexagons.features as { properties: { crashes: number; ksi: number | null } }[];
+    expect(features.length).toBeGreaterThan(10);
+    for (const f of features) {
+      expect(f.properties.crashes).toBeGreaterThanOrEqual(THRESHOLD);
+      if (f.properties.ksi !== null) expect(small(f.properties.ksi) || small(f.properties.crashes - f.properties.ksi)).toBe(false);
+    }
+    // the crashes placed on a hexagon, counted in the database: minus the shown ones, what was withheld
+    const placed = (await store.one<{ n: number }>('SELECT count(*) AS n FROM collisions WHERE lat IS NOT NULL AND lon IS NOT NULL'))!.n;
+    const shown = features.reduce((s, f) => s + f.properties.crashes, 0);
+    expect(small(placed - shown), `${placed - shown} crashes withheld`).toBe(false);
+  });
+});
