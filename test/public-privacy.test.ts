@@ -5,6 +5,7 @@ import { importFireFile } from '../src/fire/import.ts';
 import { buildApp } from '../src/server/app.ts';
 import { registeredRoutes } from '../src/server/auth.ts';
 import type { Store } from '../src/store/db.ts';
+import { importLayerFile, importStationsFile } from '../src/plan/stations.ts';
 import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
 import { INTERNAL_TEXT, openTemp, ROOT, SF_2017, SF_2020 } from './helpers.ts';
 
@@ -62,6 +63,10 @@ describe('public answers hold no group under the threshold, alone or as a differ
     await importFireFile(store, SF_2017);
     await importFireFile(store, SF_2020);
     await loadPlanIntoStore(store, `${ROOT}/samples/strategy/example-plan.yaml`);
+    // the map layers public pages draw, as a city imports them
+    await importStationsFile(store, `${ROOT}/samples/geo/sf-fire-stations.geojson`);
+    await importLayerFile(store, `${ROOT}/samples/geo/sf-boundary.geojson`, 'boundary');
+    await importLayerFile(store, `${ROOT}/samples/geo/sf-analysis-neighborhoods.geojson`, 'neighborhoods');
     app = await buildApp({ store, config: defaultConfig(), publicRateLimit: 1e6 });
     const routes = registeredRoutes(app).filter((r) => r.config?.access === 'public' && [r.method].flat().includes('GET')
       && (r.url!.startsWith('/api/public/') || r.url!.startsWith('/public')));
