@@ -47,8 +47,19 @@ function monthCells(groups: Group[], kind: Kind, part: (g: Group) => string): Ma
   return months;
 }
 
+/**
+ * The period a public answer covers: the months asked for, else the latest month with data. All of
+ * history is not the default: one month of 1–9 calls in it (a sparse older file) would withhold
+ * every figure, since nested periods differ by that month.
+ */
+async function publicPeriod(fire: FireService, q: PublicQuery): Promise<PublicPeriod> {
+  if (q.from || q.to) return wholeMonths(q);
+  const latest = (await fire.dataMonths())?.to;
+  return latest ? wholeMonths({ from: `${latest}-01`, to: `${latest}-01` }) : wholeMonths({});
+}
+
 export async function publicPerformance(fire: FireService, q: PublicQuery) {
-  const period = wholeMonths(q);
+  const period = await publicPeriod(fire, q);
   const all = await grouped(fire, period, 'all', ['month']);
   const emergency = new Map((await grouped(fire, period, 'emergency', ['month'])).map((g) => [g.keys.month!, g]));
   // each month's count of one kind, as the parts that may be told apart: "all" minus "emergency"
@@ -59,7 +70,7 @@ export async function publicPerformance(fire: FireService, q: PublicQuery) {
     const parts: [string, number][] = priority === 'all' ? [['all', countOf(g, kind)]] : [['emergency', em], ['other', countOf(g, kind) - em]];
     return [g.keys.month!, new Map(parts)];
   }));
-  const out: Record<string, unknown> = { period, minimumGroup: MIN_GROUP, unit: 'seconds' };
+  const out: Record<string, unknown> & { period: PublicPeriod } = { period, minimumGroup: MIN_GROUP, unit: 'seconds' };
   for (const priority of ['emergency', 'all'] as const) {
     const m = (await fire.metrics({ ...filters(period), priority })) as unknown as Record<string, Seg> & { incidents: number; standard: { name: string } };
     out.standard = m.standard.name;
@@ -75,7 +86,7 @@ export async function publicPerformance(fire: FireService, q: PublicQuery) {
 }
 
 export async function publicNeighborhoods(fire: FireService, q: PublicQuery) {
-  const period = wholeMonths(q);
+  const period = await publicPeriod(fire, q);
   const calls = await grouped(fire, period, 'all', ['neighborhood', 'month']);
   // an unknown neighbourhood is never shown, but it counts toward what total minus shown gives away
   const shown = shownOverMonths(monthCells(calls, 'incidents', (g) => g.keys.neighborhood!), new Set(['unknown']));

@@ -1,3 +1,4 @@
+import { REPLAY_SOURCE } from './live.ts';
 import { z } from 'zod';
 import { isoDay } from '../core/params.ts';
 import type { Store } from '../store/db.ts';
@@ -82,6 +83,14 @@ export class FireService {
       if (this.frames.size > FRAME_CACHE_SIZE) this.frames.delete(this.frames.keys().next().value!);
     }
     return f;
+  }
+
+  /** First and last month (YYYY-MM, local) with incidents, the demo replay left out; null when none are loaded. */
+  async dataMonths(): Promise<{ from: string; to: string } | null> {
+    const r = await this.store.one<{ a: string | null; b: string | null }>(
+      `SELECT strftime(timezone($1, min(call_received)), '%Y-%m') AS a, strftime(timezone($1, max(call_received)), '%Y-%m') AS b
+         FROM incidents WHERE source <> $2`, [this.config.timeZone, REPLAY_SOURCE]);
+    return r?.a && r.b ? { from: r.a, to: r.b } : null;
   }
 
   private describe(q: FireQuery) {

@@ -122,7 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/api/public/geo/:layer', PUBLIC('public', "An imported map layer (boundary, stations, tracts, …) as GeoJSON"), async (req, reply) => {
     const layer = (req.params as { layer: string }).layer;
     const geo = /^[\w-]{1,40}$/.test(layer) ? await layerGeoJson(opts.store, layer) : null;
-    if (!geo) return reply.code(404).send({ error: `No map layer "${layer.slice(0, 40)}". Layers: ${(await cityFacts(opts.store, opts.config)).layers.join(', ') || 'none imported'}` });
+    if (!geo) return reply.code(404).send({ error: `No map layer "${layer.slice(0, 40)}". Layers: ${(await cityFacts(opts.store, fire)).layers.join(', ') || 'none imported'}` });
     return reply.type('application/geo+json').header('Cache-Control', 'public, max-age=300').send(geo);
   });
 

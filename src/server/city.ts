@@ -1,5 +1,5 @@
 import { REPLAY_SOURCE } from '../fire/live.ts';
-import type { CityConfig } from '../fire/config.ts';
+import type { FireService } from '../fire/service.ts';
 import type { Store } from '../store/db.ts';
 
 type Bounds = [[number, number], [number, number]];
@@ -21,7 +21,8 @@ export interface CityFacts {
 /** First and last month with data, YYYY-MM. */
 export interface Period { from: string; to: string }
 
-export async function cityFacts(store: Store, config: CityConfig): Promise<CityFacts> {
+export async function cityFacts(store: Store, fire: FireService): Promise<CityFacts> {
+  const config = fire.config;
   const layers = (await store.all<{ layer: string }>('SELECT DISTINCT layer FROM map_layers ORDER BY layer')).map((r) => r.layer);
   const hasStations = ((await store.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM stations'))?.n ?? 0) > 0;
   return {
@@ -30,15 +31,8 @@ export async function cityFacts(store: Store, config: CityConfig): Promise<CityF
     attribution: config.attribution,
     bounds: config.bounds ?? (await importedExtent(store)),
     layers: hasStations ? [...layers, 'stations'].sort() : layers,
-    periods: { fire: await firePeriod(store, config.timeZone), collisions: await collisionPeriod(store) },
+    periods: { fire: await fire.dataMonths(), collisions: await collisionPeriod(store) },
   };
-}
-
-async function firePeriod(store: Store, timeZone: string): Promise<Period | null> {
-  const r = await store.one<{ a: string | null; b: string | null }>(
-    `SELECT strftime(timezone($1, min(call_received)), '%Y-%m') AS a, strftime(timezone($1, max(call_received)), '%Y-%m') AS b
-       FROM incidents WHERE source <> $2`, [timeZone, REPLAY_SOURCE]);
-  return r?.a && r.b ? { from: r.a, to: r.b } : null;
 }
 
 async function collisionPeriod(store: Store): Promise<Period | null> {

@@ -41,7 +41,7 @@ const route = <S extends z.ZodType>(r: { url: string; public?: boolean; summary:
 export const API_ROUTES: ApiRoute[] = [
   route({ url: '/api/public/city', tag: 'public', public: true, query: z.strictObject({}),
     summary: "The city this server shows: name, time zone, map extent, imported map layers, months with data",
-    handle: ({ store, fire }) => cityFacts(store, fire.config) }),
+    handle: ({ store, fire }) => cityFacts(store, fire) }),
   route({ url: '/api/v1/fire/metrics', tag: 'fire', query: MetricsApiQuerySchema,
     summary: 'Response-time segments: n, nearest-rank p50/p90, exclusions by reason, compliance; optionally grouped',
     handle: ({ fire: f }, q) => f.metrics(q) }),
