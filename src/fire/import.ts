@@ -33,6 +33,8 @@ export interface ImportOptions {
    * statement running) out of the import's write steps.
    */
   onProgress?: (done: number, total: number, stage: ImportStage) => void;
+  /** Runs inside the import's transaction once its rows are written: what it writes commits (or fails) with them. */
+  beforeCommit?: (summary: ImportSummary) => Promise<void>;
 }
 
 export type ImportStage = 'reading' | 'writing';
@@ -375,10 +377,12 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
           [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings), sha]);
           // Fault-injection point for the crash-safety test: dies with the transaction open.
           if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
-          return {
+          const summary: ImportSummary = {
             batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
-            unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
+            unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' : 'rows',
           };
+          await opts.beforeCommit?.(summary);
+          return summary;
         });
       } finally {
         await dropTemp(store, WORK_TABLES);
