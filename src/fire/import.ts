@@ -32,6 +32,8 @@ export interface ImportOptions {
    * statement running) out of the import's write steps.
    */
   onProgress?: (done: number, total: number, stage: ImportStage) => void;
+  /** Runs inside the import's transaction once its rows are written: what it writes commits (or fails) with them. */
+  beforeCommit?: (summary: ImportSummary) => Promise<void>;
 }
 
 export type ImportStage = 'reading' | 'writing';
@@ -393,17 +395,20 @@ async function importOnce(store: Store, src: RecordSource, opts: ImportOptions, 
           steps.finish();
           const warnings = { ...staged.warningCounts };
           if (counts.duplicates) warnings.duplicate_row_id = (warnings.duplicate_row_id ?? 0) + counts.duplicates;
+          if (counts.alreadyRecorded) warnings.already_recorded = counts.alreadyRecorded;
           const sha = scan ? (await scan).sha256 : null;
           await store.run(`UPDATE import_batches SET finished_at = now(), file_sha256 = $8, rows_read = $2, inserted = $3, updated = $4, unchanged = $5,
             quarantined = $6, warnings = $7 WHERE batch_id = $1`,
           [batchId, staged.rowsRead, counts.inserted, counts.updated, counts.unchanged, staged.quarantined, JSON.stringify(warnings), sha]);
           // Fault-injection point for the crash-safety test: dies with the transaction open.
           if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
-          return {
+          const summary: ImportSummary = {
             batchId, file, profile: mapping.name, rowsRead: staged.rowsRead, inserted: counts.inserted, updated: counts.updated,
             unchanged: counts.unchanged, quarantined: staged.quarantined, warnings, incidentsTouched: counts.incidents, path: fast ? 'sql' as const : 'rows' as const,
             ...(staged.notes?.length ? { notes: staged.notes } : {}),
           };
+          await opts.beforeCommit?.(summary);
+          return summary;
         });
       } finally {
         await dropTemp(store, WORK_TABLES);
@@ -437,6 +442,8 @@ interface ApplyCounts {
   unchanged: number;
   duplicates: number;
   incidents: number;
+  /** rows whose unit response the live feed had recorded first */
+  alreadyRecorded?: number;
 }
 
 /** The temp tables and views an import works in; none outlives it. */
@@ -509,7 +516,8 @@ async function upsertIncidents(store: Store, batchId: number, source: string, st
   const merge = (stored: boolean) => {
     const v = (c: string, fallback?: string) => `coalesce(${[`t.${c}`, stored ? `i.${c}` : null, fallback].filter(Boolean).join(', ')})`;
     const at = (c: string) => (stored ? `coalesce(${ts(`t.${c}`)}, i.${c})` : ts(`t.${c}`));
-    return `SELECT t.incident_id, $1 AS source, ${at('call_received')} AS call_received, ${at('call_created')} AS call_created,
+    // the source is the one that recorded the incident first
+    return `SELECT t.incident_id, ${stored ? 'coalesce(i.source, $1)' : '$1'} AS source, ${at('call_received')} AS call_received, ${at('call_created')} AS call_created,
       ${v('incident_type')} AS incident_type, ${v('category', "'OTHER'")} AS category,
       ${INCIDENT_VALUES.slice(2).map((c) => `${v(c)} AS ${c}`).join(', ')},
       ${at('closed_at')} AS closed_at, $2 AS batch_id
@@ -532,12 +540,23 @@ async function applyWide(store: Store, file: string, batchId: number, source: st
   const diff = await stageAndDiff(store, file, batchId, source, 'source_rows', steps);
   await store.run(`DELETE FROM unit_responses WHERE source = $1 AND source_row_id IN (SELECT source_row_id FROM changes WHERE NOT is_new)`, [source]);
   const all = diff.unchanged === 0; // every staged row is new or changed
+  // A unit response the live feed recorded first stays the one response (the row is kept as a raw
+  // row, with a warning); the check is skipped when the database holds none.
+  const live = (await store.one('SELECT 1 FROM unit_responses WHERE source_row_id IS NULL LIMIT 1')) !== undefined;
+  const fromLive = '(SELECT incident_id, unit_id FROM unit_responses WHERE source_row_id IS NULL AND source <> $1)';
+  let alreadyRecorded = 0;
+  if (live) {
+    await store.run(`INSERT INTO import_warnings SELECT $2, $3, s.line, 'unit_id', 'already_recorded',
+        'unit ' || s.unit_id || ' on incident ' || s.incident_id || ' is already recorded from the live feed; this row is kept as a raw row only'
+      FROM stage s SEMI JOIN changes USING (source_row_id) SEMI JOIN ${fromLive} l USING (incident_id, unit_id)`, [source, batchId, file]);
+    alreadyRecorded = (await store.one<{ n: number }>("SELECT count(*) AS n FROM import_warnings WHERE batch_id = $1 AND kind = 'already_recorded'", [batchId]))!.n;
+  }
   steps.next();
   await store.run(`INSERT INTO unit_responses
     SELECT s.response_id, s.incident_id, $1, s.source_row_id, ${responseColumnsInTableOrder()}, $2
-    FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'}`, [source, batchId]);
+    FROM stage s ${all ? '' : 'SEMI JOIN changes USING (source_row_id)'} ${live ? `ANTI JOIN ${fromLive} l USING (incident_id, unit_id)` : ''}`, [source, batchId]);
   const incidents = await upsertIncidents(store, batchId, source, steps, all);
-  return { ...diff, incidents };
+  return { ...diff, incidents, alreadyRecorded };
 }
 
 /** unit_responses columns after (response_id, incident_id, source, source_row_id), in table order. */
@@ -574,12 +593,14 @@ async function applyEvents(store: Store, file: string, batchId: number, source: 
       ${['dispatched', 'enroute', 'staging', 'on_scene', 'transporting', 'at_hospital', 'available', 'in_quarters'].map(stampOf).join(', ')},
       NULL, arg_max(e.staffing, e.seq) FILTER (WHERE e.staffing IS NOT NULL), $2
     FROM unit_status_events e SEMI JOIN touched_units USING (incident_id, unit_id)
+      -- a unit response a file recorded first stays the one response; the events are kept as events
+      ANTI JOIN (SELECT incident_id, unit_id FROM unit_responses WHERE source_row_id IS NOT NULL) f USING (incident_id, unit_id)
     GROUP BY e.incident_id, e.unit_id`, [source, batchId]);
-  // dispatch order follows dispatch time within the incident
+  // dispatch order follows dispatch time within the incident (a file's responses keep the order it gave)
   await store.run(`UPDATE unit_responses u SET dispatch_order = o.k FROM (
       SELECT response_id, row_number() OVER (PARTITION BY incident_id ORDER BY dispatched NULLS LAST, unit_id) AS k
       FROM unit_responses WHERE incident_id IN (SELECT incident_id FROM touched_units)) o
-    WHERE u.response_id = o.response_id`);
+    WHERE u.response_id = o.response_id AND u.source_row_id IS NULL`);
   const incidents = await upsertIncidents(store, batchId, source, steps);
   return { ...diff, incidents };
 }
