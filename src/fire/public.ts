@@ -48,13 +48,14 @@ function monthCells(groups: Group[], kind: Kind, part: (g: Group) => string): Ma
 }
 
 /**
- * The period a public answer covers: the months asked for, else the latest month with data. All of
- * history is not the default: one month of 1–9 calls in it (a sparse older file) would withhold
- * every figure, since nested periods differ by that month.
+ * The period a public answer covers: the months asked for, else the latest month with enough calls
+ * to show (a month just begun by a live feed may have too few). All of history is not the default:
+ * one month of 1–9 calls in it (a sparse older file) would withhold every figure, since nested
+ * periods differ by that month.
  */
 async function publicPeriod(fire: FireService, q: PublicQuery): Promise<PublicPeriod> {
   if (q.from || q.to) return wholeMonths(q);
-  const latest = (await fire.dataMonths())?.to;
+  const latest = await fire.latestMonthWith(MIN_GROUP);
   return latest ? wholeMonths({ from: `${latest}-01`, to: `${latest}-01` }) : wholeMonths({});
 }
 

@@ -93,6 +93,14 @@ export class FireService {
     return r?.a && r.b ? { from: r.a, to: r.b } : null;
   }
 
+  /** The latest month (YYYY-MM, local) with at least `min` incidents, the demo replay left out. */
+  async latestMonthWith(min: number): Promise<string | null> {
+    const r = await this.store.one<{ m: string }>(
+      `SELECT strftime(timezone($1, call_received), '%Y-%m') AS m FROM incidents WHERE source <> $2 AND call_received IS NOT NULL
+         GROUP BY m HAVING count(*) >= $3 ORDER BY m DESC LIMIT 1`, [this.config.timeZone, REPLAY_SOURCE, min]);
+    return r?.m ?? null;
+  }
+
   private describe(q: FireQuery) {
     return { filters: { ...filtersOf(q), timeZone: this.config.timeZone } };
   }

@@ -54,7 +54,7 @@ th:first-child{text-align:left}
 .pass{background:#d8f3dc;color:#1b5e20;font-weight:600}.fail{background:#fde2e1;color:#b71c1c;font-weight:600}.na{color:#888}
 </style></head><body>
 <h1>${esc(fire.config.name)} — fire response performance</h1>
-<p><b>${esc(periodText(perf.period))}</b> (the latest month with data; the API takes <code>from</code> and <code>to</code> in whole months).</p>
+<p><b>${esc(periodText(perf.period))}</b> (the latest month with enough calls to show; the API takes <code>from</code> and <code>to</code> in whole months).</p>
 <p>Exact nearest-rank percentiles in seconds, graded against NFPA 1710 (2020) with NFPA 1221 call handling. Hover a segment for its definition.
 Our goals and how we are doing: <a href="/public/plan">the city's plan</a>. Open data: <a href="/api/public/fire/performance">performance</a>, <a href="/api/public/fire/neighborhoods">by neighbourhood</a> (JSON).</p>
 ${sections.join('\n')}
