@@ -90,6 +90,9 @@ export class LiveHub {
 
 const now = () => Date.now() / 1000;
 
+/** Under load, a group commit waits at most this long for the posters it just answered to post again (see Batcher); a flush takes 50-100 ms. */
+const GROUP_LINGER_MS = 25;
+
 /**
  * Live operations. Posts are stored in group commits (one import transaction for every post that
  * arrived while the previous one ran); the in-memory picture takes their events inside that
@@ -140,7 +143,7 @@ export class LiveService {
   async ingest(events: LiveEvent[], by: string, source?: string) {
     const key = `${by}|${source ?? ''}`;
     let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = new Batcher(async (items: LiveEvent[]) => { const s = await this.flush(items, by, source); return () => s; })));
+    if (!queue) this.queues.set(key, (queue = new Batcher(async (items: LiveEvent[]) => { const s = await this.flush(items, by, source); return () => s; }, GROUP_LINGER_MS)));
     // answered only after the transaction committed: an acknowledged event survives a crash
     const s = await queue.submit(events);
     return { received: events.length, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, batch: s.batchId, groupedWith: s.rowsRead, liveSeq: s.liveSeq };
