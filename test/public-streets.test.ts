@@ -31,4 +31,24 @@ describe('public road-safety hexagons hold no group under the threshold', () => 
     const shown = features.reduce((s, f) => s + f.properties.crashes, 0);
     expect(small(placed - shown), `${placed - shown} crashes withheld`).toBe(false);
   });
+
+  it('yearly and corridor figures are withheld (null) when they rest on 1 to 9 crashes or people', async () => {
+    const body = (await app.inject({ url: '/api/public/streets' })).json();
+    const years = body.years as { year: number; crashes: number | null; bySeverity: Record<string, number | null>; killed: number | null; injured: number | null }[];
+    const figures = [
+      ...years.flatMap((y) => [y.crashes, y.killed, y.injured, ...Object.values(y.bySeverity)]),
+      ...(body.corridors.list as { crashes: number | null; ka: number | null; ksi: number | null }[]).flatMap((c) => [c.crashes, c.ka, c.ksi]),
+    ];
+    for (const n of figures) if (n !== null) expect(small(n), `${n} shown`).toBe(false);
+    // killed per year in this county is under 10 in some years, counted straight from the rows
+    const perYear = await store.all<{ year: number; killed: number }>('SELECT year(collision_date) AS year, sum(killed)::INT AS killed FROM collisions GROUP BY 1');
+    const smallYears = perYear.filter((r) => small(r.killed)).map((r) => Number(r.year));
+    for (const y of years) if (smallYears.includes(y.year)) expect(y.killed).toBeNull();
+    // within a year the withheld severities never add up to 1..9 (the total minus the rest would give them away)
+    for (const y of years) {
+      if (y.crashes === null) continue;
+      const shown = Object.values(y.bySeverity).reduce<number>((s, n) => s + (n ?? 0), 0);
+      expect(small(y.crashes - shown)).toBe(false);
+    }
+  });
 });

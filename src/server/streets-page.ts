@@ -1,8 +1,11 @@
+import { MIN_GROUP } from '../core/small-groups.ts';
 import type { Store } from '../store/db.ts';
 import { publicStreets, type PublicStreets } from '../streets/public.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+/** A public count: withheld (null) reads "fewer than 10"; absent is none. */
+const few = (x: number | null | undefined) => (x === null ? `<span class="muted" title="withheld: fewer than ${MIN_GROUP}">&lt;${MIN_GROUP}</span>` : n0(x ?? 0));
 
 /** Yearly counts as dots with their 95% intervals, the glide path and the target: readable without JavaScript. */
 function targetChart(t: NonNullable<PublicStreets['target']>): string {
@@ -53,12 +56,12 @@ Green: at or below the glide path; red: above it. * partial year.</p>` : '<p>Not
 </section>
 <section><h2>Where people are hurt</h2><p>${esc(p.hin.statement)}. These streets form our high-injury network, where engineering, education and enforcement are aimed first.</p>
 <table><thead><tr><th>rank</th><th>street (${esc(p.corridors.period)})</th><th>crashes</th><th>fatal or serious-injury crashes</th><th>people killed or seriously injured</th></tr></thead>
-<tbody>${p.corridors.list.map((c) => `<tr><td>${c.rank}</td><th>${esc(c.name)}</th><td>${c.crashes}</td><td>${c.ka}</td><td>${c.ksi}</td></tr>`).join('')}</tbody></table>
+<tbody>${p.corridors.list.map((c) => `<tr><td>${c.rank}</td><th>${esc(c.name)}</th><td>${few(c.crashes)}</td><td>${few(c.ka)}</td><td>${few(c.ksi)}</td></tr>`).join('')}</tbody></table>
 ${hexMap(p.hexagons)}
 <p class="muted">Counts on hexagons of about 0.7 km². Hexagons with fewer than ${p.hexagons.minimumCrashes} crashes are not shown (${p.hexagons.withheld} withheld), so no single crash can be located.</p>
 </section>
 <section><h2>Year by year</h2><table><thead><tr><th>year</th><th>crashes</th><th>fatal</th><th>serious injury</th><th>other visible injury</th><th>complaint of pain</th><th>people killed</th><th>people injured</th></tr></thead>
-<tbody>${p.years.map((y) => `<tr><th>${y.year}</th><td>${y.crashes}</td><td>${y.bySeverity.K ?? 0}</td><td>${y.bySeverity.A ?? 0}</td><td>${y.bySeverity.B ?? 0}</td><td>${y.bySeverity.C ?? 0}</td><td>${y.killed}</td><td>${y.injured}</td></tr>`).join('')}</tbody></table></section>`;
+<tbody>${p.years.map((y) => `<tr><th>${y.year}</th><td>${few(y.crashes)}</td><td>${few(y.bySeverity.K)}</td><td>${few(y.bySeverity.A)}</td><td>${few(y.bySeverity.B)}</td><td>${few(y.bySeverity.C)}</td><td>${few(y.killed)}</td><td>${few(y.injured)}</td></tr>`).join('')}</tbody></table></section>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Safer streets — how we are doing</title>
 <style>

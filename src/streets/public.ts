@@ -11,10 +11,21 @@ import { targetProgress } from './target.ts';
  * What residents see of road safety: yearly counts, progress to the injury-reduction target with its
  * uncertainty, the high-injury network statement, the corridors with most people killed or seriously
  * injured, and crash counts on H3 resolution-8 hexagons (about 0.7 km² each). No crash is shown as a
- * point, and a hexagon with fewer than MIN_GROUP crashes is withheld (with the next-smallest, while the
- * withheld add up to fewer: the yearly totals minus the shown hexagons would give them away).
+ * point, and every count resting on fewer than MIN_GROUP crashes or people is withheld: a hexagon (with
+ * the next-smallest, while the withheld add up to fewer: the yearly totals minus the shown hexagons would
+ * give them away), a year's severity count (likewise), people killed or injured, a corridor's figures.
  */
 export const PUBLIC_HEX_RESOLUTION = 8;
+
+/** A count residents may see, or null when it rests on 1..MIN_GROUP-1 crashes or people. */
+const shownCount = (n: number): number | null => (isSmall(n) ? null : n);
+
+/** A year's crashes by severity, small ones withheld with the next-smallest (the year's total minus the rest would give them away). */
+function shownSeverities(bySeverity: Record<string, number>): Record<string, number | null> {
+  const parts = new Map(Object.entries(bySeverity));
+  const shown = shownParts(parts);
+  return Object.fromEntries([...parts].map(([k, n]) => [k, shown.has(k) ? n : null]));
+}
 
 export async function publicStreets(store: Store) {
   const summary = await streetsSummary(store, { by: 'year', weights: 'hsm' });
@@ -30,13 +41,15 @@ export async function publicStreets(store: Store) {
   const last5 = all.crashes.filter((c) => c.year >= years.at(-1)! - 4);
   const corridors = rankLocations(last5, { kind: 'corridor', by: 'ksi', weights: 'hsm', top: 10 });
   return {
-    years: summary.groups!.map((g) => ({ year: Number(g.key), crashes: g.crashes, bySeverity: g.bySeverity, killed: g.killed, injured: g.injured })),
+    years: summary.groups!.map((g) => ({ year: Number(g.key), crashes: shownCount(g.crashes), bySeverity: shownSeverities(g.bySeverity),
+      killed: shownCount(g.killed), injured: shownCount(g.injured) })),
     target: target && {
       label: target.label, baseline: target.baseline, target: target.target, latest12: target.latest12, definitions: target.definitions,
       years: target.years.map(({ year, value, low, high, glidePath, onTrack, complete }) => ({ year, value, low, high, glidePath, onTrack, complete })),
     },
     hin: { statement: hin.statement, method: hin.method, windowMiles: hin.parameters.windowMiles, years: hin.years },
-    corridors: { period: `${years.at(-1)! - 4}–${years.at(-1)}`, list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({ rank, name, crashes, ka, ksi })) },
+    corridors: { period: `${years.at(-1)! - 4}–${years.at(-1)}`, list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({
+      rank, name, crashes: shownCount(crashes), ka: isSmall(ka) || isSmall(crashes - ka) ? null : ka, ksi: shownCount(ksi) })) },
     hexagons: {
       resolution: PUBLIC_HEX_RESOLUTION, minimumCrashes: MIN_GROUP, withheld: bins.length - shown.length,
       type: 'FeatureCollection' as const,
