@@ -8,10 +8,10 @@
  * Both answers are checked against an independent nearest-rank query before anything is printed.
  */
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
-import { defaultConfig } from '../src/fire/config.ts';
-import { loadFrame } from '../src/fire/frame.ts';
-import { computeMetrics, type GroupedMetricsResult } from '../src/fire/metrics.ts';
-import { Store } from '../src/store/db.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { loadFrame } from '../src/domains/fire/frame.ts';
+import { computeMetrics, type GroupedMetricsResult } from '../src/domains/fire/metrics.ts';
+import { Store } from '../src/platform/db.ts';
 import { benchPath, best, log, normal, prng, report, time } from './lib.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5_000_000);

@@ -10,10 +10,10 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import { Store } from '../src/store/db.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { Store } from '../src/platform/db.ts';
 import { benchPath, log, report } from './lib.ts';
 
 const POSTERS = Number(process.env.BENCH_POSTERS ?? 8);

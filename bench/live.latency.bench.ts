@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 /**
  * live.latency: 100 SSE clients on loopback, 200 CAD events a second for 30 s (20 posts a second of
  * 10 events), time from POST to delivery at every client: p50 and p99.
@@ -7,15 +7,14 @@ import { rmSync } from 'node:fs';
  * to the same number of SSE clients with no work at all.
  * Also prints the web app's first load for the live board: gzipped bytes of the JS it needs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp, ensureWebBuilt } from '../src/server/app.ts';
-import { Store } from '../src/store/db.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp, ensureWebBuilt } from '../src/interfaces/http/app.ts';
+import { Store } from '../src/platform/db.ts';
 import { openSse } from '../test/sse-client.ts';
 import { benchPath, log, report } from './lib.ts';
 

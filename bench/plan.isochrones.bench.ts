@@ -1,7 +1,7 @@
 import { MultiDirectedGraph } from 'graphology';
 import { dijkstra as gDijkstra } from 'graphology-shortest-path';
-import { applyScenario, coverage } from '../src/plan/coverage.ts';
-import { dijkstra } from '../src/plan/graph.ts';
+import { applyScenario, coverage } from '../src/domains/coverage/coverage.ts';
+import { dijkstra } from '../src/domains/coverage/graph.ts';
 import { best, log, report } from './lib.ts';
 import { planContext } from './plan-data.ts';
 

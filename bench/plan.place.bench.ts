@@ -1,6 +1,6 @@
 import { cellToLatLng, polygonToCells } from 'h3-js';
-import { applyScenario } from '../src/plan/coverage.ts';
-import { placeStations } from '../src/plan/place.ts';
+import { applyScenario } from '../src/domains/coverage/coverage.ts';
+import { placeStations } from '../src/domains/coverage/place.ts';
 import { log, report, time } from './lib.ts';
 import { planContext } from './plan-data.ts';
 

@@ -7,11 +7,11 @@
  * Data: the real SF file (BENCH_FILE for another, e.g. a 1 M-row export).
  */
 import type { AddressInfo } from 'node:net';
-import { createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { buildApp } from '../src/server/app.ts';
-import { Store } from '../src/store/db.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { Store } from '../src/platform/db.ts';
 import { SF_2020 } from '../test/helpers.ts';
 import { benchPath, log, report, time } from './lib.ts';
 

@@ -1,5 +1,5 @@
-import { kdeSurface, kdeSurfaceIndexed } from '../src/streets/kde.ts';
-import { WEIGHT_SETS } from '../src/streets/summary.ts';
+import { kdeSurface, kdeSurfaceIndexed } from '../src/domains/collisions/kde.ts';
+import { WEIGHT_SETS } from '../src/domains/collisions/summary.ts';
 import { best, log, normal, prng, report } from './lib.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { addUser, createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { buildApp } from '../src/server/app.ts';
-import type { Store } from '../src/store/db.ts';
+import { addUser, createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import type { Store } from '../src/platform/db.ts';
 import { cli, openTemp, ROOT, SF_2020 } from './helpers.ts';
 
 const SLO_SAMPLE = `${ROOT}/samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz`;
@@ -80,7 +80,7 @@ describe('accounts and access', () => {
   });
 
   it('streets: staff routes need sign-in, a viewer may read but not record actions, inputs are validated', async () => {
-    const { importCollisionsFile } = await import('../src/streets/import.ts');
+    const { importCollisionsFile } = await import('../src/domains/collisions/import.ts');
     await importCollisionsFile(store, SLO_SAMPLE);
     for (const url of ['/api/v1/streets/crashes', '/api/v1/streets/hin', '/api/v1/streets/rank', '/api/v1/streets/actions']) {
       expect((await app.inject({ url })).statusCode, url).toBe(401);
@@ -135,7 +135,7 @@ describe('accounts and access', () => {
     expect(bad.stderr).toMatch(/Unknown role "boss"/);
     const t = cli(['token', 'create', '--name', 'CAD feed', '--role', 'ingest', '--db', dbPath]);
     expect(t.stdout).toMatch(/^cot_[A-Za-z0-9_-]{43}\n$/);
-    const { Store: S } = await import('../src/store/db.ts');
+    const { Store: S } = await import('../src/platform/db.ts');
     store = await S.open(dbPath);
     app = await buildApp({ store, config: defaultConfig() });
   });

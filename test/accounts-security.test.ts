@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, createToken, listTokens } from '../src/accounts/accounts.ts';
-import { SCRYPT_N } from '../src/accounts/secrets.ts';
-import { Gate, GateFull } from '../src/core/gate.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import { registeredRoutes } from '../src/server/auth.ts';
-import { Store } from '../src/store/db.ts';
+import { addUser, createToken, listTokens } from '../src/domains/accounts/accounts.ts';
+import { SCRYPT_N } from '../src/domains/accounts/secrets.ts';
+import { Gate, GateFull } from '../src/platform/gate.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { registeredRoutes } from '../src/interfaces/http/auth.ts';
+import { Store } from '../src/platform/db.ts';
 import { cli, openTemp, ROOT, tempDir } from './helpers.ts';
 
 /** Starts `cityops serve` on a free port and resolves once it says where it listens. */

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import type { Store } from '../src/store/db.ts';
-import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { addUser, createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import type { Store } from '../src/platform/db.ts';
+import { loadPlanIntoStore } from '../src/domains/strategy/alignment.ts';
 import { FIXTURES, INTERNAL_TEXT, openTemp, ROOT } from './helpers.ts';
 
 

@@ -1,17 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importBudgetFile } from '../src/budget/import.ts';
-import { UserError } from '../src/core/errors.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { applyScenario, coverage } from '../src/plan/coverage.ts';
-import { loadPlanContext } from '../src/plan/model.ts';
-import { importStationsFile } from '../src/plan/stations.ts';
-import { importRoadsFile } from '../src/roads/import.ts';
-import type { Store } from '../src/store/db.ts';
-import { loadActuals } from '../src/strategy/actuals.ts';
-import { currentPlan, loadPlanIntoStore } from '../src/strategy/alignment.ts';
-import { importCollisionsFile } from '../src/streets/import.ts';
+import { importBudgetFile } from '../src/domains/budget/import.ts';
+import { UserError } from '../src/platform/errors.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { applyScenario, coverage } from '../src/domains/coverage/coverage.ts';
+import { loadCoverageContext } from '../src/domains/coverage/context.ts';
+import { importStationsFile } from '../src/domains/coverage/stations.ts';
+import { importRoadsFile } from '../src/domains/coverage/roads.ts';
+import type { Store } from '../src/platform/db.ts';
+import { loadActuals } from '../src/domains/strategy/actuals.ts';
+import { currentPlan, loadPlanIntoStore } from '../src/domains/strategy/alignment.ts';
+import { importCollisionsFile } from '../src/domains/collisions/import.ts';
 import { FIXTURES, INTERNAL_TEXT, openTemp, ROOT } from './helpers.ts';
 
 /**
@@ -143,7 +143,7 @@ describe('a station with no place on Earth', () => {
       await importStationsFile(store, join(ROOT, 'samples/geo/sf-fire-stations.geojson'));
       // as a database written before positions were checked on import holds it
       await store.run(`UPDATE stations SET lat = -300, lon = 500 WHERE station_id = '7'`);
-      const ctx = await loadPlanContext(store);
+      const ctx = await loadCoverageContext(store);
       expect(() => coverage(ctx, applyScenario(ctx, {}))).toThrow(/^Station 7 is at \[500, -300\], which is outside longitude -180\.\.180, latitude -90\.\.90/);
     } finally {
       store.close();

@@ -1,10 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiscalYearEnd, parseAmount, phaseOf } from '../src/budget/fiscal.ts';
-import { importBudgetFile } from '../src/budget/import.ts';
-import { budgetEditions, budgetSummary } from '../src/budget/summary.ts';
-import type { Store } from '../src/store/db.ts';
+import { fiscalYearEnd, parseAmount, phaseOf } from '../src/domains/budget/fiscal.ts';
+import { importBudgetFile } from '../src/domains/budget/import.ts';
+import { budgetEditions, budgetSummary } from '../src/domains/budget/summary.ts';
+import type { Store } from '../src/platform/db.ts';
 import { cli, openTemp, ROOT, tempDir } from './helpers.ts';
 
 const SHARED = join(ROOT, '../shared/data/budget/oakland_budget_line_items.csv.gz');

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { FireConfigSchema } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { importLayerFile, importStationsFile } from '../src/plan/stations.ts';
-import { buildApp } from '../src/server/app.ts';
-import { importCollisionsFile } from '../src/streets/import.ts';
-import type { Store } from '../src/store/db.ts';
+import { FireConfigSchema } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { importLayerFile, importStationsFile } from '../src/domains/coverage/stations.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { importCollisionsFile } from '../src/domains/collisions/import.ts';
+import type { Store } from '../src/platform/db.ts';
 import { spawn } from 'node:child_process';
 import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
 

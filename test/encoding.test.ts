@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importRoadsFile } from '../src/roads/import.ts';
-import { Store } from '../src/store/db.ts';
+import { importRoadsFile } from '../src/domains/coverage/roads.ts';
+import { Store } from '../src/platform/db.ts';
 import { cli, ROOT, SF_2020, tempDir } from './helpers.ts';
 
 /**

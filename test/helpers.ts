@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultConfig } from '../src/fire/config.ts';
-import { FireService } from '../src/fire/service.ts';
-import { Store } from '../src/store/db.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { FireService } from '../src/domains/fire/service.ts';
+import { Store } from '../src/platform/db.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 const SHARED_FIRE = resolve(ROOT, '../shared/data/fire');

@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createToken } from '../src/accounts/accounts.ts';
-import { OFFSET_CACHE_HOURS, offsetAt, offsetCacheSize } from '../src/core/time.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { buildApp } from '../src/server/app.ts';
-import { registeredRoutes } from '../src/server/auth.ts';
-import type { Store } from '../src/store/db.ts';
-import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { OFFSET_CACHE_HOURS, offsetAt, offsetCacheSize } from '../src/platform/time.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { registeredRoutes } from '../src/interfaces/http/auth.ts';
+import type { Store } from '../src/platform/db.ts';
+import { loadPlanIntoStore } from '../src/domains/strategy/alignment.ts';
 import { INTERNAL_TEXT, openTemp, ROOT, SF_2020 } from './helpers.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/fire/import.ts';
-import type { Store } from '../src/store/db.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import type { Store } from '../src/platform/db.ts';
 import { FIXTURES, openTemp, SF_2017, SF_2020, tempDir } from './helpers.ts';
 
 /**

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/fire/import.ts';
-import { Store } from '../src/store/db.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { Store } from '../src/platform/db.ts';
 import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
 
 const lines = readFileSync(SF_2020, 'utf8').split('\n');

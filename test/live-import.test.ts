@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import type { FireService } from '../src/fire/service.ts';
-import { buildApp } from '../src/server/app.ts';
-import type { Store } from '../src/store/db.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import type { FireService } from '../src/domains/fire/service.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import type { Store } from '../src/platform/db.ts';
 import { openTemp, SF_2020 } from './helpers.ts';
 
 /**

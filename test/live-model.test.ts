@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { importFireRecords } from '../src/fire/import.ts';
-import { liveState, type LiveEvent } from '../src/fire/live.ts';
-import { LiveModel } from '../src/fire/live-model.ts';
+import { importFireRecords } from '../src/domains/fire/import.ts';
+import { liveState, type LiveEvent } from '../src/domains/fire/live.ts';
+import { LiveModel } from '../src/domains/fire/live-model.ts';
 import { openTemp } from './helpers.ts';
 
 const LA = 'America/Los_Angeles';

@@ -1,10 +1,10 @@
 import { rmSync, symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { createToken } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import { Store } from '../src/store/db.ts';
+import { createToken } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { Store } from '../src/platform/db.ts';
 import { openTemp } from './helpers.ts';
 import { openSse } from './sse-client.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { importFireFile } from '../src/fire/import.ts';
-import type { FireService } from '../src/fire/service.ts';
-import type { Store } from '../src/store/db.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import type { FireService } from '../src/domains/fire/service.ts';
+import type { Store } from '../src/platform/db.ts';
 import { FIXTURES, openTemp, SF_2017, SF_2020 } from './helpers.ts';
 
 describe('ERF, UHU and concurrency on small real excerpts, checked by hand', () => {

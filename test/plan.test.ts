@@ -3,23 +3,23 @@ import { join } from 'node:path';
 import { MultiDirectedGraph } from 'graphology';
 import { dijkstra as gDijkstra } from 'graphology-shortest-path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/fire/import.ts';
-import { calibrate } from '../src/plan/calibrate.ts';
-import { applyScenario, compare, coverage, COVERAGE_DEFAULTS } from '../src/plan/coverage.ts';
-import { dijkstra } from '../src/plan/graph.ts';
-import { loadGraph, loadPlanContext, type PlanContext } from '../src/plan/model.ts';
-import { placeStations, solveMclp } from '../src/plan/place.ts';
-import { simulate } from '../src/plan/simulate.ts';
-import { importStationsFile } from '../src/plan/stations.ts';
-import { importRoadsFile } from '../src/roads/import.ts';
-import type { Store } from '../src/store/db.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { calibrate } from '../src/domains/coverage/calibrate.ts';
+import { applyScenario, compare, coverage, COVERAGE_DEFAULTS } from '../src/domains/coverage/coverage.ts';
+import { dijkstra } from '../src/domains/coverage/graph.ts';
+import { loadGraph, loadCoverageContext, type CoverageContext } from '../src/domains/coverage/context.ts';
+import { placeStations, solveMclp } from '../src/domains/coverage/place.ts';
+import { simulate } from '../src/domains/coverage/simulate.ts';
+import { importStationsFile } from '../src/domains/coverage/stations.ts';
+import { importRoadsFile } from '../src/domains/coverage/roads.ts';
+import type { Store } from '../src/platform/db.ts';
 import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
 
 const GEO = join(ROOT, 'samples/geo');
 const SHARED_GEO = GEO; // copies of shared/data/geo
 
 /** graphology's Dijkstra over the same directed edges: an independent shortest-path implementation. */
-function graphologyOf(ctx: PlanContext) {
+function graphologyOf(ctx: CoverageContext) {
   const g = ctx.graph;
   const gg = new MultiDirectedGraph();
   for (let v = 0; v < g.n; v++) gg.addNode(String(v));
@@ -28,14 +28,14 @@ function graphologyOf(ctx: PlanContext) {
 }
 
 describe('strategic planning on the San Francisco network and CAD file', () => {
-  let store: Store, db: string, ctx: PlanContext;
+  let store: Store, db: string, ctx: CoverageContext;
   beforeAll(async () => {
     ({ store, path: db } = await openTemp());
     await importFireFile(store, SF_2020);
     await importRoadsFile(store, join(GEO, 'sf-ne-osm-2026-drive.geojson.gz'), { source: 'sf-ne' });
     await importStationsFile(store, join(GEO, 'sf-fire-stations.geojson'));
-    await calibrate(store, await loadPlanContext(store));
-    ctx = await loadPlanContext(store);
+    await calibrate(store, await loadCoverageContext(store));
+    ctx = await loadCoverageContext(store);
   }, 120_000);
   afterAll(() => store.close());
 
@@ -156,9 +156,9 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
   });
 
   it('residents: census tracts at equal weight as a proxy, and a population layer weights them', async () => {
-    const { importLayerFile } = await import('../src/plan/stations.ts');
+    const { importLayerFile } = await import('../src/domains/coverage/stations.ts');
     await importLayerFile(store, join(GEO, 'sf-tracts-2020.geojson'), 'tracts');
-    const proxy = coverage(await loadPlanContext(store), applyScenario(ctx)).residents!;
+    const proxy = coverage(await loadCoverageContext(store), applyScenario(ctx)).residents!;
     expect(proxy.weighting).toMatch(/proxy/);
     expect(proxy.units + proxy.leftOut).toBe(241);
     // the same tracts with a population: all equal gives the proxy's share; all people in one tract gives 0 or 1
@@ -168,7 +168,7 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       features: tracts.features.map((f: { properties: { TRACTCE20: string } }) => ({ ...f, properties: { ...f.properties, POP: pop(f.properties.TRACTCE20) } })) }));
     write(() => 1000);
     await importLayerFile(store, file, 'population', { valueField: 'POP' });
-    const ctx2 = await loadPlanContext(store);
+    const ctx2 = await loadCoverageContext(store);
     const equal = coverage(ctx2, applyScenario(ctx2)).residents!;
     expect(equal.coveredShare).toBeCloseTo(proxy.coveredShare, 12);
     expect(equal.weighting).toMatch(/residents/);
@@ -177,7 +177,7 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     for (const covered of [true, false]) {
       write((id) => (id === unit(covered).id ? 5000 : 0));
       await importLayerFile(store, file, 'population', { valueField: 'POP' });
-      const c = await loadPlanContext(store);
+      const c = await loadCoverageContext(store);
       expect(coverage(c, applyScenario(c)).residents!.coveredShare).toBe(covered ? 1 : 0);
     }
     write(() => -1);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/fire/import.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
 import { FIXTURES, openTemp, tempDir } from './helpers.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { GateFull } from '../src/core/gate.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { buildApp } from '../src/server/app.ts';
-import { ClientsGone, PublicAnswers } from '../src/server/public-cache.ts';
-import type { Store } from '../src/store/db.ts';
+import { GateFull } from '../src/platform/gate.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { ClientsGone, PublicAnswers } from '../src/interfaces/http/public-cache.ts';
+import type { Store } from '../src/platform/db.ts';
 import { openTemp, SF_2017, SF_2020 } from './helpers.ts';
 
 describe('public answers are computed once per data version, a few at a time, for clients still there', () => {

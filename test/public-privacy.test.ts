@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { defaultConfig } from '../src/fire/config.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { buildApp } from '../src/server/app.ts';
-import { registeredRoutes } from '../src/server/auth.ts';
-import type { Store } from '../src/store/db.ts';
-import { importLayerFile, importStationsFile } from '../src/plan/stations.ts';
-import { loadPlanIntoStore } from '../src/strategy/alignment.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { registeredRoutes } from '../src/interfaces/http/auth.ts';
+import type { Store } from '../src/platform/db.ts';
+import { importLayerFile, importStationsFile } from '../src/domains/coverage/stations.ts';
+import { loadPlanIntoStore } from '../src/domains/strategy/alignment.ts';
 import { INTERNAL_TEXT, openTemp, ROOT, SF_2017, SF_2020 } from './helpers.ts';
 
 // The threshold is written here, not imported: the test states the rule it checks.

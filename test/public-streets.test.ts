@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import { importCollisionsFile } from '../src/streets/import.ts';
-import type { Store } from '../src/store/db.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { importCollisionsFile } from '../src/domains/collisions/import.ts';
+import type { Store } from '../src/platform/db.ts';
 import { openTemp, ROOT } from './helpers.ts';
 
 const THRESHOLD = 10;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/fire/import.ts';
-import type { FireService } from '../src/fire/service.ts';
-import type { Store } from '../src/store/db.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import type { FireService } from '../src/domains/fire/service.ts';
+import type { Store } from '../src/platform/db.ts';
 import { cli, openTemp, SF_2020 } from './helpers.ts';
 
 // fire.md §7: computed independently (cap 3600 s, PRIVATE excluded, emergency = Final Priority 3, nearest rank).

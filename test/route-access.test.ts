@@ -2,11 +2,11 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, TOKEN_ROLES, type Role } from '../src/accounts/accounts.ts';
-import { defaultConfig } from '../src/fire/config.ts';
-import { buildApp } from '../src/server/app.ts';
-import { registeredRoutes, type Access } from '../src/server/auth.ts';
-import type { Store } from '../src/store/db.ts';
+import { createToken, TOKEN_ROLES, type Role } from '../src/domains/accounts/accounts.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { buildApp } from '../src/interfaces/http/app.ts';
+import { registeredRoutes, type Access } from '../src/interfaces/http/auth.ts';
+import type { Store } from '../src/platform/db.ts';
 import { openTemp } from './helpers.ts';
 
 /**

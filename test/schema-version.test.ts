@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Store } from '../src/store/db.ts';
-import { SCHEMA_VERSION } from '../src/store/migrations.ts';
+import { Store } from '../src/platform/db.ts';
+import { SCHEMA_VERSION } from '../src/platform/migrations.ts';
 import { cli, openTemp, SF_2020 } from './helpers.ts';
 
 /** Issue 13, item 11: a database from a newer CityOps is refused, not written to. */

@@ -1,13 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../src/fire/config.ts';
-import { FireService } from '../src/fire/service.ts';
-import type { Store } from '../src/store/db.ts';
-import { loadPlanIntoStore, currentPlan } from '../src/strategy/alignment.ts';
-import { measureStatuses } from '../src/strategy/status.ts';
-import { importCollisionsFile } from '../src/streets/import.ts';
-import { streetsSummary, WEIGHT_SETS } from '../src/streets/summary.ts';
+import { defaultConfig } from '../src/domains/fire/config.ts';
+import { FireService } from '../src/domains/fire/service.ts';
+import type { Store } from '../src/platform/db.ts';
+import { loadPlanIntoStore, currentPlan } from '../src/domains/strategy/alignment.ts';
+import { measureStatuses } from '../src/domains/strategy/status.ts';
+import { importCollisionsFile } from '../src/domains/collisions/import.ts';
+import { streetsSummary, WEIGHT_SETS } from '../src/domains/collisions/summary.ts';
 import { cli, openTemp, ROOT, tempDir } from './helpers.ts';
 
 const SHARED = join(ROOT, '../shared/data/collisions/slo_county_tims_crashes_2011_2020.csv.gz');

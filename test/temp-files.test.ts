@@ -2,12 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBudgetFile } from '../src/budget/import.ts';
-import { UserError } from '../src/core/errors.ts';
-import { importFireFile } from '../src/fire/import.ts';
-import { importRoadsFile } from '../src/roads/import.ts';
-import type { Store } from '../src/store/db.ts';
-import { importCollisionsFile } from '../src/streets/import.ts';
+import { importBudgetFile } from '../src/domains/budget/import.ts';
+import { UserError } from '../src/platform/errors.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
+import { importRoadsFile } from '../src/domains/coverage/roads.ts';
+import type { Store } from '../src/platform/db.ts';
+import { importCollisionsFile } from '../src/domains/collisions/import.ts';
 import { cli, openTemp, ROOT, SF_2017, tempDir } from './helpers.ts';
 
 /**

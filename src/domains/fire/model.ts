@@ -1,0 +1,58 @@
+/** The canonical fire/EMS model (docs/fire-metrics.md §2), aligned with NERIS. */
+
+export const UNIT_TYPES = ['ENGINE', 'TRUCK', 'QUINT', 'MEDIC_ALS', 'MEDIC_BLS', 'RESCUE', 'CHIEF', 'SUPPORT', 'OTHER'] as const;
+export type UnitType = (typeof UNIT_TYPES)[number];
+
+export const CATEGORIES = ['EMS', 'FIRE', 'RESCUE', 'HAZMAT', 'SERVICE', 'OTHER'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Unit-level stamps, in the order a response normally passes through them. */
+export const UNIT_STAMPS = ['dispatched', 'enroute', 'staging', 'on_scene', 'transport_started', 'at_hospital', 'cleared', 'in_quarters'] as const;
+export type UnitStamp = (typeof UNIT_STAMPS)[number];
+
+export const INCIDENT_STAMPS = ['call_received', 'call_created', 'closed_at'] as const;
+export type IncidentStamp = (typeof INCIDENT_STAMPS)[number];
+
+export interface IncidentRecord {
+  incident_id: string;
+  call_received: number | null;
+  call_created: number | null;
+  closed_at: number | null;
+  incident_type: string | null;
+  category: Category;
+  priority: string | null;
+  emergency: boolean | null;
+  lat: number | null;
+  lon: number | null;
+  address: string | null;
+  station_area: string | null;
+  battalion: string | null;
+  zone: string | null;
+  risk_class: string | null;
+  neighborhood: string | null;
+}
+
+export interface ResponseRecord extends Record<UnitStamp, number | null> {
+  response_id: string;
+  unit_id: string;
+  unit_type: UnitType;
+  unit_type_source: string | null;
+  home_station: string | null;
+  own_agency: boolean;
+  dispatch_order: number | null;
+  cancelled: boolean | null;
+  staffing: number | null;
+}
+
+/** Live/narrow CAD statuses and the unit stamp each one sets. */
+export const STATUS_TO_STAMP: Record<string, UnitStamp> = {
+  dispatched: 'dispatched',
+  enroute: 'enroute',
+  staging: 'staging',
+  on_scene: 'on_scene',
+  transporting: 'transport_started',
+  at_hospital: 'at_hospital',
+  available: 'cleared',
+  in_quarters: 'in_quarters',
+};
+export const STATUSES = Object.keys(STATUS_TO_STAMP);
