@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: process.env.CITYOPS_TEST_JSON ? ['default', ['json', { outputFile: process.env.CITYOPS_TEST_JSON }]] : ['default'],
+    reporters: process.env.CITYOPS_TEST_JSON
+      ? ['default', ['json', { outputFile: process.env.CITYOPS_TEST_JSON }]]
+      : ['default'],
   },
 });

@@ -3,7 +3,16 @@
  * transaction with upserts) over 1,000,000 San Francisco-format rows made by resampling the real file.
  * Baseline: DuckDB `read_csv` of the same file into a table, in the same run (best of two rounds each).
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { importFireFile } from '../src/domains/fire/import.ts';
@@ -11,15 +20,21 @@ import { Store } from '../src/platform/db.ts';
 import { benchPath, log, prng, report, time } from './lib.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
-const SOURCE = [resolve(import.meta.dirname, '../../shared/data/fire'), resolve(import.meta.dirname, '../samples/fire')]
-  .map((d) => join(d, 'sf_fire_calls_2020-04-07_to_2020-04-20.csv')).find(existsSync)!;
+const SOURCE = [
+  resolve(import.meta.dirname, '../../shared/data/fire'),
+  resolve(import.meta.dirname, '../samples/fire'),
+]
+  .map((d) => join(d, 'sf_fire_calls_2020-04-07_to_2020-04-20.csv'))
+  .find(existsSync)!;
 const FILE = benchPath(`sf-resampled-${ROWS}-v1.csv`);
 
 /** Resamples real rows (seeded) and renumbers calls, incidents and row ids so that every row is new. */
 function makeFile(): void {
   if (existsSync(FILE)) return;
   log(`writing ${ROWS.toLocaleString()} resampled SF rows to ${FILE}`);
-  const lines = readFileSync(SOURCE, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(SOURCE, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const header = lines[0]!;
   const body = lines.slice(1);
   const rand = prng(7);
@@ -29,8 +44,15 @@ function makeFile(): void {
   for (let k = 0; k < ROWS; k++) {
     const l = body[Math.floor(rand() * body.length)]!;
     // Call Number, Unit ID, Incident Number lead the row; RowID ends it
-    out.push(l.replace(/^(\d+),([^,]+),(\d+),/, (_m, _c, u) => `${9e8 + k},${u},${9e7 + k},`).replace(/,(\d+-[^,]+)$/, (_m, id) => `,${id}-${k}`));
-    if (out.length === 100_000) { writeSync(fd, out.join('\n') + '\n'); out = []; }
+    out.push(
+      l
+        .replace(/^(\d+),([^,]+),(\d+),/, (_m, _c, u) => `${9e8 + k},${u},${9e7 + k},`)
+        .replace(/,(\d+-[^,]+)$/, (_m, id) => `,${id}-${k}`),
+    );
+    if (out.length === 100_000) {
+      writeSync(fd, out.join('\n') + '\n');
+      out = [];
+    }
   }
   if (out.length) writeSync(fd, out.join('\n') + '\n');
   closeSync(fd);
@@ -80,5 +102,13 @@ if (summary!.inserted !== ROWS) {
   process.exit(1);
 }
 const ms = Math.min(...runs.ours);
-report({ name: 'fire.import.csv', rows: ROWS, ms, baselineMs: Math.min(...runs.baseline), fileMb: Math.round(mb), rowsPerSecond: Math.round(ROWS / (ms / 1000)),
-  runsMs: runs.ours.map(Math.round), baselineRunsMs: runs.baseline.map(Math.round) });
+report({
+  name: 'fire.import.csv',
+  rows: ROWS,
+  ms,
+  baselineMs: Math.min(...runs.baseline),
+  fileMb: Math.round(mb),
+  rowsPerSecond: Math.round(ROWS / (ms / 1000)),
+  runsMs: runs.ours.map(Math.round),
+  baselineRunsMs: runs.baseline.map(Math.round),
+});

@@ -30,7 +30,10 @@ export async function time<T>(work: () => Promise<T> | T): Promise<{ ms: number;
 }
 
 /** Best of n runs: the figure least disturbed by the machine's other work. */
-export async function best<T>(n: number, work: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+export async function best<T>(
+  n: number,
+  work: () => Promise<T> | T,
+): Promise<{ ms: number; value: T }> {
   let out: { ms: number; value: T } | null = null;
   for (let k = 0; k < n; k++) {
     const r = await time(work);
@@ -50,7 +53,9 @@ export interface BenchResult {
 }
 
 /** Prints the one JSON line a benchmark reports. */
-export function report(r: { name: string; rows: number; ms: number; baselineMs: number } & Record<string, unknown>): void {
+export function report(
+  r: { name: string; rows: number; ms: number; baselineMs: number } & Record<string, unknown>,
+): void {
   const line: BenchResult = {
     ...r,
     ms: Math.round(r.ms * 10) / 10,

@@ -20,7 +20,10 @@ const POSTERS = Number(process.env.BENCH_POSTERS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const PER_POST = 10;
 
-const quantile = (v: number[], q: number) => { const s = [...v].sort((a, b) => a - b); return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN; };
+const quantile = (v: number[], q: number) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN;
+};
 
 /** Every poster posts, waits, posts again until the time is up. */
 async function drive(url: string, headers: Record<string, string>) {
@@ -28,20 +31,35 @@ async function drive(url: string, headers: Record<string, string>) {
   let failed = 0;
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
-  await Promise.all(Array.from({ length: POSTERS }, async (_, p) => {
-    for (let k = 0; performance.now() < end; k++) {
-      const incident = `ING-${p}-${k}`;
-      const now = Date.now();
-      const events = Array.from({ length: PER_POST }, (_, j) => ({
-        id: `${incident}-${j}`, incident, unit: `U${p}-${j}`, status: j % 2 ? 'enroute' : 'dispatched', at: new Date(now - 1000).toISOString(),
-        received: new Date(now - 5000).toISOString(), type: 'Medical Incident', priority: '3', unit_type: 'MEDIC', home_station: String(p + 1),
-      }));
-      const s = performance.now();
-      const r = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(events) });
-      await r.text();
-      if (r.ok) latencies.push(performance.now() - s); else failed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: POSTERS }, async (_, p) => {
+      for (let k = 0; performance.now() < end; k++) {
+        const incident = `ING-${p}-${k}`;
+        const now = Date.now();
+        const events = Array.from({ length: PER_POST }, (_, j) => ({
+          id: `${incident}-${j}`,
+          incident,
+          unit: `U${p}-${j}`,
+          status: j % 2 ? 'enroute' : 'dispatched',
+          at: new Date(now - 1000).toISOString(),
+          received: new Date(now - 5000).toISOString(),
+          type: 'Medical Incident',
+          priority: '3',
+          unit_type: 'MEDIC',
+          home_station: String(p + 1),
+        }));
+        const s = performance.now();
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(events),
+        });
+        await r.text();
+        if (r.ok) latencies.push(performance.now() - s);
+        else failed++;
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { posts: latencies.length, failed, postsPerSecond: latencies.length / seconds, latencies };
 }
@@ -53,11 +71,17 @@ async function cityops() {
   const app = await buildApp({ store, config: defaultConfig() });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const r = await drive(`${base}/api/v1/cad/events`, { authorization: `Bearer ${token}` });
-  const logBytes = (await store.one<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(strlen(payload)), 0) AS bytes FROM live_events'))!;
+  const logBytes = (await store.one<{ n: number; bytes: number }>(
+    'SELECT count(*) AS n, coalesce(sum(strlen(payload)), 0) AS bytes FROM live_events',
+  ))!;
   await app.close();
   store.close();
   for (const f of [path, `${path}.wal`]) rmSync(f, { force: true }); // a fresh database each run
-  return { ...r, logRows: logBytes.n, logBytesPerPost: Math.round(logBytes.bytes / Math.max(1, r.posts)) };
+  return {
+    ...r,
+    logRows: logBytes.n,
+    logBytesPerPost: Math.round(logBytes.bytes / Math.max(1, r.posts)),
+  };
 }
 
 async function bare() {
@@ -68,10 +92,22 @@ async function bare() {
   let lock = Promise.resolve();
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       // one connection, statements in turn, each post its own transaction
-      lock = lock.then(() => conn.run('INSERT INTO posts VALUES ($1)', [body])).then(() => { res.end('{}'); }, () => { res.statusCode = 500; res.end(); });
+      lock = lock
+        .then(() => conn.run('INSERT INTO posts VALUES ($1)', [body]))
+        .then(
+          () => {
+            res.end('{}');
+          },
+          () => {
+            res.statusCode = 500;
+            res.end();
+          },
+        );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -88,9 +124,19 @@ const b = await bare();
 const c = await cityops();
 const round = (x: number) => Math.round(x * 10) / 10;
 report({
-  name: 'live.ingest', rows: c.posts * PER_POST, ms: 1000 / c.postsPerSecond, baselineMs: 1000 / b.postsPerSecond,
-  postsPerSecond: round(c.postsPerSecond), baselinePostsPerSecond: round(b.postsPerSecond),
-  p50Ms: round(quantile(c.latencies, 0.5)), p99Ms: round(quantile(c.latencies, 0.99)), baselineP50Ms: round(quantile(b.latencies, 0.5)),
-  failedPosts: c.failed, logRows: c.logRows, logBytesPerPost: c.logBytesPerPost, posters: POSTERS, seconds: SECONDS,
+  name: 'live.ingest',
+  rows: c.posts * PER_POST,
+  ms: 1000 / c.postsPerSecond,
+  baselineMs: 1000 / b.postsPerSecond,
+  postsPerSecond: round(c.postsPerSecond),
+  baselinePostsPerSecond: round(b.postsPerSecond),
+  p50Ms: round(quantile(c.latencies, 0.5)),
+  p99Ms: round(quantile(c.latencies, 0.99)),
+  baselineP50Ms: round(quantile(b.latencies, 0.5)),
+  failedPosts: c.failed,
+  logRows: c.logRows,
+  logBytesPerPost: c.logBytesPerPost,
+  posters: POSTERS,
+  seconds: SECONDS,
 });
 process.exit(0);

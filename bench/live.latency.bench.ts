@@ -20,12 +20,21 @@ import { benchPath, log, report } from './lib.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const PER_POST = 10, POSTS_PER_SECOND = 20;
+const PER_POST = 10,
+  POSTS_PER_SECOND = 20;
 
-const quantile = (v: number[], q: number) => { const s = [...v].sort((a, b) => a - b); return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN; };
+const quantile = (v: number[], q: number) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN;
+};
 
 /** Posts batches on a fixed schedule; each batch is one new incident whose id carries its number. */
-async function drive(url: string, headers: Record<string, string>, incidentsOf: (data: any) => string[], clients: Awaited<ReturnType<typeof openSse>>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function drive(
+  url: string,
+  headers: Record<string, string>,
+  incidentsOf: (data: unknown) => string[],
+  clients: Awaited<ReturnType<typeof openSse>>[],
+) {
   const sentAt = new Map<string, number>();
   const total = SECONDS * POSTS_PER_SECOND;
   const t0 = performance.now();
@@ -37,11 +46,24 @@ async function drive(url: string, headers: Record<string, string>, incidentsOf: 
     const incident = `LAT-${k}`;
     const now = Date.now();
     const events = Array.from({ length: PER_POST }, (_, j) => ({
-      id: `${incident}-${j}`, incident, unit: `U${j}`, status: j % 2 ? 'enroute' : 'dispatched', at: new Date(now - 1000).toISOString(),
-      received: new Date(now - 5000).toISOString(), type: 'Medical Incident', priority: '3', unit_type: 'MEDIC',
+      id: `${incident}-${j}`,
+      incident,
+      unit: `U${j}`,
+      status: j % 2 ? 'enroute' : 'dispatched',
+      at: new Date(now - 1000).toISOString(),
+      received: new Date(now - 5000).toISOString(),
+      type: 'Medical Incident',
+      priority: '3',
+      unit_type: 'MEDIC',
     }));
     sentAt.set(incident, performance.now());
-    inflight.push(fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(events) }).then((r) => r.text()));
+    inflight.push(
+      fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify(events),
+      }).then((r) => r.text()),
+    );
   }
   await Promise.all(inflight);
   await new Promise((r) => setTimeout(r, 2000));
@@ -49,10 +71,14 @@ async function drive(url: string, headers: Record<string, string>, incidentsOf: 
   let missing = 0;
   for (const c of clients) {
     const seen = new Set<string>();
-    for (const e of c.events) for (const id of incidentsOf(e.data)) {
-      const s = sentAt.get(id);
-      if (s !== undefined && !seen.has(id)) { seen.add(id); latencies.push(e.receivedAt - s); }
-    }
+    for (const e of c.events)
+      for (const id of incidentsOf(e.data)) {
+        const s = sentAt.get(id);
+        if (s !== undefined && !seen.has(id)) {
+          seen.add(id);
+          latencies.push(e.receivedAt - s);
+        }
+      }
     missing += total - seen.size;
   }
   return { latencies, missing, deliveries: latencies.length };
@@ -65,8 +91,15 @@ async function cityops() {
   const app = await buildApp({ store, config: defaultConfig() });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const headers = { authorization: `Bearer ${token}` };
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => openSse(`${base}/api/v1/live/stream`, headers)));
-  const r = await drive(`${base}/api/v1/cad/events`, headers, (d) => (d.incidents ?? []).map((i: { id: string }) => i.id), clients);
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, () => openSse(`${base}/api/v1/live/stream`, headers)),
+  );
+  const r = await drive(
+    `${base}/api/v1/cad/events`,
+    headers,
+    (d) => ((d as { incidents?: { id: string }[] }).incidents ?? []).map((i) => i.id),
+    clients,
+  );
   clients.forEach((c) => c.close());
   await app.close();
   store.close();
@@ -86,7 +119,9 @@ async function bare() {
       return;
     }
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       const msg = `id: ${++seq}\nevent: update\ndata: ${body}\n\n`;
       for (const s of streams) s.write(msg);
@@ -95,8 +130,15 @@ async function bare() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => openSse(`${base}/stream`)));
-  const r = await drive(`${base}/post`, {}, (d) => [...new Set((d as { incident: string }[]).map((e) => e.incident))], clients);
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, () => openSse(`${base}/stream`)),
+  );
+  const r = await drive(
+    `${base}/post`,
+    {},
+    (d) => [...new Set((d as { incident: string }[]).map((e) => e.incident))],
+    clients,
+  );
   clients.forEach((c) => c.close());
   server.close();
   return r;
@@ -110,12 +152,28 @@ const c = await cityops();
 const assets = resolve(import.meta.dirname, '../dist/web/assets');
 const html = readFileSync(resolve(assets, '../index.html'), 'utf8');
 const entry = [...html.matchAll(/assets\/([^"]+\.js)/g)].map((m) => m[1]!);
-const boardJs = [...entry, ...readdirSync(assets).filter((f) => f.startsWith('maplibre-gl-worker'))];
-const gz = boardJs.reduce((a, f) => a + gzipSync(readFileSync(join(assets, f)), { level: 9 }).length, 0);
+const boardJs = [
+  ...entry,
+  ...readdirSync(assets).filter((f) => f.startsWith('maplibre-gl-worker')),
+];
+const gz = boardJs.reduce(
+  (a, f) => a + gzipSync(readFileSync(join(assets, f)), { level: 9 }).length,
+  0,
+);
 report({
-  name: 'live.latency', rows: c.deliveries, ms: quantile(c.latencies, 0.99), baselineMs: quantile(b.latencies, 0.99),
-  p50Ms: Math.round(quantile(c.latencies, 0.5) * 10) / 10, p99Ms: Math.round(quantile(c.latencies, 0.99) * 10) / 10,
-  baselineP50Ms: Math.round(quantile(b.latencies, 0.5) * 10) / 10, missedDeliveries: c.missing, baselineMissed: b.missing,
-  clients: CLIENTS, eventsPerSecond: PER_POST * POSTS_PER_SECOND, seconds: SECONDS, boardJsGzipKb: Math.round(gz / 1024), boardJsFiles: boardJs,
+  name: 'live.latency',
+  rows: c.deliveries,
+  ms: quantile(c.latencies, 0.99),
+  baselineMs: quantile(b.latencies, 0.99),
+  p50Ms: Math.round(quantile(c.latencies, 0.5) * 10) / 10,
+  p99Ms: Math.round(quantile(c.latencies, 0.99) * 10) / 10,
+  baselineP50Ms: Math.round(quantile(b.latencies, 0.5) * 10) / 10,
+  missedDeliveries: c.missing,
+  baselineMissed: b.missing,
+  clients: CLIENTS,
+  eventsPerSecond: PER_POST * POSTS_PER_SECOND,
+  seconds: SECONDS,
+  boardJsGzipKb: Math.round(gz / 1024),
+  boardJsFiles: boardJs,
 });
 process.exit(0);

@@ -18,7 +18,9 @@ export async function planContext(): Promise<{ store: Store; ctx: CoverageContex
   if (fresh) {
     log('building .bench/plan.duckdb (SF CAD sample, NE roads, stations, calibration)');
     await importFireFile(store, join(SAMPLES, 'fire/sf_fire_calls_2020-04-07_to_2020-04-20.csv'));
-    await importRoadsFile(store, join(SAMPLES, 'geo/sf-ne-osm-2026-drive.geojson.gz'), { source: 'sf-ne' });
+    await importRoadsFile(store, join(SAMPLES, 'geo/sf-ne-osm-2026-drive.geojson.gz'), {
+      source: 'sf-ne',
+    });
     await importStationsFile(store, join(SAMPLES, 'geo/sf-fire-stations.geojson'));
     await calibrate(store, await loadCoverageContext(store));
   }

@@ -12,14 +12,57 @@ import { planContext } from './plan-data.ts';
  */
 const { store, ctx } = await planContext();
 const [w, s, e, n] = ctx.graph.bbox;
-const points = polygonToCells([[[s, w], [s, e], [n, e], [n, w], [s, w]]], 10).map((c) => { const [lat, lon] = cellToLatLng(c); return { lat, lon }; })
-  .filter((p) => ctx.graph.index.nearest(p.lon, p.lat, 150)).slice(0, 1000);
+const points = polygonToCells(
+  [
+    [
+      [s, w],
+      [s, e],
+      [n, e],
+      [n, w],
+      [s, w],
+    ],
+  ],
+  10,
+)
+  .map((c) => {
+    const [lat, lon] = cellToLatLng(c);
+    return { lat, lon };
+  })
+  .filter((p) => ctx.graph.index.nearest(p.lon, p.lat, 150))
+  .slice(0, 1000);
 log(`plan.place: k = 3 over ${points.length} candidates`);
 const stations = applyScenario(ctx, { close: ['8', '36'] });
-const greedyOnly = await time(() => placeStations(ctx, stations, { k: 3, minutes: 4, candidateResolution: 10, points, timeLimitS: 0 }));
-const full = await time(() => placeStations(ctx, stations, { k: 3, minutes: 4, candidateResolution: 10, points, timeLimitS: 30 }));
+const greedyOnly = await time(() =>
+  placeStations(ctx, stations, {
+    k: 3,
+    minutes: 4,
+    candidateResolution: 10,
+    points,
+    timeLimitS: 0,
+  }),
+);
+const full = await time(() =>
+  placeStations(ctx, stations, {
+    k: 3,
+    minutes: 4,
+    candidateResolution: 10,
+    points,
+    timeLimitS: 30,
+  }),
+);
 const r = full.value;
-report({ name: 'plan.place', rows: r.candidates, ms: full.ms, baselineMs: greedyOnly.ms, reachMs: Math.round(r.reachMs), greedy: r.greedy.value,
-  refined: r.refined?.value ?? null, bound: r.refined?.bound ?? null, status: r.refined?.status ?? null, gapGreedy: r.gap?.greedy ?? null, gapBest: r.gap?.best ?? null,
-  coveredShare: { today: r.today.coveredShare, best: r.best.coveredShare } });
+report({
+  name: 'plan.place',
+  rows: r.candidates,
+  ms: full.ms,
+  baselineMs: greedyOnly.ms,
+  reachMs: Math.round(r.reachMs),
+  greedy: r.greedy.value,
+  refined: r.refined?.value ?? null,
+  bound: r.refined?.bound ?? null,
+  status: r.refined?.status ?? null,
+  gapGreedy: r.gap?.greedy ?? null,
+  gapBest: r.gap?.best ?? null,
+  coveredShare: { today: r.today.coveredShare, best: r.best.coveredShare },
+});
 store.close();

@@ -27,7 +27,11 @@ const app = await buildApp({ store, config: defaultConfig(), publicRateLimit: 1e
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 const staff = { authorization: `Bearer ${await createToken(store, 'bench', 'viewer')}` };
-const staffRequest = async () => { const r = await fetch(`${base}/api/v1/fire/metrics?by=station`, { headers: staff }); await r.arrayBuffer(); return r.status; };
+const staffRequest = async () => {
+  const r = await fetch(`${base}/api/v1/fire/metrics?by=station`, { headers: staff });
+  await r.arrayBuffer();
+  return r.status;
+};
 
 await staffRequest(); // warm the frame
 const idle = await time(staffRequest);
@@ -35,17 +39,33 @@ const cold = await time(() => fetch(`${base}/public`).then((r) => r.text()));
 const warm = await time(() => fetch(`${base}/public`).then((r) => r.text()));
 
 // distinct whole months, both routes: no two share a cache entry
-const urls = Array.from({ length: CLIENTS }, (_, k) => `${base}/api/public/fire/${k % 2 ? 'neighborhoods' : 'performance'}?from=${2000 + k}-01-01`);
+const urls = Array.from(
+  { length: CLIENTS },
+  (_, k) =>
+    `${base}/api/public/fire/${k % 2 ? 'neighborhoods' : 'performance'}?from=${2000 + k}-01-01`,
+);
 const before = app.publicAnswers.computations;
-const abandoned = urls.map((url) => fetch(url, { signal: AbortSignal.timeout(ABANDON_MS) }).then((r) => r.status, () => 'abandoned'));
+const abandoned = urls.map((url) =>
+  fetch(url, { signal: AbortSignal.timeout(ABANDON_MS) }).then(
+    (r) => r.status,
+    () => 'abandoned',
+  ),
+);
 await new Promise((r) => setTimeout(r, ABANDON_MS + 50));
 const loaded = await time(staffRequest);
 const outcomes = await Promise.all(abandoned);
 await new Promise((r) => setTimeout(r, 2000)); // let queued work drain (or be skipped)
 
 report({
-  name: 'public.abandoned', rows: rowsRead, ms: loaded.ms, baselineMs: idle.ms, coldMs: Math.round(cold.ms), warmMs: Math.round(warm.ms * 10) / 10,
-  computed: app.publicAnswers.computations - before, refused503: outcomes.filter((o) => o === 503).length, abandoned: outcomes.filter((o) => o === 'abandoned').length,
+  name: 'public.abandoned',
+  rows: rowsRead,
+  ms: loaded.ms,
+  baselineMs: idle.ms,
+  coldMs: Math.round(cold.ms),
+  warmMs: Math.round(warm.ms * 10) / 10,
+  computed: app.publicAnswers.computations - before,
+  refused503: outcomes.filter((o) => o === 503).length,
+  abandoned: outcomes.filter((o) => o === 'abandoned').length,
 });
 await app.close();
 store.close();

@@ -8,7 +8,10 @@ import { join } from 'node:path';
  * measured in the same run.
  */
 const dir = import.meta.dirname;
-const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, '')).sort();
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace(/\.bench\.ts$/, ''))
+  .sort();
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {
@@ -17,7 +20,12 @@ if (unknown.length) {
 }
 let failed = 0;
 for (const name of wanted.length ? wanted : all) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, `${name}.bench.ts`)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) { failed++; process.stderr.write(`[bench] ${name} failed (exit ${r.status})\n`); }
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, `${name}.bench.ts`)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) {
+    failed++;
+    process.stderr.write(`[bench] ${name} failed (exit ${r.status})\n`);
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -12,13 +12,45 @@ import { Store } from '../src/platform/db.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bin/cityops.mjs');
-const shared = (p: string, bundled: string) => (existsSync(resolve(ROOT, '../shared/data', p)) ? resolve(ROOT, '../shared/data', p) : join(ROOT, bundled));
+const shared = (p: string, bundled: string) =>
+  existsSync(resolve(ROOT, '../shared/data', p))
+    ? resolve(ROOT, '../shared/data', p)
+    : join(ROOT, bundled);
 const CASES = [
-  { domain: 'fire', args: ['import', 'fire', shared('fire/sf_fire_calls_2020-04-07_to_2020-04-20.csv', 'samples/fire/sf_fire_calls_2020-04-07_to_2020-04-20.csv')] },
-  { domain: 'collisions', args: ['import', 'collisions', join(ROOT, 'samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz')] },
-  { domain: 'budget', args: ['import', 'budget', join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz')] },
+  {
+    domain: 'fire',
+    args: [
+      'import',
+      'fire',
+      shared(
+        'fire/sf_fire_calls_2020-04-07_to_2020-04-20.csv',
+        'samples/fire/sf_fire_calls_2020-04-07_to_2020-04-20.csv',
+      ),
+    ],
+  },
+  {
+    domain: 'collisions',
+    args: [
+      'import',
+      'collisions',
+      join(ROOT, 'samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz'),
+    ],
+  },
+  {
+    domain: 'budget',
+    args: ['import', 'budget', join(ROOT, 'samples/budget/oakland_budget_line_items.csv.gz')],
+  },
 ];
-const TABLES = ['incidents', 'unit_responses', 'unit_status_events', 'collisions', 'budget_lines', 'source_rows', 'quarantine', 'import_warnings'];
+const TABLES = [
+  'incidents',
+  'unit_responses',
+  'unit_status_events',
+  'collisions',
+  'budget_lines',
+  'source_rows',
+  'quarantine',
+  'import_warnings',
+];
 
 /** Row count and an order-free hash of every row, per table; import_batches by count (it holds clock times). */
 async function fingerprint(db: string): Promise<string> {
@@ -26,10 +58,14 @@ async function fingerprint(db: string): Promise<string> {
   try {
     const parts: string[] = [];
     for (const t of TABLES) {
-      const r = await store.one<{ n: number; h: string }>(`SELECT count(*)::INTEGER AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM ${t} t`);
+      const r = await store.one<{ n: number; h: string }>(
+        `SELECT count(*)::INTEGER AS n, coalesce(sum(hash(t))::VARCHAR, '0') AS h FROM ${t} t`,
+      );
       parts.push(`${t}:${r!.n}:${r!.h}`);
     }
-    parts.push(`batches:${(await store.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM import_batches'))!.n}`);
+    parts.push(
+      `batches:${(await store.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM import_batches'))!.n}`,
+    );
     return parts.join(' ');
   } finally {
     store.close();
@@ -46,13 +82,17 @@ function killAfter(args: string[], db: string, ms: number): Promise<boolean> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [CLI, ...args, '--db', db], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (_code, signal) => { clearTimeout(timer); done(signal === 'SIGKILL'); });
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      done(signal === 'SIGKILL');
+    });
   });
 }
 
 const runs = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'cityops-faults-'));
-let whole = 0, total = 0;
+let whole = 0,
+  total = 0;
 for (const c of CASES) {
   const empty = join(dir, `${c.domain}-empty.duckdb`);
   (await Store.open(empty)).close();
@@ -63,7 +103,8 @@ for (const c of CASES) {
   importOnce(c.args, clean);
   const importMs = performance.now() - t0;
   const after = await fingerprint(clean);
-  let ok = 0, killed = 0;
+  let ok = 0,
+    killed = 0;
   for (let i = 0; i < runs; i++) {
     const db = join(dir, `${c.domain}-${i}.duckdb`);
     copyFileSync(empty, db);
@@ -73,11 +114,16 @@ for (const c of CASES) {
     importOnce(c.args, db);
     const again = await fingerprint(db);
     if ((state === before || state === after) && again === after) ok++;
-    else process.stdout.write(`  ${c.domain} run ${i}: left ${state === before ? 'as before' : state === after ? 'as after' : 'HALF-WRITTEN'}; re-import ${again === after ? 'clean' : 'DIFFERENT'}\n`);
+    else
+      process.stdout.write(
+        `  ${c.domain} run ${i}: left ${state === before ? 'as before' : state === after ? 'as after' : 'HALF-WRITTEN'}; re-import ${again === after ? 'clean' : 'DIFFERENT'}\n`,
+      );
   }
   whole += ok;
   total += runs;
-  process.stdout.write(`${c.domain}: ${ok} of ${runs} killed runs whole (${killed} killed mid-import, import takes ${Math.round(importMs)} ms)\n`);
+  process.stdout.write(
+    `${c.domain}: ${ok} of ${runs} killed runs whole (${killed} killed mid-import, import takes ${Math.round(importMs)} ms)\n`,
+  );
 }
 process.stdout.write(`${whole} of ${total} runs left the database whole\n`);
 process.exit(whole === total ? 0 : 1);

@@ -9,7 +9,11 @@ import type { Store } from '../src/platform/db.ts';
 import { openTemp, SF_2020 } from './helpers.ts';
 
 describe('HTTP API', () => {
-  let store: Store, fire: FireService, app: FastifyInstance, base: string, headers: Record<string, string>;
+  let store: Store,
+    fire: FireService,
+    app: FastifyInstance,
+    base: string,
+    headers: Record<string, string>;
   beforeAll(async () => {
     ({ store, fire } = await openTemp());
     await importFireFile(store, SF_2020);
@@ -17,7 +21,10 @@ describe('HTTP API', () => {
     app = await buildApp({ store, config: defaultConfig() });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => { await app.close(); store.close(); });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
 
   it('serves the same figures as the query layer the CLI uses, over a real socket', async () => {
     const res = await fetch(`${base}/api/v1/fire/metrics?priority=emergency`, { headers });
@@ -29,17 +36,34 @@ describe('HTTP API', () => {
   });
 
   it('accepts the same filters: dates, grouping, lists', async () => {
-    const r = await app.inject({ url: '/api/v1/fire/metrics?from=2020-04-08&to=2020-04-14&by=station&category=EMS,FIRE&standard=nfpa1710-2020', headers });
+    const r = await app.inject({
+      url: '/api/v1/fire/metrics?from=2020-04-08&to=2020-04-14&by=station&category=EMS,FIRE&standard=nfpa1710-2020',
+      headers,
+    });
     expect(r.statusCode).toBe(200);
     const body = r.json();
     expect(body.by).toBe('station');
-    expect(body.filters).toMatchObject({ from: '2020-04-08', to: '2020-04-14', category: ['EMS', 'FIRE'] });
-    const direct = await fire.metrics({ from: '2020-04-08', to: '2020-04-14', by: ['station'], category: ['EMS', 'FIRE'], priority: 'all', standard: 'nfpa1710-2020' });
+    expect(body.filters).toMatchObject({
+      from: '2020-04-08',
+      to: '2020-04-14',
+      category: ['EMS', 'FIRE'],
+    });
+    const direct = await fire.metrics({
+      from: '2020-04-08',
+      to: '2020-04-14',
+      by: ['station'],
+      category: ['EMS', 'FIRE'],
+      priority: 'all',
+      standard: 'nfpa1710-2020',
+    });
     expect(body).toEqual(JSON.parse(JSON.stringify(direct)));
   });
 
   it('answers 400 with each problem named for an invalid query', async () => {
-    const r = await app.inject({ url: '/api/v1/fire/metrics?priority=urgent&from=April&bogus=1', headers });
+    const r = await app.inject({
+      url: '/api/v1/fire/metrics?priority=urgent&from=April&bogus=1',
+      headers,
+    });
     expect(r.statusCode).toBe(400);
     const { error } = r.json();
     expect(error).toMatch(/priority: Invalid option/);
@@ -53,18 +77,49 @@ describe('HTTP API', () => {
   it('publishes an OpenAPI document listing every route and its parameters', async () => {
     const doc = (await app.inject({ url: '/api/docs/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/api/v1/fire/metrics', '/api/v1/fire/quality', '/api/v1/fire/utilization', '/api/v1/fire/concurrency',
-      '/api/v1/fire/reliability', '/api/v1/fire/volume', '/api/v1/quarantine', '/api/v1/imports', '/api/health',
-      '/api/public/fire/performance', '/api/public/fire/neighborhoods']) {
+    for (const p of [
+      '/api/v1/fire/metrics',
+      '/api/v1/fire/quality',
+      '/api/v1/fire/utilization',
+      '/api/v1/fire/concurrency',
+      '/api/v1/fire/reliability',
+      '/api/v1/fire/volume',
+      '/api/v1/quarantine',
+      '/api/v1/imports',
+      '/api/health',
+      '/api/public/fire/performance',
+      '/api/public/fire/neighborhoods',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
-    const names = doc.paths['/api/v1/fire/metrics'].get.parameters.map((x: { name: string }) => x.name);
-    expect(names).toEqual(expect.arrayContaining(['from', 'to', 'priority', 'by', 'standard', 'category', 'station', 'unitType']));
+    const names = doc.paths['/api/v1/fire/metrics'].get.parameters.map(
+      (x: { name: string }) => x.name,
+    );
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'from',
+        'to',
+        'priority',
+        'by',
+        'standard',
+        'category',
+        'station',
+        'unitType',
+      ]),
+    );
   });
 
   it('operations, quality, quarantine and imports answer JSON', async () => {
-    for (const url of ['/api/v1/fire/quality', '/api/v1/fire/utilization?from=2020-04-08&to=2020-04-19', '/api/v1/fire/concurrency',
-      '/api/v1/fire/reliability', '/api/v1/fire/volume', '/api/v1/quarantine?limit=5', '/api/v1/imports', '/api/health']) {
+    for (const url of [
+      '/api/v1/fire/quality',
+      '/api/v1/fire/utilization?from=2020-04-08&to=2020-04-19',
+      '/api/v1/fire/concurrency',
+      '/api/v1/fire/reliability',
+      '/api/v1/fire/volume',
+      '/api/v1/quarantine?limit=5',
+      '/api/v1/imports',
+      '/api/health',
+    ]) {
       const r = await app.inject({ url, headers });
       expect(r.statusCode, url).toBe(200);
     }

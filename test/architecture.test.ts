@@ -25,46 +25,75 @@ function area(file: string): { layer: string; name: string } {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
+    resolve(dirname(file), m[1]!),
+  );
 }
 
 const files = sourceFiles(SRC);
 
 describe('architecture: the folders keep to their import rules', () => {
   it('every source file is in platform, a domain or an interface', () => {
-    const stray = files.filter((f) => !['platform', 'domains', 'interfaces', 'contracts'].includes(area(f).layer)).map((f) => relative(ROOT, f));
+    const stray = files
+      .filter((f) => !['platform', 'domains', 'interfaces', 'contracts'].includes(area(f).layer))
+      .map((f) => relative(ROOT, f));
     expect(stray).toEqual([]);
   });
 
   it('platform imports no domain and no interface', () => {
-    const bad = files.filter((f) => area(f).layer === 'platform')
-      .flatMap((f) => imports(f).filter((t) => ['domains', 'interfaces'].includes(area(t).layer)).map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`));
+    const bad = files
+      .filter((f) => area(f).layer === 'platform')
+      .flatMap((f) =>
+        imports(f)
+          .filter((t) => ['domains', 'interfaces'].includes(area(t).layer))
+          .map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`),
+      );
     expect(bad).toEqual([]);
   });
 
   it('no domain imports an interface', () => {
-    const bad = files.filter((f) => area(f).layer === 'domains')
-      .flatMap((f) => imports(f).filter((t) => area(t).layer === 'interfaces').map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`));
+    const bad = files
+      .filter((f) => area(f).layer === 'domains')
+      .flatMap((f) =>
+        imports(f)
+          .filter((t) => area(t).layer === 'interfaces')
+          .map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`),
+      );
     expect(bad).toEqual([]);
   });
 
   it('a folder reaches another domain only through its index.ts', () => {
-    const bad = files.flatMap((f) => imports(f)
-      .filter((t) => area(t).layer === 'domains' && (area(f).layer !== 'domains' || area(f).name !== area(t).name))
-      .filter((t) => relative(join(SRC, 'domains', area(t).name), t) !== 'index.ts')
-      .map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`));
+    const bad = files.flatMap((f) =>
+      imports(f)
+        .filter(
+          (t) =>
+            area(t).layer === 'domains' &&
+            (area(f).layer !== 'domains' || area(f).name !== area(t).name),
+        )
+        .filter((t) => relative(join(SRC, 'domains', area(t).name), t) !== 'index.ts')
+        .map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`),
+    );
     expect(bad).toEqual([]);
   });
 
   it('no SQL in interfaces: HTTP and CLI call domain functions', () => {
-    const sql = /\b(SELECT\s+[\w*(]|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+TABLE\b)/;
-    const bad = files.filter((f) => area(f).layer === 'interfaces' && sql.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f));
+    const sql =
+      /\b(SELECT\s+[\w*(]|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+TABLE\b)/;
+    const bad = files
+      .filter((f) => area(f).layer === 'interfaces' && sql.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
     expect(bad).toEqual([]);
   });
 
   it('the code cites specifications in the repository, not files elsewhere', () => {
     const outside = /\b(fire|streets|routing|strategy-budget)\.md\b|shared\/docs/;
-    const bad = files.filter((f) => readFileSync(f, 'utf8').split('\n').some((l) => outside.test(l.replace(/docs\/[\w-]+\.md/g, '')))).map((f) => relative(SRC, f));
+    const bad = files
+      .filter((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .some((l) => outside.test(l.replace(/docs\/[\w-]+\.md/g, ''))),
+      )
+      .map((f) => relative(SRC, f));
     expect(bad).toEqual([]);
   });
 });

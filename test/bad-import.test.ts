@@ -36,42 +36,74 @@ interface ImportCase {
 }
 
 /** What every importer's summary says, in one shape. */
-interface Answer { batchId: number; rowsRead: number; inserted: number; quarantined: number; warnings: Record<string, number> }
+interface Answer {
+  batchId: number;
+  rowsRead: number;
+  inserted: number;
+  quarantined: number;
+  warnings: Record<string, number>;
+}
 
 async function runImport(store: Store, c: ImportCase, file: string): Promise<Answer> {
   const p = { profile: c.profile };
   switch (c.domain) {
-    case 'fire': return importFireFile(store, file, p);
-    case 'collisions': return importCollisionsFile(store, file, p);
-    case 'budget': return importBudgetFile(store, file, p);
+    case 'fire':
+      return importFireFile(store, file, p);
+    case 'collisions':
+      return importCollisionsFile(store, file, p);
+    case 'budget':
+      return importBudgetFile(store, file, p);
     case 'strategy': {
       const r = await loadActuals(store, await currentPlan(store), file);
       return { batchId: 0, rowsRead: r.rows, inserted: r.rows, quarantined: 0, warnings: {} };
     }
     case 'stations': {
       const r = await importStationsFile(store, file);
-      return { batchId: r.batchId, rowsRead: r.stations + r.quarantined, inserted: r.stations, quarantined: r.quarantined, warnings: {} };
+      return {
+        batchId: r.batchId,
+        rowsRead: r.stations + r.quarantined,
+        inserted: r.stations,
+        quarantined: r.quarantined,
+        warnings: {},
+      };
     }
     case 'roads': {
       const r = await importRoadsFile(store, file);
-      return { batchId: r.batchId, rowsRead: r.features, inserted: r.segments, quarantined: r.quarantined, warnings: {} };
+      return {
+        batchId: r.batchId,
+        rowsRead: r.features,
+        inserted: r.segments,
+        quarantined: r.quarantined,
+        warnings: {},
+      };
     }
   }
 }
 
 const BAD = join(FIXTURES, 'bad', 'import');
-const cases = readdirSync(BAD).flatMap((domain) => readdirSync(join(BAD, domain))
-  .filter((f) => f.endsWith('.expect.json')).sort()
-  .map((f) => ({ file: join(BAD, domain, f.replace(/\.expect\.json$/, '')), name: `${domain}/${f.replace(/\.expect\.json$/, '')}`,
-    expect: JSON.parse(readFileSync(join(BAD, domain, f), 'utf8')) as ImportCase })));
+const cases = readdirSync(BAD).flatMap((domain) =>
+  readdirSync(join(BAD, domain))
+    .filter((f) => f.endsWith('.expect.json'))
+    .sort()
+    .map((f) => ({
+      file: join(BAD, domain, f.replace(/\.expect\.json$/, '')),
+      name: `${domain}/${f.replace(/\.expect\.json$/, '')}`,
+      expect: JSON.parse(readFileSync(join(BAD, domain, f), 'utf8')) as ImportCase,
+    })),
+);
 
 describe('bad import files get a clear answer and never a half-written database', () => {
   let store: Store | null = null;
   /** Row counts of every table: a refused file must leave them all as they were. */
   const tableCounts = async (store: Store) => {
-    const tables = await store.all<{ name: string }>(`SELECT table_name AS name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' ORDER BY 1`);
+    const tables = await store.all<{ name: string }>(
+      `SELECT table_name AS name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' ORDER BY 1`,
+    );
     const out: Record<string, number> = {};
-    for (const t of tables) out[t.name] = (await store.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM "${t.name}"`))!.n;
+    for (const t of tables)
+      out[t.name] = (await store.one<{ n: number }>(
+        `SELECT count(*)::INTEGER AS n FROM "${t.name}"`,
+      ))!.n;
     return out;
   };
 
@@ -82,19 +114,30 @@ describe('bad import files get a clear answer and never a half-written database'
   });
 
   it('the corpus covers every importer the CLI has, with at least 32 files', () => {
-    expect([...new Set(cases.map((c) => c.expect.domain))].sort()).toEqual(['budget', 'collisions', 'fire', 'roads', 'stations', 'strategy']);
+    expect([...new Set(cases.map((c) => c.expect.domain))].sort()).toEqual([
+      'budget',
+      'collisions',
+      'fire',
+      'roads',
+      'stations',
+      'strategy',
+    ]);
     expect(cases.length).toBeGreaterThanOrEqual(32);
   });
 
   // plain fire CSV files take the SQL path: each is read row by row too, which must give the same answer
-  const runs = cases.flatMap((c) => [{ ...c, rows: false }, ...(c.expect.domain === 'fire' && /\.csv$/.test(c.file) ? [{ ...c, rows: true }] : [])]);
+  const runs = cases.flatMap((c) => [
+    { ...c, rows: false },
+    ...(c.expect.domain === 'fire' && /\.csv$/.test(c.file) ? [{ ...c, rows: true }] : []),
+  ]);
   for (const { file, name, expect: want, rows: rowPath } of runs) {
     it(`${name}${rowPath ? ' (row by row)' : ''}: ${want.error ? `refused /${want.error}/` : `${want.rowsRead} read, ${want.inserted} inserted, ${want.quarantined} quarantined`}`, async () => {
       if (rowPath) process.env.CITYOPS_IMPORT_PATH = 'rows';
       // a fresh store each: a row another file imported first would count as unchanged
       const { store: s } = await openTemp();
       store = s;
-      if (want.domain === 'strategy') await loadPlanIntoStore(s, join(ROOT, 'samples/strategy/example-plan.yaml'));
+      if (want.domain === 'strategy')
+        await loadPlanIntoStore(s, join(ROOT, 'samples/strategy/example-plan.yaml'));
       const before = await tableCounts(s);
       let answer: Answer | null = null;
       let failure: unknown = null;
@@ -113,12 +156,23 @@ describe('bad import files get a clear answer and never a half-written database'
       }
       if (failure) throw failure;
       const a = answer!;
-      expect({ rowsRead: a.rowsRead, inserted: a.inserted, quarantined: a.quarantined })
-        .toEqual({ rowsRead: want.rowsRead, inserted: want.inserted, quarantined: want.quarantined });
-      for (const [kind, n] of Object.entries(want.warnings ?? {})) expect(a.warnings[kind], `warning ${kind}`).toBe(n);
+      expect({ rowsRead: a.rowsRead, inserted: a.inserted, quarantined: a.quarantined }).toEqual({
+        rowsRead: want.rowsRead,
+        inserted: want.inserted,
+        quarantined: want.quarantined,
+      });
+      for (const [kind, n] of Object.entries(want.warnings ?? {}))
+        expect(a.warnings[kind], `warning ${kind}`).toBe(n);
       if (!a.batchId) return;
-      const rows = await s.all<{ file: string; line: number; field: string | null; reason: string }>(
-        'SELECT file, line, field, reason FROM quarantine WHERE batch_id = $1 ORDER BY line, quarantine_id', [a.batchId]);
+      const rows = await s.all<{
+        file: string;
+        line: number;
+        field: string | null;
+        reason: string;
+      }>(
+        'SELECT file, line, field, reason FROM quarantine WHERE batch_id = $1 ORDER BY line, quarantine_id',
+        [a.batchId],
+      );
       expect(rows.length).toBe(want.quarantined);
       for (const r of rows) {
         expect(r.file).toBe(file);
@@ -144,7 +198,9 @@ describe('a station with no place on Earth', () => {
       // as a database written before positions were checked on import holds it
       await store.run(`UPDATE stations SET lat = -300, lon = 500 WHERE station_id = '7'`);
       const ctx = await loadCoverageContext(store);
-      expect(() => coverage(ctx, applyScenario(ctx, {}))).toThrow(/^Station 7 is at \[500, -300\], which is outside longitude -180\.\.180, latitude -90\.\.90/);
+      expect(() => coverage(ctx, applyScenario(ctx, {}))).toThrow(
+        /^Station 7 is at \[500, -300\], which is outside longitude -180\.\.180, latitude -90\.\.90/,
+      );
     } finally {
       store.close();
     }

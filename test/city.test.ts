@@ -10,7 +10,10 @@ import { spawn } from 'node:child_process';
 import { cli, openTemp, ROOT, SF_2020, tempDir } from './helpers.ts';
 
 // Extent of samples/geo/sf-boundary.geojson, computed with Python's json module over every vertex.
-const SF_BOUNDARY_EXTENT = [[-122.514483, 37.708132], [-122.357021, 37.832396]];
+const SF_BOUNDARY_EXTENT = [
+  [-122.514483, 37.708132],
+  [-122.357021, 37.832396],
+];
 
 describe('one city configuration: the web app asks the server which city it shows', () => {
   let store: Store, app: FastifyInstance;
@@ -19,16 +22,28 @@ describe('one city configuration: the web app asks the server which city it show
     await importFireFile(store, SF_2020);
     await importStationsFile(store, `${ROOT}/samples/geo/sf-fire-stations.geojson`);
     await importLayerFile(store, `${ROOT}/samples/geo/sf-boundary.geojson`, 'boundary');
-    app = await buildApp({ store, config: FireConfigSchema.parse({ name: 'San Francisco', attribution: 'City and County of San Francisco' }) });
+    app = await buildApp({
+      store,
+      config: FireConfigSchema.parse({
+        name: 'San Francisco',
+        attribution: 'City and County of San Francisco',
+      }),
+    });
   });
-  afterAll(async () => { await app.close(); store.close(); });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
 
   it('names the city, its extent from the imported boundary, its layers and the months with data', async () => {
     const r = await app.inject({ url: '/api/public/city' });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({
-      name: 'San Francisco', timeZone: 'America/Los_Angeles', attribution: 'City and County of San Francisco',
-      bounds: SF_BOUNDARY_EXTENT, layers: ['boundary', 'stations'],
+      name: 'San Francisco',
+      timeZone: 'America/Los_Angeles',
+      attribution: 'City and County of San Francisco',
+      bounds: SF_BOUNDARY_EXTENT,
+      layers: ['boundary', 'stations'],
       // the file holds calls received 2020-04-07 to 2020-04-20 (its name and README)
       periods: { fire: { from: '2020-04', to: '2020-04' }, collisions: null },
     });
@@ -50,10 +65,22 @@ describe('a second city: San Luis Obispo County collisions, nothing of San Franc
   let store: Store, app: FastifyInstance;
   beforeAll(async () => {
     ({ store } = await openTemp());
-    await importCollisionsFile(store, `${ROOT}/samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz`);
-    app = await buildApp({ store, config: FireConfigSchema.parse({ name: 'San Luis Obispo County', attribution: 'SWITRS (CHP) via UC Berkeley TIMS' }) });
+    await importCollisionsFile(
+      store,
+      `${ROOT}/samples/collisions/slo_county_tims_crashes_2011_2020.csv.gz`,
+    );
+    app = await buildApp({
+      store,
+      config: FireConfigSchema.parse({
+        name: 'San Luis Obispo County',
+        attribution: 'SWITRS (CHP) via UC Berkeley TIMS',
+      }),
+    });
   });
-  afterAll(async () => { await app.close(); store.close(); });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
 
   it('takes its extent and period from its own data', async () => {
     const city = (await app.inject({ url: '/api/public/city' })).json();
@@ -62,13 +89,21 @@ describe('a second city: San Luis Obispo County collisions, nothing of San Franc
     expect(city.periods).toEqual({ fire: null, collisions: { from: '2011-01', to: '2020-12' } });
     // SLO County lies within about 119.4–121.5 °W, 34.9–35.8 °N: the middle 98% of crashes is inside it
     const [[w, s], [e, n]] = city.bounds;
-    expect(w).toBeGreaterThan(-121.5); expect(e).toBeLessThan(-119.4);
-    expect(s).toBeGreaterThan(34.85); expect(n).toBeLessThan(35.8);
-    expect(w).toBeLessThan(e); expect(s).toBeLessThan(n);
+    expect(w).toBeGreaterThan(-121.5);
+    expect(e).toBeLessThan(-119.4);
+    expect(s).toBeGreaterThan(34.85);
+    expect(n).toBeLessThan(35.8);
+    expect(w).toBeLessThan(e);
+    expect(s).toBeLessThan(n);
   });
 
   it('refuses a configured extent that is not [[west, south], [east, north]]', () => {
-    const r = FireConfigSchema.safeParse({ bounds: [[-120, 36], [-121, 35]] });
+    const r = FireConfigSchema.safeParse({
+      bounds: [
+        [-120, 36],
+        [-121, 35],
+      ],
+    });
     expect(r.success).toBe(false);
   });
 });
@@ -79,15 +114,36 @@ describe('the bundled second configuration starts as a server of its own', () =>
     const load = cli(['samples', 'load', '--city', 'slo-county', '--db', db]);
     expect(load.stderr).toBe('');
     expect(load.stdout).toMatch(/Imported the SLO County collisions: \d+ crashes/);
-    const server = spawn(process.execPath, [`${ROOT}/bin/cityops.mjs`, 'serve', '--db', db, '--config', `${ROOT}/samples/cities/slo-county.yaml`, '--port', '0'], { cwd: ROOT });
+    const server = spawn(
+      process.execPath,
+      [
+        `${ROOT}/bin/cityops.mjs`,
+        'serve',
+        '--db',
+        db,
+        '--config',
+        `${ROOT}/samples/cities/slo-county.yaml`,
+        '--port',
+        '0',
+      ],
+      { cwd: ROOT },
+    );
     try {
       const address = await new Promise<string>((resolve, reject) => {
         let out = '';
-        server.stdout.on('data', (d: Buffer) => { out += d; const m = /CityOps is serving .* at (http:\/\/[\d.:]+)/.exec(out); if (m) resolve(m[1]!); });
+        server.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const m = /CityOps is serving .* at (http:\/\/[\d.:]+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
         server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
       });
       const city = await (await fetch(`${address}/api/public/city`)).json();
-      expect(city).toMatchObject({ name: 'San Luis Obispo County', layers: [], periods: { fire: null, collisions: { from: '2011-01', to: '2020-12' } } });
+      expect(city).toMatchObject({
+        name: 'San Luis Obispo County',
+        layers: [],
+        periods: { fire: null, collisions: { from: '2011-01', to: '2020-12' } },
+      });
       const streets = await fetch(`${address}/api/public/streets`);
       expect(streets.status).toBe(200);
     } finally {

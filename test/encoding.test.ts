@@ -27,20 +27,31 @@ const csvLine = (values: string[]) => Papa.unparse([values], { newline: '\n' }) 
  */
 function placeAt(rows: string[][], col: number, at: number, text: string): void {
   let start = 0;
-  let chosen = -1, offset = 0;
+  let chosen = -1,
+    offset = 0;
   for (let i = 0; i < rows.length; i++) {
-    const fieldStart = start + Buffer.byteLength(csvLine(rows[i]!.slice(0, col))) - 1 + (col > 0 ? 1 : 0);
-    if (i > 0 && fieldStart + 4 <= at) { chosen = i; offset = fieldStart; }
+    const fieldStart =
+      start + Buffer.byteLength(csvLine(rows[i]!.slice(0, col))) - 1 + (col > 0 ? 1 : 0);
+    if (i > 0 && fieldStart + 4 <= at) {
+      chosen = i;
+      offset = fieldStart;
+    }
     if (fieldStart > at) break;
     start += Buffer.byteLength(csvLine(rows[i]!));
   }
   rows[chosen]![col] = 'A'.repeat(at - offset) + text + ' STREET';
-  expect(Buffer.from(rows.map(csvLine).join('')).subarray(at, at + Buffer.byteLength(text)).toString()).toBe(text);
+  expect(
+    Buffer.from(rows.map(csvLine).join(''))
+      .subarray(at, at + Buffer.byteLength(text))
+      .toString(),
+  ).toBe(text);
 }
 
 /** True when decoding gunzip's output chunk by chunk would break a character: the file tests the bug. */
 async function gunzipSplitsACharacter(file: string): Promise<boolean> {
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }).pipe(createGunzip())) {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
+    createGunzip(),
+  )) {
     if ((chunk as Buffer).toString('utf8').includes('\uFFFD')) return true;
   }
   return false;
@@ -57,7 +68,11 @@ beforeAll(() => {
 
 async function withDb<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {
   const store = await Store.open(db);
-  try { return await fn(store); } finally { store.close(); }
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
 }
 
 function importCli(kind: 'fire' | 'collisions', file: string, db: string, json = true) {
@@ -70,7 +85,12 @@ function importCli(kind: 'fire' | 'collisions', file: string, db: string, json =
 /** The stored raw rows by id, parsed, against the rows written (the last row of an id wins). */
 async function expectRawRows(db: string, source: string, rows: string[][], idCol: number) {
   const expected = new Map(rows.slice(1).map((r) => [r[idCol]!, r]));
-  const stored = await withDb(db, (s) => s.all<{ id: string; raw: string }>('SELECT source_row_id AS id, raw FROM source_rows WHERE source = $1', [source]));
+  const stored = await withDb(db, (s) =>
+    s.all<{ id: string; raw: string }>(
+      'SELECT source_row_id AS id, raw FROM source_rows WHERE source = $1',
+      [source],
+    ),
+  );
   expect(stored.length).toBe(expected.size);
   for (const r of stored) expect(JSON.parse(r.raw), r.id).toEqual(expected.get(r.id));
 }
@@ -78,8 +98,10 @@ async function expectRawRows(db: string, source: string, rows: string[][], idCol
 describe('UTF-8 across chunk boundaries', () => {
   it('a .gz fire file with É and emoji in every address keeps every character, raw rows included', async () => {
     const rows = fire.slice(0, 8001).map((r) => [...r]);
-    const addr = rows[0]!.indexOf('Address'), rowId = rows[0]!.indexOf('RowID');
-    for (let i = 1; i < rows.length; i++) rows[i]![addr] = `AAA É STREET ${'😀'.repeat(8)} ${rows[i]![addr]}`;
+    const addr = rows[0]!.indexOf('Address'),
+      rowId = rows[0]!.indexOf('RowID');
+    for (let i = 1; i < rows.length; i++)
+      rows[i]![addr] = `AAA É STREET ${'😀'.repeat(8)} ${rows[i]![addr]}`;
     const file = join(dir, 'fire-utf8.csv.gz');
     writeFileSync(file, gzipSync(rows.map(csvLine).join('')));
     expect(await gunzipSplitsACharacter(file)).toBe(true);
@@ -87,7 +109,9 @@ describe('UTF-8 across chunk boundaries', () => {
     const summary = JSON.parse(importCli('fire', file, db));
     expect(summary.warnings.invalid_utf8).toBeUndefined();
     await expectRawRows(db, 'sf-fire-calls', rows, rowId);
-    const addresses = await withDb(db, (s) => s.all<{ a: string }>('SELECT DISTINCT address AS a FROM incidents'));
+    const addresses = await withDb(db, (s) =>
+      s.all<{ a: string }>('SELECT DISTINCT address AS a FROM incidents'),
+    );
     const written = new Set(rows.slice(1).map((r) => r[addr]!));
     for (const { a } of addresses) expect(written.has(a), a).toBe(true);
   });
@@ -107,7 +131,8 @@ describe('UTF-8 across chunk boundaries', () => {
   it('a .gz collisions file with É and emoji in every road name keeps every character, raw rows included', async () => {
     const rows = crashes.map((r) => [...r]);
     const road = rows[0]!.indexOf('PRIMARY_RD');
-    for (let i = 1; i < rows.length; i++) rows[i]![road] = `AAA É STREET ${'😀'.repeat(8)} ${rows[i]![road]}`;
+    for (let i = 1; i < rows.length; i++)
+      rows[i]![road] = `AAA É STREET ${'😀'.repeat(8)} ${rows[i]![road]}`;
     const file = join(dir, 'crashes-utf8.csv.gz');
     writeFileSync(file, gzipSync(rows.map(csvLine).join('')));
     expect(await gunzipSplitsACharacter(file)).toBe(true);
@@ -118,7 +143,8 @@ describe('UTF-8 across chunk boundaries', () => {
 
   it('a plain collisions file with É at byte 1,048,575 (and an emoji across 65,536) keeps both', async () => {
     const rows = crashes.map((r) => [...r]);
-    const road = rows[0]!.indexOf('PRIMARY_RD'), caseId = rows[0]!.indexOf('CASE_ID');
+    const road = rows[0]!.indexOf('PRIMARY_RD'),
+      caseId = rows[0]!.indexOf('CASE_ID');
     placeAt(rows, road, 65_534, '😀');
     placeAt(rows, road, 1_048_575, 'É');
     placeAt(rows, road, 2 * 1_048_576 - 2, '😀');
@@ -130,9 +156,15 @@ describe('UTF-8 across chunk boundaries', () => {
     await expectRawRows(db, 'tims', rows, caseId);
     const placed = rows.filter((r) => r[road]!.startsWith('AAAA'));
     expect(placed.length).toBe(3);
-    const stored = await withDb(db, (s) => s.all<{ id: string; rd: string }>(
-      `SELECT case_id AS id, primary_rd AS rd FROM collisions WHERE case_id IN (${placed.map((_, k) => `$${k + 1}`).join(', ')})`, placed.map((r) => r[caseId]!)));
-    expect(new Map(stored.map((r) => [r.id, r.rd]))).toEqual(new Map(placed.map((r) => [r[caseId]!, r[road]!])));
+    const stored = await withDb(db, (s) =>
+      s.all<{ id: string; rd: string }>(
+        `SELECT case_id AS id, primary_rd AS rd FROM collisions WHERE case_id IN (${placed.map((_, k) => `$${k + 1}`).join(', ')})`,
+        placed.map((r) => r[caseId]!),
+      ),
+    );
+    expect(new Map(stored.map((r) => [r.id, r.rd]))).toEqual(
+      new Map(placed.map((r) => [r[caseId]!, r[road]!])),
+    );
   });
 });
 
@@ -148,7 +180,8 @@ describe('bytes that are not UTF-8', () => {
 
   it('a collisions file with Latin-1 road names after 64 KB stores them as written and says where', async () => {
     const rows = crashes.slice(0, 2001).map((r) => [...r]);
-    const road = rows[0]!.indexOf('PRIMARY_RD'), caseId = rows[0]!.indexOf('CASE_ID');
+    const road = rows[0]!.indexOf('PRIMARY_RD'),
+      caseId = rows[0]!.indexOf('CASE_ID');
     rows[1000]![road] = 'CAFÉ ST'; // line 1001, past byte 65,536
     rows[1500]![road] = 'MUÑOZ RD ½';
     const file = latin1File('crashes-latin1.csv', rows);
@@ -156,14 +189,29 @@ describe('bytes that are not UTF-8', () => {
     const db = join(dir, 'crashes-latin1.duckdb');
     const summary = JSON.parse(importCli('collisions', file, db));
     expect(summary.warnings.invalid_utf8).toBe(2);
-    expect(summary.notes).toEqual([expect.stringContaining(`${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8`)]);
+    expect(summary.notes).toEqual([
+      expect.stringContaining(
+        `${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8`,
+      ),
+    ]);
     await expectRawRows(db, 'tims', rows, caseId);
-    const names = await withDb(db, (s) => s.all<{ rd: string }>(`SELECT primary_rd AS rd FROM collisions WHERE primary_rd LIKE '%\uFFFD%' OR primary_rd IN ('CAFÉ ST', 'MUÑOZ RD ½') ORDER BY rd`));
+    const names = await withDb(db, (s) =>
+      s.all<{ rd: string }>(
+        `SELECT primary_rd AS rd FROM collisions WHERE primary_rd LIKE '%\uFFFD%' OR primary_rd IN ('CAFÉ ST', 'MUÑOZ RD ½') ORDER BY rd`,
+      ),
+    );
     expect(names.map((r) => r.rd)).toEqual(['CAFÉ ST', 'MUÑOZ RD ½']);
     // the printout a user reads names the file, the line and what was done
-    const printed = importCli('collisions', file, join(dir, 'crashes-latin1-printed.duckdb'), false);
+    const printed = importCli(
+      'collisions',
+      file,
+      join(dir, 'crashes-latin1-printed.duckdb'),
+      false,
+    );
     expect(printed).toContain('invalid_utf8 2');
-    expect(printed).toContain(`note: ${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1)`);
+    expect(printed).toContain(
+      `note: ${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1)`,
+    );
   });
 
   it('a fire file with a Windows-1252 byte after 64 KB is read by rows, stored as written, and reported', async () => {
@@ -178,25 +226,62 @@ describe('bytes that are not UTF-8', () => {
     const summary = JSON.parse(importCli('fire', file, db));
     expect(summary.path).toBe('rows');
     expect(summary.warnings.invalid_utf8).toBe(1);
-    expect(summary.notes).toEqual([expect.stringContaining('fire-cp1252.csv: 1 line (the first is line 1201) held bytes that are not UTF-8')]);
+    expect(summary.notes).toEqual([
+      expect.stringContaining(
+        'fire-cp1252.csv: 1 line (the first is line 1201) held bytes that are not UTF-8',
+      ),
+    ]);
     await expectRawRows(db, 'sf-fire-calls', rows, rows[0]!.indexOf('RowID'));
-    const warned = await withDb(db, (s) => s.all<{ line: number; kind: string }>("SELECT line, kind FROM import_warnings WHERE kind = 'invalid_utf8'"));
+    const warned = await withDb(db, (s) =>
+      s.all<{ line: number; kind: string }>(
+        "SELECT line, kind FROM import_warnings WHERE kind = 'invalid_utf8'",
+      ),
+    );
     expect(warned).toEqual([{ line: 1201, kind: 'invalid_utf8' }]);
   });
 
   it('a GeoJSON road file with a Latin-1 street name stores the name as written and says where', async () => {
-    const fc = { type: 'FeatureCollection', features: [
-      { type: 'Feature', properties: { name: 'MISSION ST' }, geometry: { type: 'LineString', coordinates: [[-122.42, 37.75], [-122.42, 37.76]] } },
-      { type: 'Feature', properties: { name: 'AVENIDA JOSÉ' }, geometry: { type: 'LineString', coordinates: [[-122.41, 37.75], [-122.41, 37.76]] } },
-    ] };
+    const fc = {
+      type: 'FeatureCollection',
+      features: [
+        {
+          type: 'Feature',
+          properties: { name: 'MISSION ST' },
+          geometry: {
+            type: 'LineString',
+            coordinates: [
+              [-122.42, 37.75],
+              [-122.42, 37.76],
+            ],
+          },
+        },
+        {
+          type: 'Feature',
+          properties: { name: 'AVENIDA JOSÉ' },
+          geometry: {
+            type: 'LineString',
+            coordinates: [
+              [-122.41, 37.75],
+              [-122.41, 37.76],
+            ],
+          },
+        },
+      ],
+    };
     const text = JSON.stringify(fc, null, 1);
     const file = join(dir, 'roads-latin1.geojson');
     writeFileSync(file, Buffer.from(text, 'latin1'));
     const line = text.slice(0, text.indexOf('JOSÉ')).split('\n').length;
     const db = join(dir, 'roads-latin1.duckdb');
     const summary = await withDb(db, (s) => importRoadsFile(s, file));
-    expect(summary.notes).toEqual([expect.stringContaining(`${file}: 1 line (the first is line ${line}) held bytes that are not UTF-8`)]);
-    const names = await withDb(db, (s) => s.all<{ name: string }>('SELECT name FROM road_segments ORDER BY name'));
+    expect(summary.notes).toEqual([
+      expect.stringContaining(
+        `${file}: 1 line (the first is line ${line}) held bytes that are not UTF-8`,
+      ),
+    ]);
+    const names = await withDb(db, (s) =>
+      s.all<{ name: string }>('SELECT name FROM road_segments ORDER BY name'),
+    );
     expect(names.map((r) => r.name)).toEqual(['AVENIDA JOSÉ', 'MISSION ST']);
   });
 });

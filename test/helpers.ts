@@ -15,7 +15,8 @@ export const SF_2017 = join(fireDir, 'sf_fire_calls_2017_structure_outside_fires
 export const FIXTURES = join(ROOT, 'test/fixtures');
 
 /** Text that only an internal failure would put in an answer. */
-export const INTERNAL_TEXT = /Binder Error|Catalog Error|Conversion Error|Invalid Input Error|Parser Error|Constraint Error|TypeError|RangeError|ReferenceError|\bat \/|node_modules|unexpected error|Internal error/;
+export const INTERNAL_TEXT =
+  /Binder Error|Catalog Error|Conversion Error|Invalid Input Error|Parser Error|Constraint Error|TypeError|RangeError|ReferenceError|\bat \/|node_modules|unexpected error|Internal error/;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'cityops-test-'));
@@ -28,9 +29,15 @@ export async function openTemp(): Promise<{ store: Store; path: string; fire: Fi
 }
 
 /** Runs the real CLI as a user would. */
-export function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/cityops.mjs'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 << 20,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    maxBuffer: 64 << 20,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -18,9 +18,26 @@ import { INTERNAL_TEXT, openTemp, ROOT, SF_2020 } from './helpers.ts';
  */
 
 const HOSTILE = [
-  '__proto__', 'constructor', 'toString', '0001-01-01', '9999-12-31', '2020-13-45', '2020-02-30', '0000',
-  '-1', '1e308', 'NaN', 'Infinity', '', ' ', '%00', "' OR 1=1 --", '../../etc/passwd', 'x'.repeat(5000),
-  '/etc/hosts.json', '2020-04-08T00:00:00Z',
+  '__proto__',
+  'constructor',
+  'toString',
+  '0001-01-01',
+  '9999-12-31',
+  '2020-13-45',
+  '2020-02-30',
+  '0000',
+  '-1',
+  '1e308',
+  'NaN',
+  'Infinity',
+  '',
+  ' ',
+  '%00',
+  "' OR 1=1 --",
+  '../../etc/passwd',
+  'x'.repeat(5000),
+  '/etc/hosts.json',
+  '2020-04-08T00:00:00Z',
 ];
 
 function queryKeys(schema: unknown): string[] {
@@ -36,10 +53,19 @@ describe('hostile query parameters get 400, never 500', () => {
     auth = { authorization: `Bearer ${await createToken(store, 'hostile', 'admin')}` };
     app = await buildApp({ store, config: defaultConfig() });
   });
-  afterAll(async () => { await app.close(); store.close(); });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
 
   it('every parameter of every GET route, every hostile value', async () => {
-    const routes = registeredRoutes(app).filter((r) => r.method === 'GET' && r.url.startsWith('/api/') && !r.url.includes(':') && !r.url.includes('stream'));
+    const routes = registeredRoutes(app).filter(
+      (r) =>
+        r.method === 'GET' &&
+        r.url.startsWith('/api/') &&
+        !r.url.includes(':') &&
+        !r.url.includes('stream'),
+    );
     expect(routes.length).toBeGreaterThan(20);
     const failures: string[] = [];
     let calls = 0;
@@ -50,7 +76,8 @@ describe('hostile query parameters get 400, never 500', () => {
           const url = `${r.url}?${encodeURIComponent(key)}=${encodeURIComponent(value)}`;
           const res = await app.inject({ url, headers: auth });
           calls++;
-          if (res.statusCode >= 500 || INTERNAL_TEXT.test(res.body)) failures.push(`${url.slice(0, 120)} → ${res.statusCode} ${res.body.slice(0, 120)}`);
+          if (res.statusCode >= 500 || INTERNAL_TEXT.test(res.body))
+            failures.push(`${url.slice(0, 120)} → ${res.statusCode} ${res.body.slice(0, 120)}`);
         }
       }
     }
@@ -59,15 +86,24 @@ describe('hostile query parameters get 400, never 500', () => {
   }, 240_000);
 
   it('a century-spanning request is refused outside 1900-2100 and answered inside it', async () => {
-    const far = await app.inject({ url: '/api/v1/fire/utilization?from=0001-01-01&to=9999-12-01', headers: auth });
+    const far = await app.inject({
+      url: '/api/v1/fire/utilization?from=0001-01-01&to=9999-12-01',
+      headers: auth,
+    });
     expect(far.statusCode).toBe(400);
     expect(far.json().error).toMatch(/from: must be a real date between 1900-01-01 and 2100-12-31/);
     expect(far.json().error).toMatch(/to: must be a real date between 1900-01-01 and 2100-12-31/);
-    const wide = await app.inject({ url: '/api/v1/fire/utilization?from=1900-01-01&to=2100-12-31', headers: auth });
+    const wide = await app.inject({
+      url: '/api/v1/fire/utilization?from=1900-01-01&to=2100-12-31',
+      headers: auth,
+    });
     expect(wide.statusCode).toBe(200);
     // staffed time over 1900-01-01 .. 2100-12-31 is every hour of those 73,414 days
     expect(wide.json().period.hours).toBeCloseTo(73_414 * 24, 0);
-    const after = await app.inject({ url: '/api/v1/fire/utilization?from=2020-04-08&to=2020-04-08', headers: auth });
+    const after = await app.inject({
+      url: '/api/v1/fire/utilization?from=2020-04-08&to=2020-04-08',
+      headers: auth,
+    });
     expect(after.statusCode).toBe(200);
     expect(after.json().period.hours).toBe(24);
   }, 60_000);
@@ -76,10 +112,16 @@ describe('hostile query parameters get 400, never 500', () => {
     const bad = await app.inject({ url: '/api/v1/fire/metrics?from=2020-13-45', headers: auth });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatch(/from: must be a real date/);
-    const proto = await app.inject({ url: '/api/v1/fire/metrics?standard=__proto__', headers: auth });
+    const proto = await app.inject({
+      url: '/api/v1/fire/metrics?standard=__proto__',
+      headers: auth,
+    });
     expect(proto.statusCode).toBe(400);
     expect(proto.json().error).toMatch(/Unknown standard "__proto__"/);
-    const file = await app.inject({ url: '/api/v1/fire/metrics?standard=/etc/passwd.json', headers: auth });
+    const file = await app.inject({
+      url: '/api/v1/fire/metrics?standard=/etc/passwd.json',
+      headers: auth,
+    });
     expect(file.statusCode).toBe(400);
     expect(file.json().error).toMatch(/Unknown standard/);
     for (const layer of ['__proto__', 'constructor', 'hasOwnProperty']) {

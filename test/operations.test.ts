@@ -11,13 +11,19 @@ describe('ERF, UHU and concurrency on small real excerpts, checked by hand', () 
     ({ store, fire } = await openTemp());
     await importFireFile(store, SF_2017, { profile: 'sf-fire-calls' });
     // 40 real rows: the 20 incidents received 2020-04-08 03:00–05:00
-    await importFireFile(store, join(FIXTURES, 'sf-2020-04-08-0300-0500.csv'), { profile: 'sf-fire-calls' });
+    await importFireFile(store, join(FIXTURES, 'sf-2020-04-08-0300-0500.csv'), {
+      profile: 'sf-fire-calls',
+    });
   });
   afterAll(() => store.close());
 
   it('ERF: incident 17007380 assembles 15 persons at 17:43:29, 352 s after the call', async () => {
     // E21 (4) 17:41:02, B05 (1) 17:41:23, E12 (4) 17:41:51, E05 (4) 17:42:54, medic 73 (2) 17:43:29 → 15
-    const one = (await fire.metrics({ from: '2017-01-16', to: '2017-01-16', priority: 'all' })) as unknown as Record<string, { n: number; p50: number; max: number }>;
+    const one = (await fire.metrics({
+      from: '2017-01-16',
+      to: '2017-01-16',
+      priority: 'all',
+    })) as unknown as Record<string, { n: number; p50: number; max: number }>;
     expect(one.incidents).toBe(1);
     expect(one.erf).toMatchObject({ n: 1, p50: 352 });
     expect(one.firstUnitTravel).toMatchObject({ n: 1, p50: 91 }); // E21: 17:39:31 → 17:41:02
@@ -38,9 +44,19 @@ describe('ERF, UHU and concurrency on small real excerpts, checked by hand', () 
 
   it('shifts follow the configured rotation (ABC from 2020-01-01, change at 08:00 local)', async () => {
     // 03:00–05:00 on 2020-04-08 is before the change: still the shift of day 97 after the anchor, 97 mod 3 = 1 → B
-    const m = (await fire.metrics({ from: '2020-04-08', to: '2020-04-08', priority: 'all', by: ['shift'] })) as unknown as { groups: { key: string; incidents: number }[] };
+    const m = (await fire.metrics({
+      from: '2020-04-08',
+      to: '2020-04-08',
+      priority: 'all',
+      by: ['shift'],
+    })) as unknown as { groups: { key: string; incidents: number }[] };
     expect(m.groups).toEqual([expect.objectContaining({ key: 'B', incidents: 20 })]);
-    const d = (await fire.metrics({ from: '2017-01-16', to: '2017-01-16', priority: 'all', by: ['shift'] })) as unknown as { groups: { key: string }[] };
+    const d = (await fire.metrics({
+      from: '2017-01-16',
+      to: '2017-01-16',
+      priority: 'all',
+      by: ['shift'],
+    })) as unknown as { groups: { key: string }[] };
     // 17:37 on 2017-01-16 is 1,080 days before the anchor day: −1080 mod 3 = 0 → A
     expect(d.groups.map((g) => g.key)).toEqual(['A']);
   });

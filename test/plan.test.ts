@@ -5,9 +5,18 @@ import { dijkstra as gDijkstra } from 'graphology-shortest-path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFireFile } from '../src/domains/fire/import.ts';
 import { calibrate } from '../src/domains/coverage/calibrate.ts';
-import { applyScenario, compare, coverage, COVERAGE_DEFAULTS } from '../src/domains/coverage/coverage.ts';
+import {
+  applyScenario,
+  compare,
+  coverage,
+  COVERAGE_DEFAULTS,
+} from '../src/domains/coverage/coverage.ts';
 import { dijkstra } from '../src/domains/coverage/graph.ts';
-import { loadGraph, loadCoverageContext, type CoverageContext } from '../src/domains/coverage/context.ts';
+import {
+  loadGraph,
+  loadCoverageContext,
+  type CoverageContext,
+} from '../src/domains/coverage/context.ts';
 import { placeStations, solveMclp } from '../src/domains/coverage/place.ts';
 import { simulate } from '../src/domains/coverage/simulate.ts';
 import { importStationsFile } from '../src/domains/coverage/stations.ts';
@@ -23,7 +32,9 @@ function graphologyOf(ctx: CoverageContext) {
   const g = ctx.graph;
   const gg = new MultiDirectedGraph();
   for (let v = 0; v < g.n; v++) gg.addNode(String(v));
-  for (let v = 0; v < g.n; v++) for (let e = g.offsets[v]!; e < g.offsets[v + 1]!; e++) gg.addEdge(String(v), String(g.targets[e]), { s: g.seconds[e] });
+  for (let v = 0; v < g.n; v++)
+    for (let e = g.offsets[v]!; e < g.offsets[v + 1]!; e++)
+      gg.addEdge(String(v), String(g.targets[e]), { s: g.seconds[e] });
   return gg;
 }
 
@@ -54,8 +65,12 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
 
   it('OSM XML and OSM PBF of the same extract give the same network', async () => {
     const { store: s2 } = await openTemp();
-    const a = await importRoadsFile(s2, join(SHARED_GEO, 'sf-mission-osm-2014.osm.gz'), { source: 'xml' });
-    const b = await importRoadsFile(s2, join(SHARED_GEO, 'sf-mission-osm-2014.osm.pbf'), { source: 'pbf' });
+    const a = await importRoadsFile(s2, join(SHARED_GEO, 'sf-mission-osm-2014.osm.gz'), {
+      source: 'xml',
+    });
+    const b = await importRoadsFile(s2, join(SHARED_GEO, 'sf-mission-osm-2014.osm.pbf'), {
+      source: 'pbf',
+    });
     expect([a.format, b.format]).toEqual(['osm-xml', 'pbf']);
     expect(b.segments).toBe(a.segments);
     expect(b.lengthKm).toBeCloseTo(a.lengthKm, 6);
@@ -72,9 +87,11 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       for (const [target, path] of Object.entries(paths).slice(0, 400)) {
         let t = 0;
         for (let k = 1; k < path.length; k++) {
-          const v = Number(path[k - 1]), w = Number(path[k]);
+          const v = Number(path[k - 1]),
+            w = Number(path[k]);
           let best = Infinity;
-          for (let e = ctx.graph.offsets[v]!; e < ctx.graph.offsets[v + 1]!; e++) if (ctx.graph.targets[e] === w) best = Math.min(best, ctx.graph.seconds[e]!);
+          for (let e = ctx.graph.offsets[v]!; e < ctx.graph.offsets[v + 1]!; e++)
+            if (ctx.graph.targets[e] === w) best = Math.min(best, ctx.graph.seconds[e]!);
           t += best;
         }
         expect(ours[Number(target)]).toBeCloseTo(t, 6);
@@ -116,41 +133,62 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     expect(c1.lost).toBeGreaterThan(0);
     expect(closed.covered).toBe(base.covered - c1.lost);
     expect(closed.predictedTravel.p90!).toBeGreaterThanOrEqual(base.predictedTravel.p90!);
-    const added = coverage(ctx, applyScenario(ctx, { close: ['36'], add: [{ lat: 37.7716, lon: -122.4204 }] }));
+    const added = coverage(
+      ctx,
+      applyScenario(ctx, { close: ['36'], add: [{ lat: 37.7716, lon: -122.4204 }] }),
+    );
     const c2 = compare(closed, added);
     expect(c2.lost).toBe(0);
     expect(added.covered).toBe(closed.covered + c2.newlyCovered);
     expect(() => applyScenario(ctx, { close: ['999'] })).toThrow(/no station 999/);
-    expect(() => applyScenario(ctx, { add: [{ lat: 37.9, lon: -122.6 }] })).toThrow(/off the road network/);
+    expect(() => applyScenario(ctx, { add: [{ lat: 37.9, lon: -122.6 }] })).toThrow(
+      /off the road network/,
+    );
   });
 
   it('station placement: greedy ≤ HiGHS ≤ its bound, and HiGHS finds the brute-force optimum of a small instance', async () => {
-    const r = await placeStations(ctx, applyScenario(ctx, { close: ['36', '8'] }), { k: 2, minutes: 4, candidateResolution: 9, timeLimitS: 10 });
+    const r = await placeStations(ctx, applyScenario(ctx, { close: ['36', '8'] }), {
+      k: 2,
+      minutes: 4,
+      candidateResolution: 9,
+      timeLimitS: 10,
+    });
     expect(r.refined).not.toBeNull();
     expect(r.greedy.value).toBeLessThanOrEqual(r.refined!.value + 1e-9);
     expect(r.refined!.value).toBeLessThanOrEqual(r.refined!.bound + 1e-6);
     expect(r.best.sites).toHaveLength(2);
     // a random instance small enough to enumerate every choice of 3 sites of 12
     let seed = 11;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const weights = Array.from({ length: 40 }, () => 1 + Math.floor(rand() * 9));
-    const covers = Array.from({ length: 12 }, () => weights.map((_, j) => j).filter(() => rand() < 0.2));
+    const covers = Array.from({ length: 12 }, () =>
+      weights.map((_, j) => j).filter(() => rand() < 0.2),
+    );
     let optimum = 0;
-    for (let a = 0; a < 12; a++) for (let b = a + 1; b < 12; b++) for (let c = b + 1; c < 12; c++) {
-      const set = new Set([...covers[a]!, ...covers[b]!, ...covers[c]!]);
-      optimum = Math.max(optimum, [...set].reduce((s, j) => s + weights[j]!, 0));
-    }
+    for (let a = 0; a < 12; a++)
+      for (let b = a + 1; b < 12; b++)
+        for (let c = b + 1; c < 12; c++) {
+          const set = new Set([...covers[a]!, ...covers[b]!, ...covers[c]!]);
+          optimum = Math.max(
+            optimum,
+            [...set].reduce((s, j) => s + weights[j]!, 0),
+          );
+        }
     const solved = (await solveMclp(covers, weights, 3, 10))!;
     expect(solved.value).toBe(optimum);
     expect(solved.chosen).toHaveLength(3);
-    expect([...new Set(solved.chosen.flatMap((i) => covers[i]!))].reduce((s, j) => s + weights[j]!, 0)).toBe(optimum);
+    expect(
+      [...new Set(solved.chosen.flatMap((i) => covers[i]!))].reduce((s, j) => s + weights[j]!, 0),
+    ).toBe(optimum);
   });
 
   it('replay simulation on today’s deployment lands near the observed first-unit travel', () => {
     const r = simulate(ctx, applyScenario(ctx));
     expect(r.incidents).toBeGreaterThan(1000);
     expect(r.observedTravel.p90).not.toBeNull();
-    expect(Math.abs(r.simulatedTravel.p90! - r.observedTravel.p90!) / r.observedTravel.p90!).toBeLessThan(0.3);
+    expect(
+      Math.abs(r.simulatedTravel.p90! - r.observedTravel.p90!) / r.observedTravel.p90!,
+    ).toBeLessThan(0.3);
     const fewer = simulate(ctx, applyScenario(ctx, { close: ['1', '36'] }));
     expect(fewer.simulatedTravel.p90!).toBeGreaterThan(r.simulatedTravel.p90!);
   });
@@ -162,18 +200,36 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     expect(proxy.weighting).toMatch(/proxy/);
     expect(proxy.units + proxy.leftOut).toBe(241);
     // the same tracts with a population: all equal gives the proxy's share; all people in one tract gives 0 or 1
-    const tracts = JSON.parse((await import('node:fs')).readFileSync(join(GEO, 'sf-tracts-2020.geojson'), 'utf8'));
+    const tracts = JSON.parse(
+      (await import('node:fs')).readFileSync(join(GEO, 'sf-tracts-2020.geojson'), 'utf8'),
+    );
     const file = join(tempDir(), 'population.geojson');
-    const write = (pop: (id: string) => number) => writeFileSync(file, JSON.stringify({ ...tracts,
-      features: tracts.features.map((f: { properties: { TRACTCE20: string } }) => ({ ...f, properties: { ...f.properties, POP: pop(f.properties.TRACTCE20) } })) }));
+    const write = (pop: (id: string) => number) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...tracts,
+          features: tracts.features.map((f: { properties: { TRACTCE20: string } }) => ({
+            ...f,
+            properties: { ...f.properties, POP: pop(f.properties.TRACTCE20) },
+          })),
+        }),
+      );
     write(() => 1000);
     await importLayerFile(store, file, 'population', { valueField: 'POP' });
     const ctx2 = await loadCoverageContext(store);
     const equal = coverage(ctx2, applyScenario(ctx2)).residents!;
     expect(equal.coveredShare).toBeCloseTo(proxy.coveredShare, 12);
     expect(equal.weighting).toMatch(/residents/);
-    const nearest = dijkstra(ctx2.graph, applyScenario(ctx2).map((x) => x.node!));
-    const unit = (covered: boolean) => ctx2.residents!.units.find((u) => u.node !== null && (nearest.time[u.node]! / ctx2.calibration!.factor <= 240) === covered)!;
+    const nearest = dijkstra(
+      ctx2.graph,
+      applyScenario(ctx2).map((x) => x.node!),
+    );
+    const unit = (covered: boolean) =>
+      ctx2.residents!.units.find(
+        (u) =>
+          u.node !== null && nearest.time[u.node]! / ctx2.calibration!.factor <= 240 === covered,
+      )!;
     for (const covered of [true, false]) {
       write((id) => (id === unit(covered).id ? 5000 : 0));
       await importLayerFile(store, file, 'population', { valueField: 'POP' });
@@ -181,12 +237,28 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       expect(coverage(c, applyScenario(c)).residents!.coveredShare).toBe(covered ? 1 : 0);
     }
     write(() => -1);
-    await expect(importLayerFile(store, file, 'population', { valueField: 'POP' })).rejects.toThrow(/feature 1: POP is "-1", not a count/);
+    await expect(importLayerFile(store, file, 'population', { valueField: 'POP' })).rejects.toThrow(
+      /feature 1: POP is "-1", not a count/,
+    );
   });
 
   it('the CLI prints minutes, coveredShare, incidents and stations; stations import by CSV with units; bad rows quarantined', async () => {
     store.close();
-    const out = JSON.parse(cli(['plan', 'coverage', '--minutes', '4', '--close', '36', '--add', '37.7716,-122.4204', '--db', db, '--json']).stdout);
+    const out = JSON.parse(
+      cli([
+        'plan',
+        'coverage',
+        '--minutes',
+        '4',
+        '--close',
+        '36',
+        '--add',
+        '37.7716,-122.4204',
+        '--db',
+        db,
+        '--json',
+      ]).stdout,
+    );
     expect(out).toMatchObject({ minutes: 4, incidents: ctx.demand.length });
     expect(out.coveredShare).toBeGreaterThan(0);
     expect(out.coveredShare).toBeLessThanOrEqual(1);
@@ -196,10 +268,15 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     const bands = join(tempDir(), 'bands.geojson');
     cli(['plan', 'coverage', '--geojson', bands, '--db', db]);
     const fc = JSON.parse((await import('node:fs')).readFileSync(bands, 'utf8'));
-    const scopes = new Set(fc.features.map((f: { properties: { scope: string } }) => f.properties.scope));
+    const scopes = new Set(
+      fc.features.map((f: { properties: { scope: string } }) => f.properties.scope),
+    );
     expect(scopes).toEqual(new Set(['station', 'union', 'uncovered', 'erf']));
     const csv = join(tempDir(), 'stations.csv');
-    writeFileSync(csv, 'station,name,lat,lon,units\n1,One,37.7794565,-122.4041202,E01:ENGINE:4;T01:TRUCK\n2,Two,north,-122.40,\n');
+    writeFileSync(
+      csv,
+      'station,name,lat,lon,units\n1,One,37.7794565,-122.4041202,E01:ENGINE:4;T01:TRUCK\n2,Two,north,-122.40,\n',
+    );
     const imp = cli(['import', 'stations', csv, '--db', db]);
     expect(imp.stdout).toMatch(/Imported 1 stations \(1 with apparatus/);
     expect(imp.stdout).toMatch(/1 rows quarantined/);

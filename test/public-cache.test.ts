@@ -15,7 +15,10 @@ describe('public answers are computed once per data version, a few at a time, fo
     await importFireFile(store, SF_2020);
     app = await buildApp({ store, config: defaultConfig(), publicRateLimit: 1000 });
   });
-  afterAll(async () => { await app.close(); store.close(); });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
 
   it('the same answer twice, or ten times at once, computes once', async () => {
     const before = app.publicAnswers.computations;
@@ -24,7 +27,9 @@ describe('public answers are computed once per data version, a few at a time, fo
     const second = await app.inject({ url: '/api/public/fire/performance?from=2020-04-19' }); // the same whole month
     expect(second.body).toBe(first.body);
     expect(app.publicAnswers.computations - before).toBe(1);
-    const pages = await Promise.all(Array.from({ length: 10 }, () => app.inject({ url: '/public' })));
+    const pages = await Promise.all(
+      Array.from({ length: 10 }, () => app.inject({ url: '/public' })),
+    );
     expect(new Set(pages.map((p) => p.statusCode))).toEqual(new Set([200]));
     expect(app.publicAnswers.computations - before).toBe(2);
   });
@@ -42,7 +47,8 @@ describe('public answers are computed once per data version, a few at a time, fo
   it('anonymous requests are rate-limited per address', async () => {
     const strict = await buildApp({ store, config: defaultConfig(), publicRateLimit: 3 });
     const codes = [];
-    for (let k = 0; k < 5; k++) codes.push((await strict.inject({ url: '/api/public/fire/neighborhoods' })).statusCode);
+    for (let k = 0; k < 5; k++)
+      codes.push((await strict.inject({ url: '/api/public/fire/neighborhoods' })).statusCode);
     expect(codes).toEqual([200, 200, 200, 429, 429]);
     await strict.close();
   });
@@ -50,24 +56,53 @@ describe('public answers are computed once per data version, a few at a time, fo
   it('past the queue a request is refused with 503 and Retry-After; work whose clients all left is not started', async () => {
     const answers = new PublicAnswers(() => store.dataVersion, { slots: 1, queue: 1 });
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
-    const running = answers.answer('a', () => false, () => held.then(() => 'a'));
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const running = answers.answer(
+      'a',
+      () => false,
+      () => held.then(() => 'a'),
+    );
     let left = false;
-    const abandoned = answers.answer('b', () => left, async () => 'b');
-    await expect(answers.answer('c', () => false, async () => 'c')).rejects.toBeInstanceOf(GateFull);
+    const abandoned = answers.answer(
+      'b',
+      () => left,
+      async () => 'b',
+    );
+    await expect(
+      answers.answer(
+        'c',
+        () => false,
+        async () => 'c',
+      ),
+    ).rejects.toBeInstanceOf(GateFull);
     left = true; // the client of b goes while it waits in the queue
     release();
     expect(await running).toBe('a');
     await expect(abandoned).rejects.toBeInstanceOf(ClientsGone);
     expect(answers.computations).toBe(1);
     // a gone client's refusal is not cached: the next client gets the answer
-    expect(await answers.answer('b', () => false, async () => 'b')).toBe('b');
+    expect(
+      await answers.answer(
+        'b',
+        () => false,
+        async () => 'b',
+      ),
+    ).toBe('b');
   });
 
   it('a full public queue answers 503 with Retry-After over HTTP', async () => {
-    const busy = await buildApp({ store, config: defaultConfig(), publicRateLimit: 1000, publicAnswers: { slots: 1, queue: 0 } });
+    const busy = await buildApp({
+      store,
+      config: defaultConfig(),
+      publicRateLimit: 1000,
+      publicAnswers: { slots: 1, queue: 0 },
+    });
     const months = ['2020-01-01', '2020-02-01', '2020-03-01', '2020-05-01'];
-    const answers = await Promise.all(months.map((from) => busy.inject({ url: `/api/public/fire/neighborhoods?from=${from}` })));
+    const answers = await Promise.all(
+      months.map((from) => busy.inject({ url: `/api/public/fire/neighborhoods?from=${from}` })),
+    );
     const refused = answers.filter((r) => r.statusCode === 503);
     expect(refused.length).toBeGreaterThan(0);
     expect(Number(refused[0]!.headers['retry-after'])).toBeGreaterThan(0);

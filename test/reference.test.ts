@@ -6,8 +6,18 @@ import { cli, openTemp, SF_2020 } from './helpers.ts';
 
 // fire.md §7: computed independently (cap 3600 s, PRIVATE excluded, emergency = Final Priority 3, nearest rank).
 const REFERENCE = {
-  all: { callProcessing: [4866, 101, 240], totalResponse: [4683, 403, 1010], turnout: [9163, 39, 125], travel: [7749, 229, 782] },
-  emergency: { callProcessing: [3008, 103, 217], totalResponse: [2919, 339, 548], turnout: [6910, 60, 130], travel: [5732, 189, 461] },
+  all: {
+    callProcessing: [4866, 101, 240],
+    totalResponse: [4683, 403, 1010],
+    turnout: [9163, 39, 125],
+    travel: [7749, 229, 782],
+  },
+  emergency: {
+    callProcessing: [3008, 103, 217],
+    totalResponse: [2919, 339, 548],
+    turnout: [6910, 60, 130],
+    travel: [5732, 189, 461],
+  },
 } as const;
 
 describe('San Francisco 2020-04 file reproduces fire.md §7 exactly', () => {
@@ -27,14 +37,20 @@ describe('San Francisco 2020-04 file reproduces fire.md §7 exactly', () => {
   for (const priority of ['all', 'emergency'] as const) {
     for (const [segment, [n, p50, p90]] of Object.entries(REFERENCE[priority])) {
       it(`${segment}, ${priority}: n ${n}, p50 ${p50}, p90 ${p90}`, async () => {
-        const m = (await fire.metrics({ priority })) as unknown as Record<string, { n: number; p50: number; p90: number }>;
+        const m = (await fire.metrics({ priority })) as unknown as Record<
+          string,
+          { n: number; p50: number; p90: number }
+        >;
         expect([m[segment]!.n, m[segment]!.p50, m[segment]!.p90]).toEqual([n, p50, p90]);
       });
     }
   }
 
   it('counts every excluded value by reason: n + excluded = all candidates', async () => {
-    const m = (await fire.metrics({ priority: 'all' })) as unknown as Record<string, { n: number; excluded: Record<string, number> }>;
+    const m = (await fire.metrics({ priority: 'all' })) as unknown as Record<
+      string,
+      { n: number; excluded: Record<string, number> }
+    >;
     const total = (s: string) => m[s]!.n + Object.values(m[s]!.excluded).reduce((a, b) => a + b, 0);
     expect(total('turnout')).toBe(10410);
     expect(total('travel')).toBe(10410);
@@ -44,19 +60,39 @@ describe('San Francisco 2020-04 file reproduces fire.md §7 exactly', () => {
   });
 
   it('a date range without incidents answers n 0 for every segment, not an error', async () => {
-    const m = (await fire.metrics({ from: '2019-01-01', to: '2019-12-31', priority: 'emergency' })) as unknown as Record<string, { n: number; p90: number | null }>;
+    const m = (await fire.metrics({
+      from: '2019-01-01',
+      to: '2019-12-31',
+      priority: 'emergency',
+    })) as unknown as Record<string, { n: number; p90: number | null }>;
     expect(m.incidents).toBe(0);
     expect([m.turnout!.n, m.turnout!.p90, m.erf!.n]).toEqual([0, null, 0]);
-    const g = (await fire.metrics({ from: '2019-01-01', to: '2019-12-31', priority: 'all', by: ['station'] })) as unknown as { groups: unknown[] };
+    const g = (await fire.metrics({
+      from: '2019-01-01',
+      to: '2019-12-31',
+      priority: 'all',
+      by: ['station'],
+    })) as unknown as { groups: unknown[] };
     expect(g.groups).toEqual([]);
   });
 
   it('grouped figures add up to the whole', async () => {
-    const whole = (await fire.metrics({ priority: 'emergency' })) as unknown as Record<string, { n: number }>;
+    const whole = (await fire.metrics({ priority: 'emergency' })) as unknown as Record<
+      string,
+      { n: number }
+    >;
     for (const by of ['station', 'month', 'hour', 'dow', 'shift', 'unitType'] as const) {
-      const g = (await fire.metrics({ priority: 'emergency', by: [by] })) as unknown as { groups: Record<string, { n: number }>[] };
-      expect(g.groups.reduce((a, x) => a + x.turnout!.n, 0), by).toBe(whole.turnout!.n);
-      expect(g.groups.reduce((a, x) => a + x.totalResponse!.n, 0), by).toBe(whole.totalResponse!.n);
+      const g = (await fire.metrics({ priority: 'emergency', by: [by] })) as unknown as {
+        groups: Record<string, { n: number }>[];
+      };
+      expect(
+        g.groups.reduce((a, x) => a + x.turnout!.n, 0),
+        by,
+      ).toBe(whole.turnout!.n);
+      expect(
+        g.groups.reduce((a, x) => a + x.totalResponse!.n, 0),
+        by,
+      ).toBe(whole.totalResponse!.n);
     }
   });
 

@@ -22,8 +22,14 @@ interface Target {
 
 /** Ways a client can write the same path that an access check on URL text would miss. */
 function spellings(path: string): Target[] {
-  const encodeFirstLetter = path.replace(/\/([a-z])/g, (_m, c: string) => `/%${c.charCodeAt(0).toString(16)}`);
-  const upperHex = path.replace(/\/([a-z])/g, (_m, c: string) => `/%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encodeFirstLetter = path.replace(
+    /\/([a-z])/g,
+    (_m, c: string) => `/%${c.charCodeAt(0).toString(16)}`,
+  );
+  const upperHex = path.replace(
+    /\/([a-z])/g,
+    (_m, c: string) => `/%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   const parts = path.split('/');
   const last = parts.pop()!;
   const encodedSlash = parts.length > 1 ? `${parts.join('/')}%2F${last}` : path;
@@ -60,14 +66,16 @@ function statusOf(port: number, method: string, path: string, token?: string): P
 }
 
 const concrete = (url: string) => url.replace(/:layer/g, 'boundary');
-const allows = (access: Access | undefined, role: Role | null) => access === 'public' || (role !== null && !!access?.includes(role));
+const allows = (access: Access | undefined, role: Role | null) =>
+  access === 'public' || (role !== null && !!access?.includes(role));
 
 describe('access is decided on the matched route', () => {
   let store: Store, app: FastifyInstance, port: number;
   const tokens = new Map<Role, string>();
   beforeAll(async () => {
     ({ store } = await openTemp());
-    for (const role of TOKEN_ROLES) tokens.set(role, await createToken(store, `access test ${role}`, role));
+    for (const role of TOKEN_ROLES)
+      tokens.set(role, await createToken(store, `access test ${role}`, role));
     app = await buildApp({ store, config: defaultConfig() });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
@@ -80,7 +88,9 @@ describe('access is decided on the matched route', () => {
   it('every registered route declares who may use it', () => {
     const routes = registeredRoutes(app);
     expect(routes.length).toBeGreaterThan(40);
-    const undeclared = routes.filter((r) => r.config?.access === undefined).map((r) => `${String(r.method)} ${r.url}`);
+    const undeclared = routes
+      .filter((r) => r.config?.access === undefined)
+      .map((r) => `${String(r.method)} ${r.url}`);
     expect(undeclared).toEqual([]);
   });
 
@@ -94,11 +104,21 @@ describe('access is decided on the matched route', () => {
         for (const role of [null, ...TOKEN_ROLES] as (Role | null)[]) {
           if (allows(route.config?.access, role)) continue;
           for (const t of spellings(concrete(route.url!))) {
-            const status = await statusOf(port, method, t.path, role ? tokens.get(role) : undefined);
+            const status = await statusOf(
+              port,
+              method,
+              t.path,
+              role ? tokens.get(role) : undefined,
+            );
             const expected = role ? 403 : 401;
             // a spelling the router does not match at all may answer 404 (or 400); anything else must be the refusal
-            const refused = status === expected || ((status === 404 || status === 400) && t.form !== 'plain' && t.form !== 'encoded letters');
-            if (!refused) leaks.push(`${method} ${t.path} (${t.form}) as ${role ?? 'anonymous'}: ${status}`);
+            const refused =
+              status === expected ||
+              ((status === 404 || status === 400) &&
+                t.form !== 'plain' &&
+                t.form !== 'encoded letters');
+            if (!refused)
+              leaks.push(`${method} ${t.path} (${t.form}) as ${role ?? 'anonymous'}: ${status}`);
           }
         }
       }
@@ -116,7 +136,8 @@ describe('access is decided on the matched route', () => {
           if (!allows(route.config?.access, role)) continue;
           for (const t of spellings(concrete(route.url!)).slice(0, 2)) {
             const status = await statusOf(port, method, t.path, tokens.get(role));
-            if (status === 401 || status === 403) blocked.push(`${method} ${t.path} as ${role}: ${status}`);
+            if (status === 401 || status === 403)
+              blocked.push(`${method} ${t.path} as ${role}: ${status}`);
           }
         }
       }

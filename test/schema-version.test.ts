@@ -8,11 +8,18 @@ describe('a database from a newer schema', () => {
   it('is refused with both versions named, by the store and by every command, and left untouched', async () => {
     const { store, path } = await openTemp();
     const newer = SCHEMA_VERSION + 1;
-    await store.run("INSERT INTO schema_migrations (version, name) VALUES ($1, 'from a newer release')", [newer]);
+    await store.run(
+      "INSERT INTO schema_migrations (version, name) VALUES ($1, 'from a newer release')",
+      [newer],
+    );
     await store.run('CREATE TABLE newer_table (x INTEGER)');
     store.close();
 
-    await expect(Store.open(path)).rejects.toThrow(new RegExp(`schema version ${newer}, newer than this CityOps knows \\(schema ${SCHEMA_VERSION}\\)`));
+    await expect(Store.open(path)).rejects.toThrow(
+      new RegExp(
+        `schema version ${newer}, newer than this CityOps knows \\(schema ${SCHEMA_VERSION}\\)`,
+      ),
+    );
     // the refusal released the file: another open is refused the same way, not with a lock error
     await expect(Store.open(path)).rejects.toThrow(/newer than this CityOps knows/);
 
@@ -25,7 +32,11 @@ describe('a database from a newer schema', () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const inst = await DuckDBInstance.create(path);
     const conn = await inst.connect();
-    const rows = (await conn.runAndReadAll('SELECT (SELECT count(*) FROM incidents)::INTEGER AS n, (SELECT max(version) FROM schema_migrations) AS v')).getRowObjects();
+    const rows = (
+      await conn.runAndReadAll(
+        'SELECT (SELECT count(*) FROM incidents)::INTEGER AS n, (SELECT max(version) FROM schema_migrations) AS v',
+      )
+    ).getRowObjects();
     expect(rows[0]).toEqual({ n: 0, v: newer });
     conn.closeSync();
     inst.closeSync();

@@ -8,7 +8,10 @@ export interface SseEvent {
 
 export async function openSse(url: string, headers: Record<string, string> = {}) {
   const ac = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: ac.signal });
+  const res = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: ac.signal,
+  });
   if (!res.ok || !res.body) throw new Error(`SSE ${url}: ${res.status}`);
   const events: SseEvent[] = [];
   const waiters: (() => void)[] = [];
@@ -47,8 +50,12 @@ export async function openSse(url: string, headers: Record<string, string> = {})
       for (;;) {
         const hit = events.slice(from).find(match);
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no matching SSE event within ${timeoutMs} ms (got ${events.length})`);
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 100); });
+        if (Date.now() > deadline)
+          throw new Error(`no matching SSE event within ${timeoutMs} ms (got ${events.length})`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 100);
+        });
       }
     },
   };

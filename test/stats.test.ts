@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { nearestRankIndex, quantile, summarize, summarizeByGroup } from '../src/platform/stats.ts';
 
 /** Reference: sort and take the ceil(q·n)-th smallest. */
-const byDefinition = (v: number[], q: number) => [...v].sort((a, b) => a - b)[Math.ceil(q * v.length) - 1];
+const byDefinition = (v: number[], q: number) =>
+  [...v].sort((a, b) => a - b)[Math.ceil(q * v.length) - 1];
 
 function rng(seed: number) {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('exact nearest-rank statistics', () => {
@@ -50,8 +51,10 @@ describe('exact nearest-rank statistics', () => {
 
   it('grouped summaries equal per-group sorting and skip NaN', () => {
     const r = rng(11);
-    const n = 20000, groups = 37;
-    const g = new Int32Array(n), v = new Float64Array(n);
+    const n = 20000,
+      groups = 37;
+    const g = new Int32Array(n),
+      v = new Float64Array(n);
     const lists: number[][] = Array.from({ length: groups }, () => []);
     for (let i = 0; i < n; i++) {
       g[i] = Math.floor(r() * groups);

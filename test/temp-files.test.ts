@@ -33,14 +33,20 @@ beforeAll(async () => {
   process.env.TMPDIR = staging; // os.tmpdir() reads it on every call
 });
 afterAll(() => {
-  if (savedTmp === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = savedTmp;
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
   store.close();
 });
 
 /** This process's open files under the staging dir (deleted ones show as "… (deleted)"). */
 function openFilesUnderStaging(): string[] {
   return readdirSync('/proc/self/fd').flatMap((fd) => {
-    try { const target = readlinkSync(`/proc/self/fd/${fd}`); return target.startsWith(staging) ? [target] : []; } catch { return []; }
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(staging) ? [target] : [];
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -60,20 +66,29 @@ async function expectNoTempFilesAfter(work: () => Promise<unknown>, outcome: 'ok
 function withoutColumn(name: string, text: string, column: string, rows = 3000): string {
   const lines = text.split('\n');
   const file = join(inputs, name);
-  writeFileSync(file, [lines[0]!.replace(column, `NOT_${column}`), ...lines.slice(1, rows + 1)].join('\n'));
+  writeFileSync(
+    file,
+    [lines[0]!.replace(column, `NOT_${column}`), ...lines.slice(1, rows + 1)].join('\n'),
+  );
   return file;
 }
 
 describe('staging temp files', () => {
   it('fire: a refused import and a successful one leave nothing', async () => {
     const sf = readFileSync(SF_2017, 'utf8');
-    await expectNoTempFilesAfter(() => importFireFile(store, withoutColumn('fire-no-id.csv', sf, 'Incident Number')), 'refused');
+    await expectNoTempFilesAfter(
+      () => importFireFile(store, withoutColumn('fire-no-id.csv', sf, 'Incident Number')),
+      'refused',
+    );
     await expectNoTempFilesAfter(() => importFireFile(store, SF_2017), 'ok');
   });
 
   it('collisions: a refused import and a successful one leave nothing', async () => {
     const text = gunzipSync(readFileSync(CRASHES)).toString('utf8');
-    await expectNoTempFilesAfter(() => importCollisionsFile(store, withoutColumn('crashes-no-case.csv', text, 'CASE_ID')), 'refused');
+    await expectNoTempFilesAfter(
+      () => importCollisionsFile(store, withoutColumn('crashes-no-case.csv', text, 'CASE_ID')),
+      'refused',
+    );
     await expectNoTempFilesAfter(() => importCollisionsFile(store, CRASHES), 'ok');
   });
 
@@ -81,25 +96,44 @@ describe('staging temp files', () => {
     const text = gunzipSync(readFileSync(BUDGET)).toString('utf8');
     const header = text.slice(0, text.indexOf('\n'));
     const amount = header.split(',').find((h) => /amount/i.test(h))!;
-    await expectNoTempFilesAfter(() => importBudgetFile(store, withoutColumn('budget-no-amount.csv', text, amount)), 'refused');
+    await expectNoTempFilesAfter(
+      () => importBudgetFile(store, withoutColumn('budget-no-amount.csv', text, amount)),
+      'refused',
+    );
     await expectNoTempFilesAfter(() => importBudgetFile(store, BUDGET), 'ok');
   });
 
   it('roads: a refused import and a successful one leave nothing', async () => {
     const empty = join(inputs, 'no-roads.geojson');
-    writeFileSync(empty, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0, 0] } }] }));
+    writeFileSync(
+      empty,
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0, 0] } },
+        ],
+      }),
+    );
     await expectNoTempFilesAfter(() => importRoadsFile(store, empty), 'refused');
-    await expectNoTempFilesAfter(() => importRoadsFile(store, ROADS, { source: 'temp-test' }), 'ok');
+    await expectNoTempFilesAfter(
+      () => importRoadsFile(store, ROADS, { source: 'temp-test' }),
+      'ok',
+    );
   });
 
   it('a killed import leaves its staging dir, and the next import removes it', async () => {
     const db = join(inputs, 'killed.duckdb');
-    const r = cli(['import', 'fire', SF_2017, '--db', db], { TMPDIR: staging, CITYOPS_TEST_KILL_BEFORE_COMMIT: '1' });
+    const r = cli(['import', 'fire', SF_2017, '--db', db], {
+      TMPDIR: staging,
+      CITYOPS_TEST_KILL_BEFORE_COMMIT: '1',
+    });
     expect(r.status).toBeNull(); // killed by SIGKILL
     const importDirs = () => readdirSync(staging).filter((n) => n.startsWith('cityops-')); // the CLI's tsx keeps its cache there too
     expect(importDirs().length).toBe(1);
     const sf = readFileSync(SF_2017, 'utf8');
-    await expect(importFireFile(store, withoutColumn('fire-no-id-2.csv', sf, 'Incident Number'))).rejects.toBeInstanceOf(UserError);
+    await expect(
+      importFireFile(store, withoutColumn('fire-no-id-2.csv', sf, 'Incident Number')),
+    ).rejects.toBeInstanceOf(UserError);
     expect(importDirs()).toEqual([]);
   });
 });

@@ -3,7 +3,11 @@ import { localFields, localDateStart, timestampParser } from '../src/platform/ti
 
 const LA = 'America/Los_Angeles';
 const sf = timestampParser('MM/DD/YYYY hh:mm:ss A', LA);
-const iso = (text: string) => { const r = sf(text); if (!r.ok) throw new Error(r.reason); return new Date(r.utc * 1000).toISOString(); };
+const iso = (text: string) => {
+  const r = sf(text);
+  if (!r.ok) throw new Error(r.reason);
+  return new Date(r.utc * 1000).toISOString();
+};
 
 describe('local times in the agency zone', () => {
   it('reads SF stamps in Pacific time, standard and daylight', () => {
@@ -17,7 +21,8 @@ describe('local times in the agency zone', () => {
     const r = sf('03/08/2020 02:30:00 AM');
     expect(r.ok && r.nonexistent).toBe(true);
     // an interval across the change is one hour shorter on the wall clock
-    const a = sf('03/08/2020 01:59:00 AM'), b = sf('03/08/2020 03:01:00 AM');
+    const a = sf('03/08/2020 01:59:00 AM'),
+      b = sf('03/08/2020 03:01:00 AM');
     expect(a.ok && b.ok && b.utc - a.utc).toBe(120);
   });
 
@@ -25,7 +30,8 @@ describe('local times in the agency zone', () => {
     const r = sf('11/01/2020 01:30:00 AM');
     expect(r.ok && r.ambiguous).toBe(true);
     expect(r.ok && new Date(r.utc * 1000).toISOString()).toBe('2020-11-01T08:30:00.000Z');
-    const a = sf('11/01/2020 12:59:00 AM'), b = sf('11/01/2020 02:01:00 AM');
+    const a = sf('11/01/2020 12:59:00 AM'),
+      b = sf('11/01/2020 02:01:00 AM');
     expect(a.ok && b.ok && b.utc - a.utc).toBe(62 * 60 + 3600);
   });
 
@@ -37,7 +43,12 @@ describe('local times in the agency zone', () => {
   });
 
   it('rejects unparseable and impossible stamps with a reason', () => {
-    for (const bad of ['yesterday', '13/01/2020 01:00:00 AM', '02/30/2020 01:00:00 AM', '01/01/2020 13:00:00 PM']) {
+    for (const bad of [
+      'yesterday',
+      '13/01/2020 01:00:00 AM',
+      '02/30/2020 01:00:00 AM',
+      '01/01/2020 13:00:00 PM',
+    ]) {
       const r = sf(bad);
       expect(r.ok, bad).toBe(false);
     }
@@ -45,7 +56,9 @@ describe('local times in the agency zone', () => {
 
   it('ISO stamps with offsets are exact; without one they are local', () => {
     const p = timestampParser('iso', LA);
-    const a = p('2020-04-08T03:00:00-07:00'), b = p('2020-04-08T03:00:00'), c = p('2020-04-08T10:00:00Z');
+    const a = p('2020-04-08T03:00:00-07:00'),
+      b = p('2020-04-08T03:00:00'),
+      c = p('2020-04-08T10:00:00Z');
     expect(a.ok && b.ok && c.ok && [a.utc, b.utc]).toEqual([c.ok && c.utc, c.ok && c.utc]);
   });
 });

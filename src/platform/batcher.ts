@@ -15,7 +15,10 @@ export class Batcher<T, R> {
   /** while lingering: how many submitters to wait for, and what to call when they are there */
   private gathering: { count: number; done: () => void } | null = null;
 
-  constructor(private readonly flush: (items: T[]) => Promise<(count: number, offset: number) => R>, private readonly lingerMs = 0) {}
+  constructor(
+    private readonly flush: (items: T[]) => Promise<(count: number, offset: number) => R>,
+    private readonly lingerMs = 0,
+  ) {}
 
   submit(items: T[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -37,7 +40,10 @@ export class Batcher<T, R> {
       try {
         const resultFor = await this.flush(batch.flatMap((b) => b.items));
         let offset = 0;
-        for (const b of batch) { b.resolve(resultFor(b.items.length, offset)); offset += b.items.length; }
+        for (const b of batch) {
+          b.resolve(resultFor(b.items.length, offset));
+          offset += b.items.length;
+        }
       } catch (e) {
         for (const b of batch) b.reject(e);
       }
@@ -48,7 +54,11 @@ export class Batcher<T, R> {
   /** Waits until `count` submitters are waiting, or lingerMs has passed. */
   private gather(count: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.gathering = null; resolve(); };
+      const done = () => {
+        clearTimeout(timer);
+        this.gathering = null;
+        resolve();
+      };
       const timer = setTimeout(done, this.lingerMs);
       this.gathering = { count, done };
     });

@@ -39,7 +39,11 @@ export class Store {
   private lock: Promise<void> = Promise.resolve();
   private commits = 0;
 
-  private constructor(readonly path: string, private readonly instance: DuckDBInstance, readonly conn: DuckDBConnection) {}
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+  ) {}
 
   /**
    * The main connection is shared by everything in the process (HTTP handlers, live ingest), so its
@@ -49,7 +53,9 @@ export class Store {
     if (this.holding.getStore()) return work();
     const previous = this.lock;
     let release!: () => void;
-    this.lock = new Promise((r) => { release = r; });
+    this.lock = new Promise((r) => {
+      release = r;
+    });
     return previous.then(work).finally(release);
   }
 
@@ -67,12 +73,18 @@ export class Store {
     let instance: DuckDBInstance;
     try {
       // storage 1.2 is the first that can hold zstd-compressed strings (the raw rows); it applies to new files
-      instance = await DuckDBInstance.create(path, { threads: '2', storage_compatibility_version: 'v1.2.0', memory_limit });
+      instance = await DuckDBInstance.create(path, {
+        threads: '2',
+        storage_compatibility_version: 'v1.2.0',
+        memory_limit,
+      });
     } catch (e) {
       const msg = (e as Error).message;
       if (/lock/i.test(msg)) {
-        throw new UserError(`The database ${path} is in use by another process (is \`cityops serve\` running?). ` +
-          `Stop it, or send the work to the running server's API.`);
+        throw new UserError(
+          `The database ${path} is in use by another process (is \`cityops serve\` running?). ` +
+            `Stop it, or send the work to the running server's API.`,
+        );
       }
       throw new UserError(`Cannot open the database ${path}: ${msg}`);
     }

@@ -4,8 +4,10 @@
  * Written from the standard series and continued-fraction expansions; accurate to ~1e-12.
  */
 
-const LANCZOS = [676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+const LANCZOS = [
+  676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
 
 export function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
@@ -21,17 +23,27 @@ export function gammaP(a: number, x: number): number {
   if (x <= 0) return 0;
   const lead = a * Math.log(x) - x - logGamma(a);
   if (x < a + 1) {
-    let sum = 1 / a, term = sum;
-    for (let n = 1; n < 10000; n++) { term *= x / (a + n); sum += term; if (Math.abs(term) < Math.abs(sum) * 1e-16) break; }
+    let sum = 1 / a,
+      term = sum;
+    for (let n = 1; n < 10000; n++) {
+      term *= x / (a + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
+    }
     return Math.min(1, sum * Math.exp(lead));
   }
   // Lentz's continued fraction for Q(a, x)
-  let b = x + 1 - a, c = 1e300, d = 1 / b, h = d;
+  let b = x + 1 - a,
+    c = 1e300,
+    d = 1 / b,
+    h = d;
   for (let i = 1; i < 10000; i++) {
     const an = -i * (i - a);
     b += 2;
-    d = an * d + b; if (Math.abs(d) < 1e-300) d = 1e-300;
-    c = b + an / c; if (Math.abs(c) < 1e-300) c = 1e-300;
+    d = an * d + b;
+    if (Math.abs(d) < 1e-300) d = 1e-300;
+    c = b + an / c;
+    if (Math.abs(c) < 1e-300) c = 1e-300;
     d = 1 / d;
     const delta = d * c;
     h *= delta;
@@ -43,11 +55,13 @@ export function gammaP(a: number, x: number): number {
 /** The p-quantile of Gamma(a, 1), by bisection on gammaP (monotone, so always converges). */
 export function gammaQuantile(p: number, a: number): number {
   if (p <= 0) return 0;
-  let lo = 0, hi = Math.max(1, a);
+  let lo = 0,
+    hi = Math.max(1, a);
   while (gammaP(a, hi) < p) hi *= 2;
   for (let i = 0; i < 200 && hi - lo > 1e-13 * Math.max(1, hi); i++) {
     const mid = (lo + hi) / 2;
-    if (gammaP(a, mid) < p) lo = mid; else hi = mid;
+    if (gammaP(a, mid) < p) lo = mid;
+    else hi = mid;
   }
   return (lo + hi) / 2;
 }
@@ -64,7 +78,13 @@ export function poissonInterval(n: number, level = 0.95): [number, number] {
 function logBinomPmf(k: number, n: number, p: number): number {
   if (p === 0) return k === 0 ? 0 : -Infinity;
   if (p === 1) return k === n ? 0 : -Infinity;
-  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log(1 - p);
+  return (
+    logGamma(n + 1) -
+    logGamma(k + 1) -
+    logGamma(n - k + 1) +
+    k * Math.log(p) +
+    (n - k) * Math.log(1 - p)
+  );
 }
 
 /**

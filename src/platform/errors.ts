@@ -1,6 +1,9 @@
 /** An error meant for a person: the message says what went wrong and where. No stack trace is shown for it. */
 export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
     this.name = 'UserError';
   }

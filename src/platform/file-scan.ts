@@ -12,7 +12,10 @@ export interface FileScan {
 
 export async function scanFile(path: string): Promise<FileScan> {
   const hash = createHash('sha256');
-  let newlines = 0, bareCr = false, last = -1, pendingCr = false;
+  let newlines = 0,
+    bareCr = false,
+    last = -1,
+    pendingCr = false;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) {
     const b = chunk as Buffer;
     hash.update(b);
@@ -22,11 +25,21 @@ export async function scanFile(path: string): Promise<FileScan> {
     if (!bareCr) {
       for (let i = b.indexOf(13); i !== -1; i = b.indexOf(13, i + 1)) {
         if (i === b.length - 1) pendingCr = true;
-        else if (b[i + 1] !== 10) { bareCr = true; break; }
+        else if (b[i + 1] !== 10) {
+          bareCr = true;
+          break;
+        }
       }
     }
-    if (b.length) { last = b[b.length - 1]!; if (last !== 13) pendingCr = false; }
+    if (b.length) {
+      last = b[b.length - 1]!;
+      if (last !== 13) pendingCr = false;
+    }
   }
   if (pendingCr) bareCr = true;
-  return { sha256: hash.digest('hex'), lines: newlines + (last !== -1 && last !== 10 ? 1 : 0), bareCarriageReturn: bareCr };
+  return {
+    sha256: hash.digest('hex'),
+    lines: newlines + (last !== -1 && last !== 10 ? 1 : 0),
+    bareCarriageReturn: bareCr,
+  };
 }

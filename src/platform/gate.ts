@@ -14,7 +14,11 @@ export class Gate {
   private running = 0;
   private waiting: (() => void)[] = [];
 
-  constructor(private readonly slots: number, private readonly queue = Infinity, private readonly retryAfterSeconds = 30) {}
+  constructor(
+    private readonly slots: number,
+    private readonly queue = Infinity,
+    private readonly retryAfterSeconds = 30,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.slots) {

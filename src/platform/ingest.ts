@@ -3,7 +3,13 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv, type FileInfo } from './sources.ts';
 import type { Store } from './db.ts';
-import { makeStagingDir, RawFile, removeStagingDir, StageFile, type BatchSummary } from './staging.ts';
+import {
+  makeStagingDir,
+  RawFile,
+  removeStagingDir,
+  StageFile,
+  type BatchSummary,
+} from './staging.ts';
 
 /**
  * The one ingest pipeline for a source file read row by row. A domain describes its source (an
@@ -39,7 +45,11 @@ export interface ImportSource {
    * `raw`), `changes` one of (key, is_new) for the keys that are new or whose raw row differs; rows of
    * changed keys are deleted from the domain table by the pipeline before this runs.
    */
-  apply(store: Store, tables: { stage: string; changes: string; extra: Record<string, string> }, batchId: number): Promise<void>;
+  apply(
+    store: Store,
+    tables: { stage: string; changes: string; extra: Record<string, string> },
+    batchId: number,
+  ): Promise<void>;
   /** the domain table whose rows the pipeline replaces for changed keys, and its key column */
   table: { name: string; key: string };
 }
@@ -62,7 +72,12 @@ export interface ImportProgress {
   onProgress?(bytesRead: number, totalBytes: number): void;
 }
 
-export async function runImport(store: Store, file: string, source: ImportSource, opts: ImportProgress = {}): Promise<BatchSummary> {
+export async function runImport(
+  store: Store,
+  file: string,
+  source: ImportSource,
+  opts: ImportProgress = {},
+): Promise<BatchSummary> {
   const info = inspectFile(file);
   const dir = makeStagingDir(source.domain);
   try {
@@ -85,15 +100,31 @@ interface Staged {
   note: string | null;
 }
 
-async function stageFile(dir: string, file: string, info: FileInfo, source: ImportSource, opts: ImportProgress): Promise<Staged> {
+async function stageFile(
+  dir: string,
+  file: string,
+  info: FileInfo,
+  source: ImportSource,
+  opts: ImportProgress,
+): Promise<Staged> {
   const columns = ['line', 'seq', ...source.stage.columns];
-  const stage = new StageFile(join(dir, 'stage.csv'), columns, { line: 'INTEGER', seq: 'INTEGER', ...source.stage.types });
+  const stage = new StageFile(join(dir, 'stage.csv'), columns, {
+    line: 'INTEGER',
+    seq: 'INTEGER',
+    ...source.stage.types,
+  });
   const raw = new RawFile(join(dir, 'raw.tsv'));
-  const quarantine = new StageFile(join(dir, 'quarantine.csv'), ['line', 'field', 'reason', 'raw'], { line: 'INTEGER' });
+  const quarantine = new StageFile(
+    join(dir, 'quarantine.csv'),
+    ['line', 'field', 'reason', 'raw'],
+    { line: 'INTEGER' },
+  );
   const extra = new Map<string, StageFile>();
   const warnings: Record<string, number> = {};
-  let rowsRead = 0, quarantined = 0;
-  let line = 0, rawText = '';
+  let rowsRead = 0,
+    quarantined = 0;
+  let line = 0,
+    rawText = '';
   const sink: RowSink = {
     accept(values) {
       const seq = stage.rows;
@@ -111,21 +142,25 @@ async function stageFile(dir: string, file: string, info: FileInfo, source: Impo
       return stage.rows;
     },
   };
-  const decoded = await readCsv(file, {
-    onHeader: (h) => source.header(h),
-    onRecord(values, at) {
-      rowsRead++;
-      line = at;
-      rawText = JSON.stringify(values);
-      source.row(values, at, sink);
+  const decoded = await readCsv(
+    file,
+    {
+      onHeader: (h) => source.header(h),
+      onRecord(values, at) {
+        rowsRead++;
+        line = at;
+        rawText = JSON.stringify(values);
+        source.row(values, at, sink);
+      },
+      onError(e) {
+        rowsRead++;
+        quarantined++;
+        quarantine.write([e.line, null, e.message, e.raw]);
+      },
+      onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
     },
-    onError(e) {
-      rowsRead++;
-      quarantined++;
-      quarantine.write([e.line, null, e.message, e.raw]);
-    },
-    onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
-  }, source.delimiter);
+    source.delimiter,
+  );
   source.finish?.({
     table(name, cols, types) {
       const f = new StageFile(join(dir, `${name}.csv`), cols, types);
@@ -148,32 +183,83 @@ async function sha256(file: string): Promise<string> {
   return sha.digest('hex');
 }
 
-async function commit(store: Store, file: string, sha: string, source: ImportSource, s: Staged): Promise<BatchSummary> {
+async function commit(
+  store: Store,
+  file: string,
+  sha: string,
+  source: ImportSource,
+  s: Staged,
+): Promise<BatchSummary> {
   const { key } = source.stage;
-  const stageTable = `${source.domain}_stage`, changes = `${source.domain}_changes`;
-  const batchId = (await store.one<{ id: number }>('SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches'))!.id;
-  await store.run(`INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
-    [batchId, source.domain, file, sha, source.profile, source.source]);
+  const stageTable = `${source.domain}_stage`,
+    changes = `${source.domain}_changes`;
+  const batchId = (await store.one<{ id: number }>(
+    'SELECT coalesce(max(batch_id), 0) + 1 AS id FROM import_batches',
+  ))!.id;
+  await store.run(
+    `INSERT INTO import_batches (batch_id, domain, file, file_sha256, profile, source, started_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
+    [batchId, source.domain, file, sha, source.profile, source.source],
+  );
   // a key on several rows is one record: the last row in the file wins
   await store.run(`CREATE OR REPLACE TEMP TABLE ${stageTable} AS SELECT s.*, r.raw FROM ${s.stage.sql()} s JOIN ${s.raw.sql()} r USING (seq)
     QUALIFY row_number() OVER (PARTITION BY s.${key} ORDER BY s.line DESC, s.seq DESC) = 1`);
-  await store.run(`CREATE OR REPLACE TEMP TABLE ${changes} AS SELECT s.${key} AS key, r.source_row_id IS NULL AS is_new
-    FROM ${stageTable} s LEFT JOIN source_rows r ON r.source = $1 AND r.source_row_id = s.${key} WHERE r.source_row_id IS NULL OR r.raw <> s.raw`, [source.source]);
-  const k = (await store.one<{ inserted: number; updated: number; total: number }>(`SELECT (SELECT count(*) FROM ${changes} WHERE is_new) AS inserted,
+  await store.run(
+    `CREATE OR REPLACE TEMP TABLE ${changes} AS SELECT s.${key} AS key, r.source_row_id IS NULL AS is_new
+    FROM ${stageTable} s LEFT JOIN source_rows r ON r.source = $1 AND r.source_row_id = s.${key} WHERE r.source_row_id IS NULL OR r.raw <> s.raw`,
+    [source.source],
+  );
+  const k = (await store.one<{
+    inserted: number;
+    updated: number;
+    total: number;
+  }>(`SELECT (SELECT count(*) FROM ${changes} WHERE is_new) AS inserted,
     (SELECT count(*) FROM ${changes} WHERE NOT is_new) AS updated, (SELECT count(*) FROM ${stageTable}) AS total`))!;
-  await store.run(`DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT key FROM ${changes} WHERE NOT is_new)`, [source.source]);
-  await store.run(`DELETE FROM ${source.table.name} WHERE source = $1 AND ${source.table.key} IN (SELECT key FROM ${changes} WHERE NOT is_new)`, [source.source]);
-  await store.run(`INSERT INTO source_rows SELECT $1, s.${key}, $2, s.line, s.raw FROM ${stageTable} s SEMI JOIN ${changes} c ON c.key = s.${key}`, [source.source, batchId]);
+  await store.run(
+    `DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT key FROM ${changes} WHERE NOT is_new)`,
+    [source.source],
+  );
+  await store.run(
+    `DELETE FROM ${source.table.name} WHERE source = $1 AND ${source.table.key} IN (SELECT key FROM ${changes} WHERE NOT is_new)`,
+    [source.source],
+  );
+  await store.run(
+    `INSERT INTO source_rows SELECT $1, s.${key}, $2, s.line, s.raw FROM ${stageTable} s SEMI JOIN ${changes} c ON c.key = s.${key}`,
+    [source.source, batchId],
+  );
   const extra = Object.fromEntries([...s.extra].map(([name, f]) => [name, f.sql()]));
   await source.apply(store, { stage: stageTable, changes, extra }, batchId);
-  await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
-    $1, $2, line, field, reason, raw FROM ${s.quarantine.sql()}`, [batchId, file]);
+  await store.run(
+    `INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY line),
+    $1, $2, line, field, reason, raw FROM ${s.quarantine.sql()}`,
+    [batchId, file],
+  );
   const warnings = { ...s.warnings };
   const duplicates = s.stage.rows - k.total;
   if (duplicates) warnings[`duplicate_${key}`] = duplicates;
   const unchanged = k.total - k.inserted - k.updated;
-  await store.run(`UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
-    WHERE batch_id = $1`, [batchId, s.rowsRead, k.inserted, k.updated, unchanged, s.quarantined, JSON.stringify(warnings)]);
-  return { batchId, file, profile: source.profile, rowsRead: s.rowsRead, inserted: k.inserted, updated: k.updated, unchanged,
-    quarantined: s.quarantined, warnings, ...(s.note ? { notes: [s.note] } : {}) };
+  await store.run(
+    `UPDATE import_batches SET finished_at = now(), rows_read = $2, inserted = $3, updated = $4, unchanged = $5, quarantined = $6, warnings = $7
+    WHERE batch_id = $1`,
+    [
+      batchId,
+      s.rowsRead,
+      k.inserted,
+      k.updated,
+      unchanged,
+      s.quarantined,
+      JSON.stringify(warnings),
+    ],
+  );
+  return {
+    batchId,
+    file,
+    profile: source.profile,
+    rowsRead: s.rowsRead,
+    inserted: k.inserted,
+    updated: k.updated,
+    unchanged,
+    quarantined: s.quarantined,
+    warnings,
+    ...(s.note ? { notes: [s.note] } : {}),
+  };
 }

@@ -331,7 +331,8 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
       );
     `,
-  },  {
+  },
+  {
     version: 10,
     name: 'a value per map polygon (population)',
     sql: `ALTER TABLE map_layers ADD COLUMN value DOUBLE;`,
@@ -413,13 +414,20 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 export async function migrate(store: Store): Promise<void> {
   await store.run(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
-  const done = new Set((await store.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  const done = new Set(
+    (await store.all<{ version: number }>('SELECT version FROM schema_migrations')).map(
+      (r) => r.version,
+    ),
+  );
   refuseNewerSchema(store.path, Math.max(0, ...done));
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
     await store.transaction(async () => {
       await store.run(m.sql);
-      await store.run('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await store.run('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        m.version,
+        m.name,
+      ]);
     });
   }
 }
@@ -430,6 +438,8 @@ export async function migrate(store: Store): Promise<void> {
  */
 function refuseNewerSchema(path: string, fileVersion: number): void {
   if (fileVersion <= SCHEMA_VERSION) return;
-  throw new UserError(`The database ${path} has schema version ${fileVersion}, newer than this CityOps knows (schema ${SCHEMA_VERSION}). ` +
-    'It was written by a newer release: upgrade CityOps to use it (this version leaves it untouched).');
+  throw new UserError(
+    `The database ${path} has schema version ${fileVersion}, newer than this CityOps knows (schema ${SCHEMA_VERSION}). ` +
+      'It was written by a newer release: upgrade CityOps to use it (this version leaves it untouched).',
+  );
 }

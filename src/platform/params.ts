@@ -27,9 +27,15 @@ export const isoDay = z
 export const isoMonth = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM')
-  .refine((s) => isPlausibleDay(`${s}-01`), `must be a month between ${MIN_YEAR}-01 and ${MAX_YEAR}-12`);
+  .refine(
+    (s) => isPlausibleDay(`${s}-01`),
+    `must be a month between ${MIN_YEAR}-01 and ${MAX_YEAR}-12`,
+  );
 
 /** An instant with its offset (ISO 8601), its calendar day inside MIN_YEAR..MAX_YEAR. */
-export const isoInstant = z
-  .iso.datetime({ offset: true })
-  .refine((s) => isPlausibleDay(s.slice(0, 10)), `must be a time between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
+export const isoInstant = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (s) => isPlausibleDay(s.slice(0, 10)),
+    `must be a time between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`,
+  );

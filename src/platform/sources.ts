@@ -26,7 +26,9 @@ export function inspectFile(path: string): FileInfo {
     size = st.size;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UserError(
+      `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   if (size === 0) throw new UserError(`${path} is empty: nothing to import.`);
   let head = Buffer.alloc(Math.min(size, 65536));
@@ -45,13 +47,16 @@ export function inspectFile(path: string): FileInfo {
   }
   const nul = head.indexOf(0);
   if (nul >= 0) {
-    throw new UserError(`${path} looks like a binary file (a NUL byte at offset ${nul}), not CSV or JSON text. ` +
-      `If it is compressed, decompress it first.`);
+    throw new UserError(
+      `${path} looks like a binary file (a NUL byte at offset ${nul}), not CSV or JSON text. ` +
+        `If it is compressed, decompress it first.`,
+    );
   }
   // bytes that are not UTF-8 are read as Windows-1252 and reported by the reader (TextDecoding)
   const text = new TextDecoding().write(head);
   const first = text.replace(/^\uFEFF/, '').trimStart()[0];
-  if (first === undefined) throw new UserError(`${path} holds only white space: nothing to import.`);
+  if (first === undefined)
+    throw new UserError(`${path} holds only white space: nothing to import.`);
   return { size, kind: first === '[' || first === '{' ? 'json' : 'csv' };
 }
 
@@ -65,16 +70,22 @@ export function isGzip(path: string): boolean {
  * point); the five bytes it leaves undefined map to the C1 control of the same value, as WHATWG's
  * decoder does.
  */
-const CP1252_80_9F = '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
+const CP1252_80_9F =
+  '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
   '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
 
 /** The length of the UTF-8 sequence at `i` when it is complete and valid (RFC 3629), else 0. */
 function utf8SequenceAt(b: Buffer, i: number): number {
   const c = b[i]!;
-  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) =>
+    i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) return cont(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && cont(2) ? 3 : 0;
-  if (c >= 0xf0 && c <= 0xf4) return cont(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xe0 && c <= 0xef)
+    return cont(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && cont(2) ? 3 : 0;
+  if (c >= 0xf0 && c <= 0xf4)
+    return cont(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && cont(2) && cont(3)
+      ? 4
+      : 0;
   return 0;
 }
 
@@ -137,10 +148,20 @@ export class TextDecoding implements TextReport {
     let runStart = 0;
     for (let i = 0; i < b.length;) {
       const c = b[i]!;
-      if (c < 0x80) { if (c === 10) this.newlines++; i++; continue; }
+      if (c < 0x80) {
+        if (c === 10) this.newlines++;
+        i++;
+        continue;
+      }
       const n = utf8SequenceAt(b, i);
-      if (n) { i += n; continue; }
-      parts.push(b.toString('utf8', runStart, i), c >= 0xa0 ? String.fromCharCode(c) : CP1252_80_9F[c - 0x80]!);
+      if (n) {
+        i += n;
+        continue;
+      }
+      parts.push(
+        b.toString('utf8', runStart, i),
+        c >= 0xa0 ? String.fromCharCode(c) : CP1252_80_9F[c - 0x80]!,
+      );
       const line = this.newlines + 1;
       if (line !== this.lastCounted) {
         this.lastCounted = line;
@@ -161,8 +182,10 @@ export class TextDecoding implements TextReport {
 /** The import summary's note for a source with bytes that are not UTF-8, or null for a UTF-8 one. */
 export function encodingNote(file: string, r: TextReport): string | null {
   if (!r.nonUtf8Lines) return null;
-  return `${file}: ${r.nonUtf8Lines} line${r.nonUtf8Lines === 1 ? '' : 's'} (the first is line ${r.firstNonUtf8Line}) ` +
-    `held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1). If the file is in another encoding, convert it to UTF-8 and import it again.`;
+  return (
+    `${file}: ${r.nonUtf8Lines} line${r.nonUtf8Lines === 1 ? '' : 's'} (the first is line ${r.firstNonUtf8Line}) ` +
+    `held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1). If the file is in another encoding, convert it to UTF-8 and import it again.`
+  );
 }
 
 /** A file's bytes (through gunzip for .gz) and its text as one stream of decoded strings. */
@@ -171,8 +194,14 @@ function openText(path: string) {
   const decoding = new TextDecoding();
   const text = new Transform({
     readableObjectMode: true,
-    transform(chunk: Buffer, _enc, done) { const s = decoding.write(chunk); done(null, s || undefined); },
-    flush(done) { const s = decoding.end(); done(null, s || undefined); },
+    transform(chunk: Buffer, _enc, done) {
+      const s = decoding.write(chunk);
+      done(null, s || undefined);
+    },
+    flush(done) {
+      const s = decoding.end();
+      done(null, s || undefined);
+    },
   });
   // pipe() does not pass errors on: a read or gunzip error reaches the reader through `text`
   const fail = (e: Error) => text.destroy(e);
@@ -230,14 +259,16 @@ export function readCsv(
         try {
           const rowErrors = new Map<number, string>();
           for (const e of results.errors) {
-            if (e.row !== undefined && e.code !== 'TooFewFields' && e.code !== 'TooManyFields') rowErrors.set(e.row, describePapaError(e));
+            if (e.row !== undefined && e.code !== 'TooFewFields' && e.code !== 'TooManyFields')
+              rowErrors.set(e.row, describePapaError(e));
           }
           const rows = results.data;
           for (let i = 0; i < rows.length; i++) {
             const values = rows[i]!;
             const startLine = line;
             let extra = 0;
-            for (const v of values) if (v.length > 0 && v.indexOf('\n') !== -1) extra += countNewlines(v);
+            for (const v of values)
+              if (v.length > 0 && v.indexOf('\n') !== -1) extra += countNewlines(v);
             line += 1 + extra;
             if (values.length === 1 && values[0] === '' && !rowErrors.has(i)) continue; // blank line
             if (!headers) {
@@ -247,7 +278,11 @@ export function readCsv(
             }
             const err = rowErrors.get(i);
             if (err) {
-              handlers.onError({ line: startLine, message: err, raw: values.join(',').slice(0, MAX_RAW_KEPT) });
+              handlers.onError({
+                line: startLine,
+                message: err,
+                raw: values.join(',').slice(0, MAX_RAW_KEPT),
+              });
             } else if (values.length !== headers.length) {
               handlers.onError({
                 line: startLine,
@@ -277,8 +312,10 @@ export function readCsv(
 
 function describePapaError(e: Papa.ParseError): string {
   if (e.code === 'MissingQuotes' || e.code === 'InvalidQuotes') {
-    return 'has an unbalanced or malformed quote (a quoted value must close, and a quote inside it must be doubled); ' +
-      'the lines up to the next matching quote were read into this record and are kept in its raw text';
+    return (
+      'has an unbalanced or malformed quote (a quoted value must close, and a quote inside it must be doubled); ' +
+      'the lines up to the next matching quote were read into this record and are kept in its raw text'
+    );
   }
   return e.message;
 }
@@ -288,11 +325,16 @@ function describePapaError(e: Papa.ParseError): string {
  * line). Elements are found by a scanner that tracks strings and nesting, so each is parsed alone
  * and memory stays bounded by the largest element.
  */
-export function readJsonRecords(path: string, handlers: ReadHandlers<Record<string, unknown>>): Promise<TextReport> {
+export function readJsonRecords(
+  path: string,
+  handlers: ReadHandlers<Record<string, unknown>>,
+): Promise<TextReport> {
   return new Promise((resolvePromise, reject) => {
     const { raw, text: stream, decoding } = openText(path);
     let bytes = 0;
-    raw.on('data', (chunk) => { bytes += chunk.length; });
+    raw.on('data', (chunk) => {
+      bytes += chunk.length;
+    });
     let line = 1;
     let depth = 0;
     let inString = false;
@@ -312,11 +354,19 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
       try {
         value = JSON.parse(text);
       } catch (e) {
-        handlers.onError({ line: elementLine, message: `is not valid JSON: ${(e as Error).message}`, raw: text.slice(0, MAX_RAW_KEPT) });
+        handlers.onError({
+          line: elementLine,
+          message: `is not valid JSON: ${(e as Error).message}`,
+          raw: text.slice(0, MAX_RAW_KEPT),
+        });
         return;
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        handlers.onError({ line: elementLine, message: 'is not a JSON object', raw: text.slice(0, MAX_RAW_KEPT) });
+        handlers.onError({
+          line: elementLine,
+          message: 'is not a JSON object',
+          raw: text.slice(0, MAX_RAW_KEPT),
+        });
         return;
       }
       handlers.onRecord(value as Record<string, unknown>, elementLine);
@@ -335,11 +385,18 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
         }
         if (!elementStarted) {
           if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff) continue;
-          if (arrayMode === null && c === 91 /* [ */) { arrayMode = true; continue; }
+          if (arrayMode === null && c === 91 /* [ */) {
+            arrayMode = true;
+            continue;
+          }
           if (arrayMode === null) arrayMode = false;
           if (arrayMode && c === 44 /* , */) continue;
-          if (arrayMode && c === 93 /* ] */) { closed = true; continue; }
-          if (closed) throw new UserError(`${path}:${line}: unexpected text after the end of the JSON array`);
+          if (arrayMode && c === 93 /* ] */) {
+            closed = true;
+            continue;
+          }
+          if (closed)
+            throw new UserError(`${path}:${line}: unexpected text after the end of the JSON array`);
           elementStarted = true;
           elementLine = line;
           segStart = i;
@@ -355,7 +412,10 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
         if (c === 34) inString = true;
         else if (c === 123 || c === 91) depth++;
         else if (c === 125 || c === 93) depth--;
-        if (depth === 0 && (c === 125 || c === 93 || (c === 44 && arrayMode) || (c === 10 && !arrayMode))) {
+        if (
+          depth === 0 &&
+          (c === 125 || c === 93 || (c === 44 && arrayMode) || (c === 10 && !arrayMode))
+        ) {
           const endsBefore = c === 44 || c === 10;
           element.push(text.slice(segStart, endsBefore ? i : i + 1));
           emit();
@@ -366,7 +426,9 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
       }
       if (elementStarted && segStart >= 0) element.push(text.slice(segStart));
       if (element.join('').length > 256 * 1024 * 1024) {
-        throw new UserError(`${path}:${elementLine}: one JSON element is over 256 MB; records must be separate elements`);
+        throw new UserError(
+          `${path}:${elementLine}: one JSON element is over 256 MB; records must be separate elements`,
+        );
       }
     };
 
@@ -388,7 +450,12 @@ export function readJsonRecords(path: string, handlers: ReadHandlers<Record<stri
         if (elementStarted) {
           const rest = element.join('').trim();
           if (rest) {
-            if (inString || depth > 0) handlers.onError({ line: elementLine, message: 'is cut off: the file ends inside this JSON element', raw: rest.slice(0, MAX_RAW_KEPT) });
+            if (inString || depth > 0)
+              handlers.onError({
+                line: elementLine,
+                message: 'is cut off: the file ends inside this JSON element',
+                raw: rest.slice(0, MAX_RAW_KEPT),
+              });
             else emit();
           }
         }

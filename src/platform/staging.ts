@@ -30,7 +30,8 @@ export function makeStagingDir(what: string): string {
   const root = tmpdir();
   for (const name of readdirSync(root)) {
     const pid = STAGING_DIR.exec(name)?.[1];
-    if (pid && Number(pid) !== process.pid && !alive(Number(pid))) rmSync(join(root, name), { recursive: true, force: true });
+    if (pid && Number(pid) !== process.pid && !alive(Number(pid)))
+      rmSync(join(root, name), { recursive: true, force: true });
   }
   return mkdtempSync(join(root, `cityops-${what}-${process.pid}-`));
 }
@@ -100,7 +101,11 @@ class LineWriter {
 export class StageFile {
   private out: LineWriter;
   rows = 0;
-  constructor(readonly path: string, readonly columns: string[], readonly types: Record<string, string> = {}) {
+  constructor(
+    readonly path: string,
+    readonly columns: string[],
+    readonly types: Record<string, string> = {},
+  ) {
     this.out = new LineWriter(path);
     this.out.push(columns.join(',') + '\n');
   }
@@ -117,8 +122,10 @@ export class StageFile {
   sql(): string {
     const cols = this.columns.map((c) => `'${c}': '${this.types[c] ?? 'VARCHAR'}'`).join(', ');
     // The path is one we made under the OS temp dir; quotes are doubled all the same.
-    return `read_csv('${this.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
-      `nullstr = '', strict_mode = true, max_line_size = ${this.out.maxLineSize()}, columns = {${cols}})`;
+    return (
+      `read_csv('${this.path.replace(/'/g, "''")}', header = true, quote = '"', escape = '"', delim = ',', ` +
+      `nullstr = '', strict_mode = true, max_line_size = ${this.out.maxLineSize()}, columns = {${cols}})`
+    );
   }
 }
 
@@ -142,8 +149,10 @@ export class RawFile {
   sql(): string {
     // an empty file cannot be sniffed, even with its columns given: a file whose every row was rejected stages none
     if (this.rows === 0) return '(SELECT NULL::INTEGER AS seq, NULL::VARCHAR AS raw WHERE false)';
-    return `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = ${this.out.maxLineSize()}, ` +
-      `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`;
+    return (
+      `read_csv('${this.path.replace(/'/g, "''")}', header = false, delim = '\t', quote = '', escape = '', max_line_size = ${this.out.maxLineSize()}, ` +
+      `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`
+    );
   }
 }
 

@@ -25,20 +25,32 @@ export function selectKth(a: Float64Array, lo: number, hi: number, k: number): v
       for (let i = lo + 1; i <= hi; i++) {
         const v = a[i]!;
         let j = i - 1;
-        while (j >= lo && a[j]! > v) { a[j + 1] = a[j]!; j--; }
+        while (j >= lo && a[j]! > v) {
+          a[j + 1] = a[j]!;
+          j--;
+        }
         a[j + 1] = v;
       }
       return;
     }
     const mid = (lo + hi) >>> 1;
     // median of three as pivot
-    let x = a[lo]!, y = a[mid]!, z = a[hi]!;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-    let i = lo, j = hi;
+    let x = a[lo]!;
+    const y = a[mid]!,
+      z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo,
+      j = hi;
     while (i <= j) {
       while (a[i]! < pivot) i++;
       while (a[j]! > pivot) j--;
-      if (i <= j) { x = a[i]!; a[i] = a[j]!; a[j] = x; i++; j--; }
+      if (i <= j) {
+        x = a[i]!;
+        a[i] = a[j]!;
+        a[j] = x;
+        i++;
+        j--;
+      }
     }
     if (k <= j) hi = j;
     else if (k >= i) lo = i;
@@ -57,7 +69,10 @@ let tally = new Int32Array(1 << 12);
 export function summarizeSlice(a: Float64Array, lo: number, hi: number): Summary {
   const n = hi - lo;
   if (n === 0) return { n: 0, p50: null, p90: null, mean: null, min: null, max: null };
-  let sum = 0, min = Infinity, max = -Infinity, whole = true;
+  let sum = 0,
+    min = Infinity,
+    max = -Infinity,
+    whole = true;
   for (let i = lo; i < hi; i++) {
     const v = a[i]!;
     sum += v;
@@ -65,7 +80,8 @@ export function summarizeSlice(a: Float64Array, lo: number, hi: number): Summary
     if (v > max) max = v;
     if (whole && v !== Math.floor(v)) whole = false;
   }
-  const r90 = nearestRankIndex(n, 0.9), r50 = nearestRankIndex(n, 0.5);
+  const r90 = nearestRankIndex(n, 0.9),
+    r50 = nearestRankIndex(n, 0.5);
   const span = max - min + 1;
   if (whole && span <= 2 * n + 256 && span <= 1 << 22) {
     const [p50, p90] = rankByCounting(a, lo, hi, min, span, r50, r90);
@@ -80,14 +96,27 @@ export function summarizeSlice(a: Float64Array, lo: number, hi: number): Summary
 }
 
 /** The values at ranks r1 ≤ r2 (0-based) of the whole numbers a[lo..hi), all within [min, min + span). */
-function rankByCounting(a: Float64Array, lo: number, hi: number, min: number, span: number, r1: number, r2: number): [number, number] {
+function rankByCounting(
+  a: Float64Array,
+  lo: number,
+  hi: number,
+  min: number,
+  span: number,
+  r1: number,
+  r2: number,
+): [number, number] {
   if (tally.length < span) tally = new Int32Array(Math.max(span, tally.length * 2));
   for (let i = lo; i < hi; i++) tally[a[i]! - min]!++;
-  let below = 0, v1 = NaN, v2 = NaN;
+  let below = 0,
+    v1 = NaN,
+    v2 = NaN;
   for (let x = 0; x < span; x++) {
     below += tally[x]!;
     if (v1 !== v1 && below > r1) v1 = x + min;
-    if (below > r2) { v2 = x + min; break; }
+    if (below > r2) {
+      v2 = x + min;
+      break;
+    }
   }
   tally.fill(0, 0, span);
   return [v1, v2];
@@ -111,7 +140,11 @@ export function quantile(values: ArrayLike<number>, q: number): number | null {
  * Summaries per group in one pass: values are bucketed by group with a counting sort, then each
  * group's percentiles are found by selection, O(n) overall. NaN values are skipped.
  */
-export function summarizeByGroup(groups: Int32Array, values: Float64Array, groupCount: number): Summary[] {
+export function summarizeByGroup(
+  groups: Int32Array,
+  values: Float64Array,
+  groupCount: number,
+): Summary[] {
   const counts = new Int32Array(groupCount + 1);
   const len = groups.length;
   for (let i = 0; i < len; i++) {

@@ -10,8 +10,14 @@ function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(tz, f);
   }
@@ -97,7 +103,9 @@ export function civilFromDays(days: number): { y: number; m: number; d: number }
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -126,11 +134,14 @@ export function localFields(utcSeconds: number, tz: string): LocalFields {
   const secondOfDay = local - localDay * 86400;
   const { y, m, d } = civilFromDays(localDay);
   return {
-    year: y, month: m, day: d,
+    year: y,
+    month: m,
+    day: d,
     hour: Math.floor(secondOfDay / 3600),
     minute: Math.floor((secondOfDay % 3600) / 60),
     dow: (((localDay + 3) % 7) + 7) % 7, // 1970-01-01 was a Thursday (index 3)
-    localDay, secondOfDay,
+    localDay,
+    secondOfDay,
   };
 }
 
@@ -145,7 +156,8 @@ export function localDateStart(date: string, tz: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) throw new Error(`"${date}" is not a date in the form YYYY-MM-DD`);
   const asUtc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 1000;
-  if (new Date(asUtc * 1000).getUTCDate() !== Number(m[3])) throw new Error(`"${date}" is not a real calendar date`);
+  if (new Date(asUtc * 1000).getUTCDate() !== Number(m[3]))
+    throw new Error(`"${date}" is not a real calendar date`);
   return localToUtc(asUtc, tz).utc;
 }
 
@@ -196,7 +208,10 @@ function uncachedParser(format: string, tz: string): TimestampParser {
       const n = Number(text);
       return Number.isFinite(n) && text.trim() !== ''
         ? { ok: true, utc: n / scale, ambiguous: false, nonexistent: false }
-        : { ok: false, reason: `"${text}" is not a number of ${format === 'epoch_s' ? 'seconds' : 'milliseconds'}` };
+        : {
+            ok: false,
+            reason: `"${text}" is not a number of ${format === 'epoch_s' ? 'seconds' : 'milliseconds'}`,
+          };
     };
   }
   if (format === 'iso') return isoParser(tz);
@@ -213,22 +228,51 @@ function uncachedParser(format: string, tz: string): TimestampParser {
   return (text) => {
     const m = re.exec(text);
     if (!m) return { ok: false, reason: `"${text}" does not match the time format "${format}"` };
-    let y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0, frac = 0, ampm = '';
+    let y = 1970,
+      mo = 1,
+      d = 1,
+      h = 0,
+      mi = 0,
+      s = 0,
+      frac = 0,
+      ampm = '';
     for (let i = 0; i < tokens.length; i++) {
       const v = m[i + 1]!;
       switch (tokens[i]) {
-        case 'YYYY': y = Number(v); break;
-        case 'MM': case 'M': mo = Number(v); break;
-        case 'DD': case 'D': d = Number(v); break;
-        case 'HH': case 'H': case 'hh': case 'h': h = Number(v); break;
-        case 'mm': mi = Number(v); break;
-        case 'ss': s = Number(v); break;
-        case 'SSS': frac = Number(`0.${v}`); break;
-        case 'A': ampm = v.toUpperCase(); break;
+        case 'YYYY':
+          y = Number(v);
+          break;
+        case 'MM':
+        case 'M':
+          mo = Number(v);
+          break;
+        case 'DD':
+        case 'D':
+          d = Number(v);
+          break;
+        case 'HH':
+        case 'H':
+        case 'hh':
+        case 'h':
+          h = Number(v);
+          break;
+        case 'mm':
+          mi = Number(v);
+          break;
+        case 'ss':
+          s = Number(v);
+          break;
+        case 'SSS':
+          frac = Number(`0.${v}`);
+          break;
+        case 'A':
+          ampm = v.toUpperCase();
+          break;
       }
     }
     if (ampm) {
-      if (h < 1 || h > 12) return { ok: false, reason: `"${text}": hour ${h} is not valid with AM/PM` };
+      if (h < 1 || h > 12)
+        return { ok: false, reason: `"${text}": hour ${h} is not valid with AM/PM` };
       h = (h % 12) + (ampm === 'PM' ? 12 : 0);
     }
     return fromFields(text, y, mo, d, h, mi, s + frac, tz);
@@ -242,7 +286,10 @@ const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
  * Zone resolution memoised per local hour: offsets change only on whole hours, so every stamp in
  * the same local hour resolves the same way (this keeps imports of millions of stamps fast).
  */
-const byLocalHour = new Map<string, Map<number, { offset: number; ambiguous: boolean; nonexistent: boolean }>>();
+const byLocalHour = new Map<
+  string,
+  Map<number, { offset: number; ambiguous: boolean; nonexistent: boolean }>
+>();
 
 /** Seconds since the epoch of a UTC wall time; years 0-99 stay themselves (Date.UTC reads them as 1900-1999, so 0000 became 1900). */
 function utcSeconds(y: number, mo: number, d: number, h: number, mi: number): number {
@@ -251,11 +298,21 @@ function utcSeconds(y: number, mo: number, d: number, h: number, mi: number): nu
   return t.getTime() / 1000;
 }
 
-function fromFields(text: string, y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): TimestampResult {
+function fromFields(
+  text: string,
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  tz: string,
+): TimestampResult {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s >= 61) {
     return { ok: false, reason: `"${text}" has a field out of range` };
   }
-  if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return { ok: false, reason: `"${text}" is not a real calendar date` };
+  if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!))
+    return { ok: false, reason: `"${text}" is not a real calendar date` };
   const asUtc = utcSeconds(y, mo, d, h, mi) + s;
   let memo = byLocalHour.get(tz);
   if (!memo) byLocalHour.set(tz, (memo = new Map()));
@@ -263,24 +320,43 @@ function fromFields(text: string, y: number, mo: number, d: number, h: number, m
   let r = memo.get(hourKey);
   if (!r) {
     const res = localToUtc(hourKey * 3600, tz);
-    r = { offset: hourKey * 3600 - res.utc, ambiguous: res.ambiguous, nonexistent: res.nonexistent };
+    r = {
+      offset: hourKey * 3600 - res.utc,
+      ambiguous: res.ambiguous,
+      nonexistent: res.nonexistent,
+    };
     memo.set(hourKey, r);
   }
-  return { ok: true, utc: asUtc - r.offset, ambiguous: r.ambiguous, nonexistent: r.nonexistent, localMidnight: h === 0 && mi === 0 && s === 0 };
+  return {
+    ok: true,
+    utc: asUtc - r.offset,
+    ambiguous: r.ambiguous,
+    nonexistent: r.nonexistent,
+    localMidnight: h === 0 && mi === 0 && s === 0,
+  };
 }
 
-const ISO = /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;
+const ISO =
+  /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;
 
 function isoParser(tz: string): TimestampParser {
   return (text) => {
     const m = ISO.exec(text);
     if (!m) return { ok: false, reason: `"${text}" is not an ISO 8601 timestamp` };
-    const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const sec = s + (m[7] ? Number(`0.${m[7]}`) : 0);
     const zone = m[8];
     if (!zone) return fromFields(text, y, mo, d, h, mi, sec, tz);
     const asUtc = utcSeconds(y, mo, d, h, mi) + sec;
-    if (Number.isNaN(asUtc) || mo < 1 || mo > 12) return { ok: false, reason: `"${text}" has a field out of range` };
+    if (Number.isNaN(asUtc) || mo < 1 || mo > 12)
+      return { ok: false, reason: `"${text}" has a field out of range` };
     if (zone === 'Z') return { ok: true, utc: asUtc, ambiguous: false, nonexistent: false };
     const sign = zone[0] === '-' ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');

@@ -4,7 +4,9 @@ import type { z } from 'zod';
 
 /** Lists every problem of a zod error as `path: message` lines. */
 export function describeZodError(err: z.ZodError): string {
-  return err.issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
+  return err.issues
+    .map((i) => `  - ${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
+    .join('\n');
 }
 
 /** Header normalisation for alias matching: `Received DtTm` = `received_dttm` = `RECEIVED-DTTM`. */

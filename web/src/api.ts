@@ -2,9 +2,16 @@
 export class Unauthorized extends Error {}
 
 export async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(path, { credentials: 'same-origin', ...init, headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) } });
+  const res = await fetch(path, {
+    credentials: 'same-origin',
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+  });
   if (res.status === 401) throw new Unauthorized('Sign in');
-  if (!res.ok) throw new Error((await res.json().catch(() => ({ error: res.statusText }))).error ?? res.statusText);
+  if (!res.ok)
+    throw new Error(
+      (await res.json().catch(() => ({ error: res.statusText }))).error ?? res.statusText,
+    );
   return res.json() as Promise<T>;
 }
 
@@ -35,12 +42,33 @@ export interface Segment {
   objective: number | string | null;
 }
 
-export const SEGMENTS = ['callProcessing', 'turnout', 'travel', 'totalResponse', 'firstUnitTravel', 'alarmAnswering', 'commitment', 'erf'] as const;
+export const SEGMENTS = [
+  'callProcessing',
+  'turnout',
+  'travel',
+  'totalResponse',
+  'firstUnitTravel',
+  'alarmAnswering',
+  'commitment',
+  'erf',
+] as const;
 export const SEGMENT_LABELS: Record<string, string> = {
-  alarmAnswering: 'Alarm answering', callProcessing: 'Call processing', turnout: 'Turnout', travel: 'Travel',
-  totalResponse: 'Total response', firstUnitTurnout: 'First-unit turnout', firstUnitTravel: 'First-unit travel',
-  commitment: 'Unit commitment', erf: 'Effective response force',
+  alarmAnswering: 'Alarm answering',
+  callProcessing: 'Call processing',
+  turnout: 'Turnout',
+  travel: 'Travel',
+  totalResponse: 'Total response',
+  firstUnitTurnout: 'First-unit turnout',
+  firstUnitTravel: 'First-unit travel',
+  commitment: 'Unit commitment',
+  erf: 'Effective response force',
 };
 
-export const fmtS = (s: number | null | undefined) => (s === null || s === undefined ? '–' : s >= 600 ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}` : `${Math.round(s)} s`);
-export const fmtPct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+export const fmtS = (s: number | null | undefined) =>
+  s === null || s === undefined
+    ? '–'
+    : s >= 600
+      ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`
+      : `${Math.round(s)} s`;
+export const fmtPct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`;

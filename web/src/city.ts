@@ -5,7 +5,10 @@ export interface City {
   attribution: string;
   bounds: [[number, number], [number, number]] | null;
   layers: string[];
-  periods: { fire: { from: string; to: string } | null; collisions: { from: string; to: string } | null };
+  periods: {
+    fire: { from: string; to: string } | null;
+    collisions: { from: string; to: string } | null;
+  };
 }
 
 let pending: Promise<City> | null = null;

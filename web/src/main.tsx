@@ -11,20 +11,39 @@ function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionCompone
   let loaded: FunctionComponent<P> | null = null;
   return (props: P) => {
     const [Page, setPage] = useState<FunctionComponent<P> | null>(() => loaded);
-    useEffect(() => { if (!Page) void load().then((c) => { loaded = c; setPage(() => c); }); }, []);
+    useEffect(() => {
+      if (!Page)
+        void load().then((c) => {
+          loaded = c;
+          setPage(() => c);
+        });
+    }, []);
     return Page ? <Page {...(props as P & object)} /> : <p class="muted">Loading…</p>;
   };
 }
 const Performance = lazyPage(() => import('./pages/performance').then((m) => m.Performance));
 const Report = lazyPage(() => import('./pages/report').then((m) => m.Report));
-const Strategy = lazyPage<{ search: string }>(() => import('./pages/strategy').then((m) => m.Strategy));
+const Strategy = lazyPage<{ search: string }>(() =>
+  import('./pages/strategy').then((m) => m.Strategy),
+);
 const Plan = lazyPage(() => import('./pages/plan').then((m) => m.Plan));
-const Streets = lazyPage<{ filters: StreetFilters; onFilters: (f: StreetFilters) => void; role: string }>(() => import('./pages/streets').then((m) => m.Streets));
+const Streets = lazyPage<{
+  filters: StreetFilters;
+  onFilters: (f: StreetFilters) => void;
+  role: string;
+}>(() => import('./pages/streets').then((m) => m.Streets));
 
 function streetFilters(search: string): StreetFilters {
   const p = new URLSearchParams(search);
-  const f: StreetFilters = { layer: (p.get('layer') as StreetFilters['layer']) ?? 'heat', kind: (p.get('kind') as StreetFilters['kind']) ?? 'intersection', by: (p.get('by') as StreetFilters['by']) ?? 'epdo' };
-  for (const k of ['mode', 'severity', 'from', 'to', 'hours', 'city'] as const) { const v = p.get(k); if (v) f[k] = v; }
+  const f: StreetFilters = {
+    layer: (p.get('layer') as StreetFilters['layer']) ?? 'heat',
+    kind: (p.get('kind') as StreetFilters['kind']) ?? 'intersection',
+    by: (p.get('by') as StreetFilters['by']) ?? 'epdo',
+  };
+  for (const k of ['mode', 'severity', 'from', 'to', 'hours', 'city'] as const) {
+    const v = p.get(k);
+    if (v) f[k] = v;
+  }
   return f;
 }
 
@@ -46,27 +65,62 @@ function useRoute(): [string, string] {
 function App() {
   const [user, setUser] = useState<{ user: string; role: string } | null | undefined>(undefined);
   const [path, search] = useRoute();
-  const check = () => api<{ user: string; role: string }>('/api/auth/me').then(setUser).catch((e) => setUser(e instanceof Unauthorized ? null : null));
-  useEffect(() => { void check(); }, []);
+  const check = () =>
+    api<{ user: string; role: string }>('/api/auth/me')
+      .then(setUser)
+      .catch((e) => setUser(e instanceof Unauthorized ? null : null));
+  useEffect(() => {
+    void check();
+  }, []);
   if (user === undefined) return <p class="muted">Loading…</p>;
   if (user === null) return <Login onDone={check} />;
   if (path === '/report') return <Report search={search} />;
-  const logout = async () => { await api('/api/auth/logout', { method: 'POST', body: '{}' }); setUser(null); };
-  const nav = (to: string, label: string) => <a href={`#${to}`} class={path === to ? 'active' : ''}>{label}</a>;
+  const logout = async () => {
+    await api('/api/auth/logout', { method: 'POST', body: '{}' });
+    setUser(null);
+  };
+  const nav = (to: string, label: string) => (
+    <a href={`#${to}`} class={path === to ? 'active' : ''}>
+      {label}
+    </a>
+  );
   return (
     <>
       <nav class="top">
-        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')} {nav('/plan', 'Planning')} {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
+        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')}{' '}
+        {nav('/plan', 'Planning')} {nav('/streets', 'Safer streets')}{' '}
+        {nav('/strategy', 'Strategy & budget')}
         <a href={reportLink(search)}>Monthly report</a> <a href="/public">Public page</a>
-        <span class="spacer" /> <span class="muted">{user.user} ({user.role})</span> <button class="small" onClick={logout}>Sign out</button>
+        <span class="spacer" />{' '}
+        <span class="muted">
+          {user.user} ({user.role})
+        </span>{' '}
+        <button class="small" onClick={logout}>
+          Sign out
+        </button>
       </nav>
-      {path === '/performance'
-        ? <Performance search={search} onFilters={(f: Filters) => { location.hash = `#/performance?${query(f)}`; }} />
-        : path === '/strategy' ? <Strategy search={search} />
-          : path === '/plan' ? <Plan />
-          : path === '/streets' ? <Streets filters={streetFilters(search)} role={user.role}
-            onFilters={(f: StreetFilters) => { location.hash = `#/streets?${new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString()}`; }} />
-            : <Board />}
+      {path === '/performance' ? (
+        <Performance
+          search={search}
+          onFilters={(f: Filters) => {
+            location.hash = `#/performance?${query(f)}`;
+          }}
+        />
+      ) : path === '/strategy' ? (
+        <Strategy search={search} />
+      ) : path === '/plan' ? (
+        <Plan />
+      ) : path === '/streets' ? (
+        <Streets
+          filters={streetFilters(search)}
+          role={user.role}
+          onFilters={(f: StreetFilters) => {
+            location.hash = `#/streets?${new URLSearchParams(Object.entries(f).filter(([, v]) => v) as [string, string][]).toString()}`;
+          }}
+        />
+      ) : (
+        <Board />
+      )}
     </>
   );
 }

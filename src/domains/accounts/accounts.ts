@@ -10,7 +10,9 @@ export type Role = (typeof TOKEN_ROLES)[number];
 
 export const SESSION_HOURS = 12;
 
-const username = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'letters, digits, dot, dash or underscore (2–64)');
+const username = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'letters, digits, dot, dash or underscore (2–64)');
 
 export interface Principal {
   name: string;
@@ -18,21 +20,36 @@ export interface Principal {
   kind: 'user' | 'token';
 }
 
-export async function addUser(store: Store, name: string, role: string, password: string): Promise<void> {
+export async function addUser(
+  store: Store,
+  name: string,
+  role: string,
+  password: string,
+): Promise<void> {
   const n = username.safeParse(name);
   if (!n.success) throw new UserError(`User name "${name}": ${n.error.issues[0]!.message}`);
-  if (!(USER_ROLES as readonly string[]).includes(role)) throw new UserError(`Unknown role "${role}". Roles: ${USER_ROLES.join(', ')}`);
+  if (!(USER_ROLES as readonly string[]).includes(role))
+    throw new UserError(`Unknown role "${role}". Roles: ${USER_ROLES.join(', ')}`);
   if (password.length < 10) throw new UserError('The password must have at least 10 characters.');
   const exists = await store.one('SELECT 1 FROM users WHERE username = $1', [name]);
   if (exists) throw new UserError(`User "${name}" exists already.`);
-  await store.run('INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)', [name, await hashPassword(password), role]);
+  await store.run('INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)', [
+    name,
+    await hashPassword(password),
+    role,
+  ]);
 }
 
 export async function createToken(store: Store, name: string, role: string): Promise<string> {
-  if (!(TOKEN_ROLES as readonly string[]).includes(role)) throw new UserError(`Unknown role "${role}". Roles: ${TOKEN_ROLES.join(', ')}`);
+  if (!(TOKEN_ROLES as readonly string[]).includes(role))
+    throw new UserError(`Unknown role "${role}". Roles: ${TOKEN_ROLES.join(', ')}`);
   if (!name.trim()) throw new UserError('A token needs a --name saying what uses it.');
   const token = newSecret('cot_');
-  await store.run('INSERT INTO api_tokens (token_hash, name, role) VALUES ($1, $2, $3)', [secretHash(token), name, role]);
+  await store.run('INSERT INTO api_tokens (token_hash, name, role) VALUES ($1, $2, $3)', [
+    secretHash(token),
+    name,
+    role,
+  ]);
   return token;
 }
 
@@ -51,7 +68,11 @@ function cacheOf(store: Store) {
   return cache;
 }
 
-async function cached(store: Store, hash: string, load: () => Promise<Principal | null>): Promise<Principal | null> {
+async function cached(
+  store: Store,
+  hash: string,
+  load: () => Promise<Principal | null>,
+): Promise<Principal | null> {
   const cache = cacheOf(store);
   const hit = cache.get(hash);
   if (hit && hit.until > Date.now()) return hit.principal;
@@ -64,29 +85,49 @@ async function cached(store: Store, hash: string, load: () => Promise<Principal 
 export async function principalForToken(store: Store, token: string): Promise<Principal | null> {
   const hash = secretHash(token);
   return cached(store, hash, async () => {
-    const row = await store.one<{ name: string; role: Role }>('SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [hash]);
+    const row = await store.one<{ name: string; role: Role }>(
+      'SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+      [hash],
+    );
     return row ? { name: row.name, role: row.role, kind: 'token' } : null;
   });
 }
 
 /** Checks a password; on success opens a session and returns its secret id (for the cookie). */
-export async function signIn(store: Store, name: string, password: string): Promise<{ sessionId: string; principal: Principal } | null> {
-  const row = await store.one<{ password_hash: string; role: Role }>('SELECT password_hash, role FROM users WHERE username = $1', [name]);
+export async function signIn(
+  store: Store,
+  name: string,
+  password: string,
+): Promise<{ sessionId: string; principal: Principal } | null> {
+  const row = await store.one<{ password_hash: string; role: Role }>(
+    'SELECT password_hash, role FROM users WHERE username = $1',
+    [name],
+  );
   // verify against a dummy hash when the user is unknown, so timing does not reveal which names exist
   const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
   if (!row || !ok) return null;
   if (needsRehash(row.password_hash)) {
-    await store.run('UPDATE users SET password_hash = $1 WHERE username = $2', [await hashPassword(password), name]);
+    await store.run('UPDATE users SET password_hash = $1 WHERE username = $2', [
+      await hashPassword(password),
+      name,
+    ]);
   }
   const sessionId = await openSession(store, name, row.role, SESSION_HOURS * 60);
   return { sessionId, principal: { name, role: row.role, kind: 'user' } };
 }
 
 /** Opens a session and returns its secret id (also used for the report renderer's short-lived browser). */
-export async function openSession(store: Store, name: string, role: Role, minutes: number): Promise<string> {
+export async function openSession(
+  store: Store,
+  name: string,
+  role: Role,
+  minutes: number,
+): Promise<string> {
   const sessionId = newSecret();
-  await store.run(`INSERT INTO sessions (session_hash, username, role, expires_at) VALUES ($1, $2, $3, now() + to_minutes($4::BIGINT))`,
-    [secretHash(sessionId), name, role, minutes]);
+  await store.run(
+    `INSERT INTO sessions (session_hash, username, role, expires_at) VALUES ($1, $2, $3, now() + to_minutes($4::BIGINT))`,
+    [secretHash(sessionId), name, role, minutes],
+  );
   return sessionId;
 }
 
@@ -94,10 +135,16 @@ export async function openSession(store: Store, name: string, role: Role, minute
 let dummy: Promise<string> | null = null;
 const dummyHash = () => (dummy ??= hashPassword(newSecret()));
 
-export async function principalForSession(store: Store, sessionId: string): Promise<Principal | null> {
+export async function principalForSession(
+  store: Store,
+  sessionId: string,
+): Promise<Principal | null> {
   const hash = secretHash(sessionId);
   return cached(store, hash, async () => {
-    const row = await store.one<{ username: string; role: Role }>('SELECT username, role FROM sessions WHERE session_hash = $1 AND expires_at > now()', [hash]);
+    const row = await store.one<{ username: string; role: Role }>(
+      'SELECT username, role FROM sessions WHERE session_hash = $1 AND expires_at > now()',
+      [hash],
+    );
     return row ? { name: row.username, role: row.role, kind: 'user' } : null;
   });
 }
@@ -118,7 +165,9 @@ export async function deleteUser(store: Store, name: string): Promise<void> {
   cacheOf(store).clear();
 }
 
-export async function listUsers(store: Store): Promise<{ name: string; role: Role; created: string; sessions: number }[]> {
+export async function listUsers(
+  store: Store,
+): Promise<{ name: string; role: Role; created: string; sessions: number }[]> {
   return store.all(`SELECT u.username AS name, u.role, strftime(u.created_at, '%Y-%m-%d %H:%M') AS created,
       (SELECT count(*) FROM sessions s WHERE s.username = u.username AND s.expires_at > now())::INTEGER AS sessions
     FROM users u ORDER BY u.username`);
@@ -127,19 +176,34 @@ export async function listUsers(store: Store): Promise<{ name: string; role: Rol
 /** A token is named in lists and on revocation by the first 12 hex digits of its hash (the token itself is never stored). */
 const TOKEN_ID_LENGTH = 12;
 
-export async function listTokens(store: Store): Promise<{ id: string; name: string; role: Role; created: string; revoked: string | null }[]> {
+export async function listTokens(
+  store: Store,
+): Promise<{ id: string; name: string; role: Role; created: string; revoked: string | null }[]> {
   return store.all(`SELECT left(token_hash, ${TOKEN_ID_LENGTH}) AS id, name, role, strftime(created_at, '%Y-%m-%d %H:%M') AS created,
       strftime(revoked_at, '%Y-%m-%d %H:%M') AS revoked FROM api_tokens ORDER BY created_at, name`);
 }
 
 /** Revokes the token with this id (from `token list`) or this exact token; answers what was revoked. */
-export async function revokeToken(store: Store, idOrToken: string): Promise<{ id: string; name: string }> {
+export async function revokeToken(
+  store: Store,
+  idOrToken: string,
+): Promise<{ id: string; name: string }> {
   const prefix = idOrToken.startsWith('cot_') ? secretHash(idOrToken) : idOrToken.toLowerCase();
-  if (!/^[0-9a-f]{12,64}$/.test(prefix)) throw new UserError(`"${idOrToken}" is neither a token id (12 hex digits, from cityops token list) nor a token.`);
-  const rows = await store.all<{ token_hash: string; name: string }>('SELECT token_hash, name FROM api_tokens WHERE starts_with(token_hash, $1) AND revoked_at IS NULL', [prefix]);
-  if (rows.length === 0) throw new UserError(`No active token ${idOrToken}. See cityops token list.`);
-  if (rows.length > 1) throw new UserError(`${rows.length} tokens start with ${idOrToken}: give more digits.`);
-  await store.run('UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1', [rows[0]!.token_hash]);
+  if (!/^[0-9a-f]{12,64}$/.test(prefix))
+    throw new UserError(
+      `"${idOrToken}" is neither a token id (12 hex digits, from cityops token list) nor a token.`,
+    );
+  const rows = await store.all<{ token_hash: string; name: string }>(
+    'SELECT token_hash, name FROM api_tokens WHERE starts_with(token_hash, $1) AND revoked_at IS NULL',
+    [prefix],
+  );
+  if (rows.length === 0)
+    throw new UserError(`No active token ${idOrToken}. See cityops token list.`);
+  if (rows.length > 1)
+    throw new UserError(`${rows.length} tokens start with ${idOrToken}: give more digits.`);
+  await store.run('UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1', [
+    rows[0]!.token_hash,
+  ]);
   cacheOf(store).clear();
   return { id: rows[0]!.token_hash.slice(0, TOKEN_ID_LENGTH), name: rows[0]!.name };
 }
@@ -151,7 +215,11 @@ export async function revokeToken(store: Store, idOrToken: string): Promise<{ id
  */
 export class SignInGuard {
   private failures = new Map<string, number[]>();
-  constructor(private readonly maxFailures = 10, private readonly windowMs = 15 * 60_000, private readonly maxNames = 10_000) {}
+  constructor(
+    private readonly maxFailures = 10,
+    private readonly windowMs = 15 * 60_000,
+    private readonly maxNames = 10_000,
+  ) {}
 
   /** Milliseconds until this name may try again, or 0. */
   lockedFor(name: string, now = Date.now()): number {
@@ -164,7 +232,8 @@ export class SignInGuard {
     const recent = [...this.recent(key, now), now];
     this.failures.delete(key);
     this.failures.set(key, recent);
-    if (this.failures.size > this.maxNames) this.failures.delete(this.failures.keys().next().value!);
+    if (this.failures.size > this.maxNames)
+      this.failures.delete(this.failures.keys().next().value!);
   }
 
   succeeded(name: string): void {
@@ -181,8 +250,15 @@ export async function userCount(store: Store): Promise<number> {
 }
 
 /** Deletes the user only if its password is this one (the published demo password); true if deleted. */
-export async function deleteUserWithPassword(store: Store, name: string, password: string): Promise<boolean> {
-  const row = await store.one<{ password_hash: string }>('SELECT password_hash FROM users WHERE username = $1', [name]);
+export async function deleteUserWithPassword(
+  store: Store,
+  name: string,
+  password: string,
+): Promise<boolean> {
+  const row = await store.one<{ password_hash: string }>(
+    'SELECT password_hash FROM users WHERE username = $1',
+    [name],
+  );
   if (!row || !(await verifyPassword(password, row.password_hash))) return false;
   await deleteUser(store, name);
   return true;

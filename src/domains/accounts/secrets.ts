@@ -2,7 +2,12 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Gate } from '../../platform/gate.ts';
 
-const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scryptAsync = promisify(scrypt) as (
+  pw: string,
+  salt: Buffer,
+  len: number,
+  opts: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
 
 /**
  * scrypt parameters: N = 2^17, r = 8, p = 1 (OWASP's minimum). Each hash needs 128 MiB and a few
@@ -10,7 +15,9 @@ const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number,
  * taking the server's memory.
  */
 export const SCRYPT_N = 2 ** 17;
-const R = 8, P = 1, LEN = 32;
+const R = 8,
+  P = 1,
+  LEN = 32;
 const MAXMEM = 256 * 1024 * 1024;
 /** The largest N a stored hash may name (a forged hash must not make us allocate gigabytes). */
 const MAX_N = 2 ** 18;
@@ -23,16 +30,26 @@ const derive = (password: string, salt: Buffer, len: number, n: number, r: numbe
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, LEN, SCRYPT_N, R, P);
-  return ['scrypt', SCRYPT_N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
+  return ['scrypt', SCRYPT_N, R, P, salt.toString('base64url'), key.toString('base64url')].join(
+    '$',
+  );
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [kind, n, r, p, salt, key] = stored.split('$');
   if (kind !== 'scrypt' || !salt || !key) return false;
   const [cost, blocks, lanes] = [Number(n), Number(r), Number(p)];
-  if (!(cost >= 2 && cost <= MAX_N && blocks >= 1 && blocks <= 16 && lanes >= 1 && lanes <= 4)) return false;
+  if (!(cost >= 2 && cost <= MAX_N && blocks >= 1 && blocks <= 16 && lanes >= 1 && lanes <= 4))
+    return false;
   const expected = Buffer.from(key, 'base64url');
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), expected.length, cost, blocks, lanes);
+  const actual = await derive(
+    password,
+    Buffer.from(salt, 'base64url'),
+    expected.length,
+    cost,
+    blocks,
+    lanes,
+  );
   return timingSafeEqual(actual, expected);
 }
 

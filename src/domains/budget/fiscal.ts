@@ -9,11 +9,22 @@ export const PHASES = ['requested', 'proposed', 'adopted', 'adjusted', 'actual']
 export type Phase = (typeof PHASES)[number];
 
 const PHASE_ALIASES: Record<string, Phase> = {
-  requested: 'requested', request: 'requested',
-  proposed: 'proposed', recommended: 'proposed', preliminary: 'proposed',
-  adopted: 'adopted', approved: 'adopted', enacted: 'adopted',
-  adjusted: 'adjusted', amended: 'adjusted', revised: 'adjusted', midcycle: 'adjusted', 'mid-cycle': 'adjusted',
-  actual: 'actual', actuals: 'actual', executed: 'actual',
+  requested: 'requested',
+  request: 'requested',
+  proposed: 'proposed',
+  recommended: 'proposed',
+  preliminary: 'proposed',
+  adopted: 'adopted',
+  approved: 'adopted',
+  enacted: 'adopted',
+  adjusted: 'adjusted',
+  amended: 'adjusted',
+  revised: 'adjusted',
+  midcycle: 'adjusted',
+  'mid-cycle': 'adjusted',
+  actual: 'actual',
+  actuals: 'actual',
+  executed: 'actual',
 };
 
 export function phaseOf(text: string): Phase | null {
@@ -27,7 +38,10 @@ export function fiscalYearEnd(label: string): number | null {
 }
 
 function fiscalYearEndOf(label: string): number | null {
-  const t = label.trim().toUpperCase().replace(/^FY\s*/, '');
+  const t = label
+    .trim()
+    .toUpperCase()
+    .replace(/^FY\s*/, '');
   let m = /^(\d{2}|\d{4})\s*[-/–]\s*(\d{2}|\d{4})$/.exec(t);
   if (m) {
     const end = m[2]!.length === 4 ? Number(m[2]) : 2000 + Number(m[2]);
@@ -49,7 +63,10 @@ export function parseAmount(text: string): number | null {
   let t = text.trim().replace(/[$\s]/g, '').replace(/,/g, '');
   if (t === '-' || t === '') return t === '-' ? 0 : null;
   let sign = 1;
-  if (/^\(.*\)$/.test(t)) { sign = -1; t = t.slice(1, -1); }
+  if (/^\(.*\)$/.test(t)) {
+    sign = -1;
+    t = t.slice(1, -1);
+  }
   if (!/^-?\d+(\.\d+)?$/.test(t)) return null;
   return sign * Number(t);
 }

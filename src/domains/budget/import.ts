@@ -15,8 +15,22 @@ import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mappi
  */
 export type BudgetImportSummary = BatchSummary;
 
-const STAGE = ['line_id', 'fiscal_year_end', 'fiscal_label', 'phase', 'budget_type', 'direction', 'fund', 'department',
-  'department_source', 'division', 'account_category', 'account', 'project_id', 'amount'];
+const STAGE = [
+  'line_id',
+  'fiscal_year_end',
+  'fiscal_label',
+  'phase',
+  'budget_type',
+  'direction',
+  'fund',
+  'department',
+  'department_source',
+  'division',
+  'account_category',
+  'account',
+  'project_id',
+  'amount',
+];
 const TYPES = { fiscal_year_end: 'INTEGER', amount: 'DECIMAL(18,2)' };
 
 /**
@@ -26,21 +40,41 @@ const TYPES = { fiscal_year_end: 'INTEGER', amount: 'DECIMAL(18,2)' };
 const MAX_AMOUNT = 1e13;
 
 function loadMapping(opts: { profile?: string; mappingFile?: string }): BudgetMapping {
-  if (opts.profile && opts.mappingFile) throw new UserError('Give either --profile or --mapping, not both.');
+  if (opts.profile && opts.mappingFile)
+    throw new UserError('Give either --profile or --mapping, not both.');
   if (opts.mappingFile) {
     let text: string;
-    try { text = readFileSync(opts.mappingFile, 'utf8'); } catch (e) { throw new UserError(`Cannot read the mapping file ${opts.mappingFile}: ${(e as NodeJS.ErrnoException).code}`); }
+    try {
+      text = readFileSync(opts.mappingFile, 'utf8');
+    } catch (e) {
+      throw new UserError(
+        `Cannot read the mapping file ${opts.mappingFile}: ${(e as NodeJS.ErrnoException).code}`,
+      );
+    }
     let data: unknown;
-    try { data = /\.ya?ml$/i.test(opts.mappingFile) ? parseYaml(text) : JSON.parse(text); } catch (e) { throw new UserError(`The mapping file ${opts.mappingFile} is not valid: ${(e as Error).message}`); }
+    try {
+      data = /\.ya?ml$/i.test(opts.mappingFile) ? parseYaml(text) : JSON.parse(text);
+    } catch (e) {
+      throw new UserError(
+        `The mapping file ${opts.mappingFile} is not valid: ${(e as Error).message}`,
+      );
+    }
     return parseBudgetMapping(data, `file ${opts.mappingFile}`);
   }
   const name = opts.profile ?? 'oakland';
   const m = BUDGET_PROFILES[name];
-  if (!m) throw new UserError(`Unknown budget profile "${name}". Known profiles: ${Object.keys(BUDGET_PROFILES).join(', ')}; or write a mapping file (--mapping FILE).`);
+  if (!m)
+    throw new UserError(
+      `Unknown budget profile "${name}". Known profiles: ${Object.keys(BUDGET_PROFILES).join(', ')}; or write a mapping file (--mapping FILE).`,
+    );
   return m;
 }
 
-export async function importBudgetFile(store: Store, file: string, opts: { profile?: string; mappingFile?: string } = {}): Promise<BudgetImportSummary> {
+export async function importBudgetFile(
+  store: Store,
+  file: string,
+  opts: { profile?: string; mappingFile?: string } = {},
+): Promise<BudgetImportSummary> {
   return runImport(store, file, budgetSource(file, loadMapping(opts)));
 }
 
@@ -50,7 +84,10 @@ function budgetSource(file: string, mapping: BudgetMapping): ImportSource {
   const seen = new Map<string, number>();
   const source = mapping.source ?? mapping.name;
   return {
-    domain: 'budget', profile: mapping.name, source, delimiter: mapping.delimiter,
+    domain: 'budget',
+    profile: mapping.name,
+    source,
+    delimiter: mapping.delimiter,
     stage: { columns: STAGE, types: TYPES, key: 'line_id' },
     table: { name: 'budget_lines', key: 'line_id' },
     header(h) {
@@ -58,47 +95,107 @@ function budgetSource(file: string, mapping: BudgetMapping): ImportSource {
       index = new Map();
       for (const [field, ref] of Object.entries(mapping.columns)) {
         if (!ref) continue;
-        const hit = (Array.isArray(ref) ? ref : [ref]).map((n) => byNorm.get(normaliseHeader(n))).find((i) => i !== undefined);
+        const hit = (Array.isArray(ref) ? ref : [ref])
+          .map((n) => byNorm.get(normaliseHeader(n)))
+          .find((i) => i !== undefined);
         if (hit !== undefined) index.set(field, hit);
       }
       const missing = ['fiscal_year', 'fund', 'amount'].filter((f) => !index.has(f));
-      if (!mapping.phase && !index.has('phase')) missing.push('phase (or a fixed "phase" in the mapping)');
-      if (!mapping.direction && !index.has('direction')) missing.push('direction (or a fixed "direction" in the mapping)');
-      if (missing.length) throw new UserError(`${file}: no column for ${missing.join(', ')}. Columns in the file: ${h.join(', ')}`);
+      if (!mapping.phase && !index.has('phase'))
+        missing.push('phase (or a fixed "phase" in the mapping)');
+      if (!mapping.direction && !index.has('direction'))
+        missing.push('direction (or a fixed "direction" in the mapping)');
+      if (missing.length)
+        throw new UserError(
+          `${file}: no column for ${missing.join(', ')}. Columns in the file: ${h.join(', ')}`,
+        );
     },
     row(v, _line, out) {
-      const get = (f: string) => { const i = index.get(f); const t = i === undefined ? '' : (v[i] ?? '').trim(); return t === '' ? null : t; };
+      const get = (f: string) => {
+        const i = index.get(f);
+        const t = i === undefined ? '' : (v[i] ?? '').trim();
+        return t === '' ? null : t;
+      };
       const fyText = get('fiscal_year');
       const fy = fyText === null ? null : fiscalYearEnd(fyText);
-      if (fy === null) return out.reject('fiscal_year', fyText === null ? 'missing fiscal year' : `"${fyText}" is not a fiscal year (FY22-23, 2023, …)`);
+      if (fy === null)
+        return out.reject(
+          'fiscal_year',
+          fyText === null
+            ? 'missing fiscal year'
+            : `"${fyText}" is not a fiscal year (FY22-23, 2023, …)`,
+        );
       const phaseText = get('phase');
       const phase = mapping.phase ?? (phaseText === null ? null : phaseOf(phaseText));
-      if (phase === null) return out.reject('phase', phaseText === null ? 'missing budget phase' : `"${phaseText}" is not a budget phase (proposed, adopted, adjusted, actual, requested)`);
+      if (phase === null)
+        return out.reject(
+          'phase',
+          phaseText === null
+            ? 'missing budget phase'
+            : `"${phaseText}" is not a budget phase (proposed, adopted, adjusted, actual, requested)`,
+        );
       const direction = get('direction')?.toLowerCase() ?? mapping.direction ?? null;
-      if (direction !== 'expense' && direction !== 'revenue') return out.reject('direction', `"${direction ?? ''}" is not expense or revenue`);
+      if (direction !== 'expense' && direction !== 'revenue')
+        return out.reject('direction', `"${direction ?? ''}" is not expense or revenue`);
       const fund = get('fund');
       if (fund === null) return out.reject('fund', 'missing fund');
       const amountText = get('amount');
       let amount = amountText === null ? null : parseAmount(amountText);
-      if (amount === null) return out.reject('amount', amountText === null ? 'missing amount' : `"${amountText}" is not an amount`);
-      if (Math.abs(amount) >= MAX_AMOUNT) return out.reject('amount', `"${amountText}" is beyond ±${MAX_AMOUNT.toLocaleString('en-US')}, not a plausible budget line`);
+      if (amount === null)
+        return out.reject(
+          'amount',
+          amountText === null ? 'missing amount' : `"${amountText}" is not an amount`,
+        );
+      if (Math.abs(amount) >= MAX_AMOUNT)
+        return out.reject(
+          'amount',
+          `"${amountText}" is beyond ±${MAX_AMOUNT.toLocaleString('en-US')}, not a plausible budget line`,
+        );
       if (direction === 'revenue' && mapping.revenueNegative) amount = -amount;
       const deptSource = get('department');
-      const department = deptSource === null ? null : (mapping.departmentCrosswalk[deptSource] ?? deptSource);
+      const department =
+        deptSource === null ? null : (mapping.departmentCrosswalk[deptSource] ?? deptSource);
       if (deptSource !== null && department !== deptSource) out.warn('department_renamed');
       let category = get('account_category');
-      if (category !== null && mapping.stripCodePrefixes) category = category.replace(/^\d+\s*-\s*/, '');
-      const key = [fy, phase, direction, fund, deptSource, get('division'), get('account_category'), get('account'), get('project_id')].join('|');
+      if (category !== null && mapping.stripCodePrefixes)
+        category = category.replace(/^\d+\s*-\s*/, '');
+      const key = [
+        fy,
+        phase,
+        direction,
+        fund,
+        deptSource,
+        get('division'),
+        get('account_category'),
+        get('account'),
+        get('project_id'),
+      ].join('|');
       const n = (seen.get(key) ?? 0) + 1; // a repeated key is a separate line, numbered in file order
       seen.set(key, n);
-      out.accept({ line_id: n > 1 ? `${key}#${n}` : key, fiscal_year_end: fy, fiscal_label: fiscalLabel(fy), phase, budget_type: get('budget_type') ?? 'operating',
-        direction, fund, department, department_source: deptSource, division: get('division'), account_category: category, account: get('account'),
-        project_id: get('project_id'), amount });
+      out.accept({
+        line_id: n > 1 ? `${key}#${n}` : key,
+        fiscal_year_end: fy,
+        fiscal_label: fiscalLabel(fy),
+        phase,
+        budget_type: get('budget_type') ?? 'operating',
+        direction,
+        fund,
+        department,
+        department_source: deptSource,
+        division: get('division'),
+        account_category: category,
+        account: get('account'),
+        project_id: get('project_id'),
+        amount,
+      });
     },
     async apply(store, t, batchId) {
-      await store.run(`INSERT INTO budget_lines SELECT s.line_id, $1, s.fiscal_year_end, s.fiscal_label, s.phase, $3::DATE, s.budget_type, s.direction, s.fund,
+      await store.run(
+        `INSERT INTO budget_lines SELECT s.line_id, $1, s.fiscal_year_end, s.fiscal_label, s.phase, $3::DATE, s.budget_type, s.direction, s.fund,
           s.department, s.department_source, s.division, s.account_category, s.account, s.project_id, s.amount, $2
-        FROM ${t.stage} s SEMI JOIN ${t.changes} c ON c.key = s.line_id`, [source, batchId, mapping.asOf ?? null]);
+        FROM ${t.stage} s SEMI JOIN ${t.changes} c ON c.key = s.line_id`,
+        [source, batchId, mapping.asOf ?? null],
+      );
     },
   };
 }

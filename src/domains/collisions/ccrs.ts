@@ -9,23 +9,47 @@ import type { Severity } from './profiles.ts';
  * SuspectSerious plus SevereInactive. Witness-only rows are not victims.
  */
 const EXTENT: Record<string, Severity> = {
-  fatal: 'K', suspectserious: 'A', severeinactive: 'A', suspectminor: 'B', othervisibleinactive: 'B',
-  possibleinjury: 'C', complaintofpaininactive: 'C',
+  fatal: 'K',
+  suspectserious: 'A',
+  severeinactive: 'A',
+  suspectminor: 'B',
+  othervisibleinactive: 'B',
+  possibleinjury: 'C',
+  complaintofpaininactive: 'C',
 };
 const RANK: Record<Severity, number> = { K: 5, A: 4, B: 3, C: 2, I: 1.5, O: 1 };
 
-export interface InjuredSummary { severity: Severity; killed: number; serious: number; pedestrian: boolean; bicyclist: boolean }
+export interface InjuredSummary {
+  severity: Severity;
+  killed: number;
+  serious: number;
+  pedestrian: boolean;
+  bicyclist: boolean;
+}
 
 export async function readInjuredPeople(file: string): Promise<Map<string, InjuredSummary>> {
   inspectFile(file);
   const out = new Map<string, InjuredSummary>();
-  let idx: Record<'id' | 'extent' | 'witness' | 'type', number> = { id: -1, extent: -1, witness: -1, type: -1 };
+  let idx: Record<'id' | 'extent' | 'witness' | 'type', number> = {
+    id: -1,
+    extent: -1,
+    witness: -1,
+    type: -1,
+  };
   const problems: string[] = [];
   await readCsv(file, {
     onHeader(h) {
       const at = (name: string) => h.findIndex((x) => normaliseHeader(x) === normaliseHeader(name));
-      idx = { id: at('CollisionId'), extent: at('ExtentOfInjuryCode'), witness: at('IsWitnessOnly'), type: at('InjuredPersonType') };
-      if (idx.id < 0 || idx.extent < 0) throw new UserError(`${file}: no column ${idx.id < 0 ? 'CollisionId' : 'ExtentOfInjuryCode'} (a CCRS InjuredWitnessPassengers table is expected)`);
+      idx = {
+        id: at('CollisionId'),
+        extent: at('ExtentOfInjuryCode'),
+        witness: at('IsWitnessOnly'),
+        type: at('InjuredPersonType'),
+      };
+      if (idx.id < 0 || idx.extent < 0)
+        throw new UserError(
+          `${file}: no column ${idx.id < 0 ? 'CollisionId' : 'ExtentOfInjuryCode'} (a CCRS InjuredWitnessPassengers table is expected)`,
+        );
     },
     onRecord(v, line) {
       const id = v[idx.id]!.trim();
@@ -33,9 +57,19 @@ export async function readInjuredPeople(file: string): Promise<Map<string, Injur
       const code = normaliseHeader(v[idx.extent] ?? '');
       if (!code || code === 'noinjury' || code === 'none') return;
       const sev = EXTENT[code];
-      if (!sev) { if (problems.length < 5) problems.push(`line ${line}: ExtentOfInjuryCode "${v[idx.extent]}"`); return; }
+      if (!sev) {
+        if (problems.length < 5)
+          problems.push(`line ${line}: ExtentOfInjuryCode "${v[idx.extent]}"`);
+        return;
+      }
       const type = idx.type >= 0 ? (v[idx.type] ?? '').toUpperCase() : '';
-      const s = out.get(id) ?? { severity: 'O', killed: 0, serious: 0, pedestrian: false, bicyclist: false };
+      const s = out.get(id) ?? {
+        severity: 'O',
+        killed: 0,
+        serious: 0,
+        pedestrian: false,
+        bicyclist: false,
+      };
       if (RANK[sev] > RANK[s.severity]) s.severity = sev;
       if (sev === 'K') s.killed++;
       if (sev === 'A') s.serious++;
@@ -43,8 +77,11 @@ export async function readInjuredPeople(file: string): Promise<Map<string, Injur
       if (type.includes('BICYCL')) s.bicyclist = true;
       out.set(id, s);
     },
-    onError(e) { if (problems.length < 5) problems.push(`line ${e.line}: ${e.message}`); },
+    onError(e) {
+      if (problems.length < 5) problems.push(`line ${e.line}: ${e.message}`);
+    },
   });
-  if (problems.length) throw new UserError(`${file} has rows that cannot be read:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new UserError(`${file} has rows that cannot be read:\n  ${problems.join('\n  ')}`);
   return out;
 }

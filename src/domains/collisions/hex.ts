@@ -9,7 +9,15 @@ import { WEIGHT_SETS } from './summary.ts';
  */
 export type HexValue = 'crashes' | 'ksi' | 'epdo';
 
-export interface HexCell { cell: string; lat: number; lon: number; crashes: number; ka: number; ksi: number; epdo: number }
+export interface HexCell {
+  cell: string;
+  lat: number;
+  lon: number;
+  crashes: number;
+  ka: number;
+  ksi: number;
+  epdo: number;
+}
 
 export function hexBins(crashes: Crash[], resolution: number, weights: string): HexCell[] {
   const w = WEIGHT_SETS[weights]!;
@@ -18,7 +26,11 @@ export function hexBins(crashes: Crash[], resolution: number, weights: string): 
     if (c.lat === null || c.lon === null) continue;
     const id = latLngToCell(c.lat, c.lon, resolution);
     let h = cells.get(id);
-    if (!h) { const [lat, lon] = cellToLatLng(id); h = { cell: id, lat, lon, crashes: 0, ka: 0, ksi: 0, epdo: 0 }; cells.set(id, h); }
+    if (!h) {
+      const [lat, lon] = cellToLatLng(id);
+      h = { cell: id, lat, lon, crashes: 0, ka: 0, ksi: 0, epdo: 0 };
+      cells.set(id, h);
+    }
     h.crashes++;
     if (isKA(c)) h.ka++;
     h.ksi += ksiPeople(c);
@@ -27,11 +39,28 @@ export function hexBins(crashes: Crash[], resolution: number, weights: string): 
   return [...cells.values()].sort((a, b) => b.epdo - a.epdo || a.cell.localeCompare(b.cell));
 }
 
-export interface HotSpot { cell: string; lat: number; lon: number; value: number; z: number; p: number; q: number; class: number }
+export interface HotSpot {
+  cell: string;
+  lat: number;
+  lon: number;
+  value: number;
+  z: number;
+  p: number;
+  q: number;
+  class: number;
+}
 
 export interface HotSpotResult {
-  method: string; resolution: number; value: HexValue; neighbours: number; features: number; meanValue: number; fdr: boolean;
-  hot: number; cold: number; cells: HotSpot[];
+  method: string;
+  resolution: number;
+  value: HexValue;
+  neighbours: number;
+  features: number;
+  meanValue: number;
+  fdr: boolean;
+  hot: number;
+  cold: number;
+  cells: HotSpot[];
 }
 
 /**
@@ -39,8 +68,12 @@ export interface HotSpotResult {
  * crashes plus every cell within k of one, so zeros around the crashes take part, as Gi* requires.
  * `class` is ±3/±2/±1 for significance at 99/95/90% (after FDR when `fdr`), 0 otherwise.
  */
-export function hotSpots(bins: HexCell[], opts: { resolution: number; value: HexValue; k?: number; fdr?: boolean }): HotSpotResult {
-  const k = opts.k ?? 1, fdr = opts.fdr ?? true;
+export function hotSpots(
+  bins: HexCell[],
+  opts: { resolution: number; value: HexValue; k?: number; fdr?: boolean },
+): HotSpotResult {
+  const k = opts.k ?? 1,
+    fdr = opts.fdr ?? true;
   const value = new Map(bins.map((b) => [b.cell, b[opts.value]]));
   const features = new Set<string>();
   for (const b of bins) for (const n of gridDisk(b.cell, k)) features.add(n);
@@ -59,13 +92,28 @@ export function hotSpots(bins: HexCell[], opts: { resolution: number; value: Hex
   });
   const p = z.map((v) => 2 * normalUpperTail(Math.abs(v)));
   const q = fdr ? benjaminiHochberg(p) : p;
-  const cls = (i: number) => { const v = q[i]!; const level = v <= 0.01 ? 3 : v <= 0.05 ? 2 : v <= 0.1 ? 1 : 0; return Math.sign(z[i]!) * level; };
-  const cells = ids.map((id, i) => { const [lat, lon] = cellToLatLng(id); return { cell: id, lat, lon, value: x[i]!, z: z[i]!, p: p[i]!, q: q[i]!, class: cls(i) }; })
+  const cls = (i: number) => {
+    const v = q[i]!;
+    const level = v <= 0.01 ? 3 : v <= 0.05 ? 2 : v <= 0.1 ? 1 : 0;
+    return Math.sign(z[i]!) * level;
+  };
+  const cells = ids
+    .map((id, i) => {
+      const [lat, lon] = cellToLatLng(id);
+      return { cell: id, lat, lon, value: x[i]!, z: z[i]!, p: p[i]!, q: q[i]!, class: cls(i) };
+    })
     .sort((a, b) => b.z - a.z);
   return {
     method: `Getis-Ord Gi* on H3 resolution ${opts.resolution}, binary weights on the ${k}-ring including the cell; two-sided normal p-values${fdr ? ', Benjamini–Hochberg FDR' : ''}`,
-    resolution: opts.resolution, value: opts.value, neighbours: k, features: n, meanValue: mean, fdr,
-    hot: cells.filter((c) => c.class > 0).length, cold: cells.filter((c) => c.class < 0).length, cells,
+    resolution: opts.resolution,
+    value: opts.value,
+    neighbours: k,
+    features: n,
+    meanValue: mean,
+    fdr,
+    hot: cells.filter((c) => c.class > 0).length,
+    cold: cells.filter((c) => c.class < 0).length,
+    cells,
   };
 }
 

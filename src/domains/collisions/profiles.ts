@@ -11,9 +11,37 @@ import { describeZodError } from '../../platform/validation.ts';
  */
 export type Severity = 'K' | 'A' | 'B' | 'C' | 'O' | 'I';
 
-export const CRASH_FIELDS = ['case_id', 'date', 'time', 'datetime', 'severity', 'killed', 'injured', 'severe', 'ped', 'bike', 'mc',
-  'px', 'py', 'lat', 'lon', 'location', 'primary', 'secondary', 'city', 'intersection', 'distance', 'state_hwy', 'jurisdiction',
-  'ped_killed', 'ped_injured', 'bike_killed', 'bike_injured', 'mc_killed', 'mc_injured'] as const;
+export const CRASH_FIELDS = [
+  'case_id',
+  'date',
+  'time',
+  'datetime',
+  'severity',
+  'killed',
+  'injured',
+  'severe',
+  'ped',
+  'bike',
+  'mc',
+  'px',
+  'py',
+  'lat',
+  'lon',
+  'location',
+  'primary',
+  'secondary',
+  'city',
+  'intersection',
+  'distance',
+  'state_hwy',
+  'jurisdiction',
+  'ped_killed',
+  'ped_injured',
+  'bike_killed',
+  'bike_injured',
+  'mc_killed',
+  'mc_injured',
+] as const;
 export type CrashField = (typeof CRASH_FIELDS)[number];
 
 export type DateFormat = 'iso' | 'yyyymmdd' | 'mdy';
@@ -36,67 +64,139 @@ export interface CollisionProfile {
   unknownTime?: string;
 }
 
-const SWITRS_SEVERITY: Record<string, Severity> = { '1': 'K', '2': 'A', '3': 'B', '4': 'C', '0': 'O' };
+const SWITRS_SEVERITY: Record<string, Severity> = {
+  '1': 'K',
+  '2': 'A',
+  '3': 'B',
+  '4': 'C',
+  '0': 'O',
+};
 
 const SWITRS_COLUMNS: CollisionProfile['columns'] = {
-  case_id: ['CASE_ID', 'CASEID'], date: ['COLLISION_DATE', 'DATE_'], time: ['COLLISION_TIME', 'TIME_'],
-  severity: ['COLLISION_SEVERITY', 'CRASHSEV'], killed: ['NUMBER_KILLED', 'KILLED', 'killed_victims'],
-  injured: ['NUMBER_INJURED', 'INJURED', 'injured_victims'], severe: ['COUNT_SEVERE_INJ', 'SEVINJ', 'severe_injury_count'],
-  ped: ['PEDESTRIAN_ACCIDENT', 'PEDCOL', 'pedestrian_collision'], bike: ['BICYCLE_ACCIDENT', 'BICCOL', 'bicycle_collision'],
-  mc: ['MOTORCYCLE_ACCIDENT', 'MCCOL', 'motorcycle_collision'], lat: ['LATITUDE'], lon: ['LONGITUDE'],
-  primary: ['PRIMARY_RD', 'PRIMARYRD'], secondary: ['SECONDARY_RD', 'SECONDRD'], intersection: ['INTERSECTION'],
-  distance: ['DISTANCE'], state_hwy: ['STATE_HWY_IND', 'STATEHW'], jurisdiction: ['JURIS'], city: ['CITY'],
+  case_id: ['CASE_ID', 'CASEID'],
+  date: ['COLLISION_DATE', 'DATE_'],
+  time: ['COLLISION_TIME', 'TIME_'],
+  severity: ['COLLISION_SEVERITY', 'CRASHSEV'],
+  killed: ['NUMBER_KILLED', 'KILLED', 'killed_victims'],
+  injured: ['NUMBER_INJURED', 'INJURED', 'injured_victims'],
+  severe: ['COUNT_SEVERE_INJ', 'SEVINJ', 'severe_injury_count'],
+  ped: ['PEDESTRIAN_ACCIDENT', 'PEDCOL', 'pedestrian_collision'],
+  bike: ['BICYCLE_ACCIDENT', 'BICCOL', 'bicycle_collision'],
+  mc: ['MOTORCYCLE_ACCIDENT', 'MCCOL', 'motorcycle_collision'],
+  lat: ['LATITUDE'],
+  lon: ['LONGITUDE'],
+  primary: ['PRIMARY_RD', 'PRIMARYRD'],
+  secondary: ['SECONDARY_RD', 'SECONDRD'],
+  intersection: ['INTERSECTION'],
+  distance: ['DISTANCE'],
+  state_hwy: ['STATE_HWY_IND', 'STATEHW'],
+  jurisdiction: ['JURIS'],
+  city: ['CITY'],
 };
 
 export const PROFILES: Record<string, CollisionProfile> = {
   tims: {
-    name: 'tims', description: 'TIMS (UC Berkeley SafeTREC) Crashes.csv: SWITRS plus geocoded POINT_X/POINT_Y; older short names too',
+    name: 'tims',
+    description:
+      'TIMS (UC Berkeley SafeTREC) Crashes.csv: SWITRS plus geocoded POINT_X/POINT_Y; older short names too',
     columns: { ...SWITRS_COLUMNS, px: ['POINT_X'], py: ['POINT_Y'] },
-    required: ['case_id', 'date', 'severity'], dateFormats: ['iso', 'yyyymmdd'], timeFormat: 'hhmm', unknownTime: '2500',
-    severityCodes: SWITRS_SEVERITY, yes: ['Y'], positiveWestLongitude: true,
+    required: ['case_id', 'date', 'severity'],
+    dateFormats: ['iso', 'yyyymmdd'],
+    timeFormat: 'hhmm',
+    unknownTime: '2500',
+    severityCodes: SWITRS_SEVERITY,
+    yes: ['Y'],
+    positiveWestLongitude: true,
   },
   switrs: {
-    name: 'switrs', description: 'raw CHP SWITRS collision table (CollisionRecords.txt; tab or comma separated)',
+    name: 'switrs',
+    description: 'raw CHP SWITRS collision table (CollisionRecords.txt; tab or comma separated)',
     columns: SWITRS_COLUMNS,
-    required: ['case_id', 'date', 'severity'], dateFormats: ['yyyymmdd', 'iso'], timeFormat: 'hhmm', unknownTime: '2500',
-    severityCodes: SWITRS_SEVERITY, yes: ['Y'], positiveWestLongitude: true,
+    required: ['case_id', 'date', 'severity'],
+    dateFormats: ['yyyymmdd', 'iso'],
+    timeFormat: 'hhmm',
+    unknownTime: '2500',
+    severityCodes: SWITRS_SEVERITY,
+    yes: ['Y'],
+    positiveWestLongitude: true,
   },
   ccrs: {
-    name: 'ccrs', description: 'California CCRS Crashes table, with the InjuredWitnessPassengers table for severity (--injured FILE)',
+    name: 'ccrs',
+    description:
+      'California CCRS Crashes table, with the InjuredWitnessPassengers table for severity (--injured FILE)',
     columns: {
-      case_id: ['CollisionId'], datetime: ['Crash Date Time', 'CrashDateTime'], killed: ['NumberKilled'], injured: ['NumberInjured'],
-      lat: ['Latitude'], lon: ['Longitude'], primary: ['PrimaryRoad'], secondary: ['SecondaryRoad'], distance: ['SecondaryDistance'],
-      city: ['CityName'], jurisdiction: ['NCICCode'], state_hwy: ['IsHighwayRelated'],
+      case_id: ['CollisionId'],
+      datetime: ['Crash Date Time', 'CrashDateTime'],
+      killed: ['NumberKilled'],
+      injured: ['NumberInjured'],
+      lat: ['Latitude'],
+      lon: ['Longitude'],
+      primary: ['PrimaryRoad'],
+      secondary: ['SecondaryRoad'],
+      distance: ['SecondaryDistance'],
+      city: ['CityName'],
+      jurisdiction: ['NCICCode'],
+      state_hwy: ['IsHighwayRelated'],
     },
-    required: ['case_id', 'datetime'], dateFormats: ['iso', 'mdy'], timeFormat: 'h:mm', severityFrom: 'injured-people',
-    yes: ['Y', 'TRUE', 'True', 'true', '1'], positiveWestLongitude: true,
+    required: ['case_id', 'datetime'],
+    dateFormats: ['iso', 'mdy'],
+    timeFormat: 'h:mm',
+    severityFrom: 'injured-people',
+    yes: ['Y', 'TRUE', 'True', 'true', '1'],
+    positiveWestLongitude: true,
   },
   nyc: {
-    name: 'nyc', description: 'NYC Open Data Motor Vehicle Collisions – Crashes (h9gi-nx95); no KABCO: K if killed, I (injury, level unknown) if injured',
+    name: 'nyc',
+    description:
+      'NYC Open Data Motor Vehicle Collisions – Crashes (h9gi-nx95); no KABCO: K if killed, I (injury, level unknown) if injured',
     columns: {
-      case_id: ['COLLISION_ID'], date: ['CRASH DATE', 'CRASH_DATE'], time: ['CRASH TIME', 'CRASH_TIME'],
-      killed: ['NUMBER OF PERSONS KILLED', 'KILLED_PERSONS', 'PERSONS_KILLED'], injured: ['NUMBER OF PERSONS INJURED', 'INJURED_PERSONS', 'PERSONS_INJURED'],
-      ped_killed: ['NUMBER OF PEDESTRIANS KILLED', 'KILLED_PEDESTRIANS'], ped_injured: ['NUMBER OF PEDESTRIANS INJURED', 'INJURED_PEDESTRIANS'],
-      bike_killed: ['NUMBER OF CYCLIST KILLED', 'KILLED_CYCLISTS'], bike_injured: ['NUMBER OF CYCLIST INJURED', 'INJURED_CYCLISTS'],
-      lat: ['LATITUDE'], lon: ['LONGITUDE'], primary: ['ON STREET NAME', 'ON_STREET_NAME'], secondary: ['CROSS STREET NAME', 'CROSS_STREET_NAME'],
+      case_id: ['COLLISION_ID'],
+      date: ['CRASH DATE', 'CRASH_DATE'],
+      time: ['CRASH TIME', 'CRASH_TIME'],
+      killed: ['NUMBER OF PERSONS KILLED', 'KILLED_PERSONS', 'PERSONS_KILLED'],
+      injured: ['NUMBER OF PERSONS INJURED', 'INJURED_PERSONS', 'PERSONS_INJURED'],
+      ped_killed: ['NUMBER OF PEDESTRIANS KILLED', 'KILLED_PEDESTRIANS'],
+      ped_injured: ['NUMBER OF PEDESTRIANS INJURED', 'INJURED_PEDESTRIANS'],
+      bike_killed: ['NUMBER OF CYCLIST KILLED', 'KILLED_CYCLISTS'],
+      bike_injured: ['NUMBER OF CYCLIST INJURED', 'INJURED_CYCLISTS'],
+      lat: ['LATITUDE'],
+      lon: ['LONGITUDE'],
+      primary: ['ON STREET NAME', 'ON_STREET_NAME'],
+      secondary: ['CROSS STREET NAME', 'CROSS_STREET_NAME'],
       city: ['BOROUGH'],
     },
-    required: ['case_id', 'date', 'killed', 'injured'], dateFormats: ['mdy', 'iso'], timeFormat: 'h:mm', severityFrom: 'counts', yes: ['Y'],
+    required: ['case_id', 'date', 'killed', 'injured'],
+    dateFormats: ['mdy', 'iso'],
+    timeFormat: 'h:mm',
+    severityFrom: 'counts',
+    yes: ['Y'],
   },
 };
 
-const MappingSchema = z.strictObject({
-  description: z.string().optional(),
-  columns: z.partialRecord(z.enum(CRASH_FIELDS), z.union([z.string(), z.array(z.string()).min(1)])),
-  dateFormat: z.enum(['iso', 'yyyymmdd', 'mdy']).default('iso'),
-  timeFormat: z.enum(['hhmm', 'h:mm']).default('hhmm'),
-  unknownTime: z.string().optional(),
-  severityCodes: z.record(z.string(), z.enum(['K', 'A', 'B', 'C', 'O'])).optional(),
-  yes: z.array(z.string()).default(['Y', 'YES', 'TRUE', '1']),
-  positiveWestLongitude: z.boolean().default(false),
-}).refine((m) => m.columns.case_id && (m.columns.date || m.columns.datetime), { message: 'columns.case_id and columns.date (or columns.datetime) are required' })
-  .refine((m) => m.severityCodes ? !!m.columns.severity : !!(m.columns.killed && m.columns.injured),
-    { message: 'give columns.severity with severityCodes, or columns.killed and columns.injured (severity then comes from the counts)' });
+const MappingSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    columns: z.partialRecord(
+      z.enum(CRASH_FIELDS),
+      z.union([z.string(), z.array(z.string()).min(1)]),
+    ),
+    dateFormat: z.enum(['iso', 'yyyymmdd', 'mdy']).default('iso'),
+    timeFormat: z.enum(['hhmm', 'h:mm']).default('hhmm'),
+    unknownTime: z.string().optional(),
+    severityCodes: z.record(z.string(), z.enum(['K', 'A', 'B', 'C', 'O'])).optional(),
+    yes: z.array(z.string()).default(['Y', 'YES', 'TRUE', '1']),
+    positiveWestLongitude: z.boolean().default(false),
+  })
+  .refine((m) => m.columns.case_id && (m.columns.date || m.columns.datetime), {
+    message: 'columns.case_id and columns.date (or columns.datetime) are required',
+  })
+  .refine(
+    (m) => (m.severityCodes ? !!m.columns.severity : !!(m.columns.killed && m.columns.injured)),
+    {
+      message:
+        'give columns.severity with severityCodes, or columns.killed and columns.injured (severity then comes from the counts)',
+    },
+  );
 
 /** A mapping file (JSON or YAML) describing any other collision export. */
 export function loadCollisionMapping(path: string): CollisionProfile {
@@ -108,23 +208,38 @@ export function loadCollisionMapping(path: string): CollisionProfile {
     throw new UserError(`Cannot read the mapping file ${path}: ${(e as Error).message}`);
   }
   const r = MappingSchema.safeParse(data);
-  if (!r.success) throw new UserError(`The mapping file ${path} is not valid:\n${describeZodError(r.error)}`);
+  if (!r.success)
+    throw new UserError(`The mapping file ${path} is not valid:\n${describeZodError(r.error)}`);
   const m = r.data;
-  const columns = Object.fromEntries(Object.entries(m.columns).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
+  const columns = Object.fromEntries(
+    Object.entries(m.columns).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
+  );
   return {
-    name: 'mapping', description: m.description ?? path, columns, required: ['case_id', m.columns.date ? 'date' : 'datetime'],
-    dateFormats: [m.dateFormat], timeFormat: m.timeFormat, unknownTime: m.unknownTime, severityCodes: m.severityCodes,
-    severityFrom: m.severityCodes ? undefined : 'counts', yes: m.yes, positiveWestLongitude: m.positiveWestLongitude,
+    name: 'mapping',
+    description: m.description ?? path,
+    columns,
+    required: ['case_id', m.columns.date ? 'date' : 'datetime'],
+    dateFormats: [m.dateFormat],
+    timeFormat: m.timeFormat,
+    unknownTime: m.unknownTime,
+    severityCodes: m.severityCodes,
+    severityFrom: m.severityCodes ? undefined : 'counts',
+    yes: m.yes,
+    positiveWestLongitude: m.positiveWestLongitude,
   };
 }
 
 /** YYYY-MM-DD from one of the allowed formats, or null. */
 export function parseDate(text: string, formats: DateFormat[]): string | null {
   for (const f of formats) {
-    let m: RegExpMatchArray | null = null, iso: string | null = null;
-    if (f === 'iso' && (m = text.match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/))) iso = `${m[1]}-${m[2]}-${m[3]}`;
-    if (f === 'yyyymmdd' && (m = text.match(/^(\d{4})(\d{2})(\d{2})$/))) iso = `${m[1]}-${m[2]}-${m[3]}`;
-    if (f === 'mdy' && (m = text.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/))) iso = `${m[3]}-${m[1]!.padStart(2, '0')}-${m[2]!.padStart(2, '0')}`;
+    let m: RegExpMatchArray | null,
+      iso: string | null = null;
+    if (f === 'iso' && (m = text.match(/^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/)))
+      iso = `${m[1]}-${m[2]}-${m[3]}`;
+    if (f === 'yyyymmdd' && (m = text.match(/^(\d{4})(\d{2})(\d{2})$/)))
+      iso = `${m[1]}-${m[2]}-${m[3]}`;
+    if (f === 'mdy' && (m = text.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/)))
+      iso = `${m[3]}-${m[1]!.padStart(2, '0')}-${m[2]!.padStart(2, '0')}`;
     if (iso) {
       const d = new Date(`${iso}T00:00:00Z`);
       if (!Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso) return iso;
@@ -144,6 +259,9 @@ export function parseTime(text: string, format: TimeFormat): number | undefined 
   if (!m) return undefined;
   let h = Number(m[1]);
   const min = Number(m[2]);
-  if (m[3]) { if (h < 1 || h > 12) return undefined; h = (h % 12) + (m[3].toUpperCase() === 'PM' ? 12 : 0); }
+  if (m[3]) {
+    if (h < 1 || h > 12) return undefined;
+    h = (h % 12) + (m[3].toUpperCase() === 'PM' ? 12 : 0);
+  }
   return h < 24 && min < 60 ? h * 60 + min : undefined;
 }

@@ -33,7 +33,10 @@ export async function publicStreets(store: Store) {
   const all = await loadCrashes(store, {});
   const years = [...new Set(all.crashes.map((c) => c.year))];
   // the default baseline: the mean of the first three complete years
-  const target = years.length >= 5 ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, reduction: 0.19 }) : null;
+  const target =
+    years.length >= 5
+      ? targetProgress(all.crashes, { metric: 'injury', baselineYears: 3, reduction: 0.19 })
+      : null;
   const bins = hexBins(all.crashes, PUBLIC_HEX_RESOLUTION, 'hsm');
   const cells = shownParts(new Map(bins.map((b) => [b.cell, b.crashes])));
   const shown = bins.filter((b) => cells.has(b.cell));
@@ -41,19 +44,58 @@ export async function publicStreets(store: Store) {
   const last5 = all.crashes.filter((c) => c.year >= years.at(-1)! - 4);
   const corridors = rankLocations(last5, { kind: 'corridor', by: 'ksi', weights: 'hsm', top: 10 });
   return {
-    years: summary.groups!.map((g) => ({ year: Number(g.key), crashes: shownCount(g.crashes), bySeverity: shownSeverities(g.bySeverity),
-      killed: shownCount(g.killed), injured: shownCount(g.injured) })),
+    years: summary.groups!.map((g) => ({
+      year: Number(g.key),
+      crashes: shownCount(g.crashes),
+      bySeverity: shownSeverities(g.bySeverity),
+      killed: shownCount(g.killed),
+      injured: shownCount(g.injured),
+    })),
     target: target && {
-      label: target.label, baseline: target.baseline, target: target.target, latest12: target.latest12, definitions: target.definitions,
-      years: target.years.map(({ year, value, low, high, glidePath, onTrack, complete }) => ({ year, value, low, high, glidePath, onTrack, complete })),
+      label: target.label,
+      baseline: target.baseline,
+      target: target.target,
+      latest12: target.latest12,
+      definitions: target.definitions,
+      years: target.years.map(({ year, value, low, high, glidePath, onTrack, complete }) => ({
+        year,
+        value,
+        low,
+        high,
+        glidePath,
+        onTrack,
+        complete,
+      })),
     },
-    hin: { statement: hin.statement, method: hin.method, windowMiles: hin.parameters.windowMiles, years: hin.years },
-    corridors: { period: `${years.at(-1)! - 4}–${years.at(-1)}`, list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({
-      rank, name, crashes: shownCount(crashes), ka: isSmall(ka) || isSmall(crashes - ka) ? null : ka, ksi: shownCount(ksi) })) },
+    hin: {
+      statement: hin.statement,
+      method: hin.method,
+      windowMiles: hin.parameters.windowMiles,
+      years: hin.years,
+    },
+    corridors: {
+      period: `${years.at(-1)! - 4}–${years.at(-1)}`,
+      list: corridors.locations.map(({ rank, name, crashes, ka, ksi }) => ({
+        rank,
+        name,
+        crashes: shownCount(crashes),
+        ka: isSmall(ka) || isSmall(crashes - ka) ? null : ka,
+        ksi: shownCount(ksi),
+      })),
+    },
     hexagons: {
-      resolution: PUBLIC_HEX_RESOLUTION, minimumCrashes: MIN_GROUP, withheld: bins.length - shown.length,
+      resolution: PUBLIC_HEX_RESOLUTION,
+      minimumCrashes: MIN_GROUP,
+      withheld: bins.length - shown.length,
       type: 'FeatureCollection' as const,
-      features: shown.map((b) => ({ type: 'Feature' as const, properties: { crashes: b.crashes, ksi: isSmall(b.ksi) || isSmall(b.crashes - b.ksi) ? null : b.ksi }, geometry: { type: 'Polygon' as const, coordinates: hexPolygon(b.cell) } })),
+      features: shown.map((b) => ({
+        type: 'Feature' as const,
+        properties: {
+          crashes: b.crashes,
+          ksi: isSmall(b.ksi) || isSmall(b.crashes - b.ksi) ? null : b.ksi,
+        },
+        geometry: { type: 'Polygon' as const, coordinates: hexPolygon(b.cell) },
+      })),
     },
   };
 }

@@ -24,26 +24,63 @@ export async function calibrate(store: Store, ctx: CoverageContext, opts: { save
   const pairs: { observed: number; predicted: number }[] = [];
   for (const r of rows) {
     const s = byStation.get(r.station);
-    if (!s) { excluded.stationOffNetwork++; continue; }
+    if (!s) {
+      excluded.stationOffNetwork++;
+      continue;
+    }
     // under 30 s or over 20 min: a unit already on the road, or a clock left running
-    if (!(r.travel >= 30 && r.travel <= 1200)) { excluded.implausibleTravel++; continue; }
+    if (!(r.travel >= 30 && r.travel <= 1200)) {
+      excluded.implausibleTravel++;
+      continue;
+    }
     const snap = ctx.graph.index.nearest(r.lon, r.lat, SNAP_M);
-    if (!snap) { excluded.incidentOffNetwork++; continue; }
+    if (!snap) {
+      excluded.incidentOffNetwork++;
+      continue;
+    }
     let t = times.get(s.id);
     if (!t) times.set(s.id, (t = dijkstra(ctx.graph, [s.node!]).time));
-    if (!Number.isFinite(t[snap.node]!)) { excluded.incidentOffNetwork++; continue; }
+    if (!Number.isFinite(t[snap.node]!)) {
+      excluded.incidentOffNetwork++;
+      continue;
+    }
     pairs.push({ observed: r.travel, predicted: t[snap.node]! });
   }
-  if (pairs.length < 10) throw new Error(`only ${pairs.length} responses can be matched to the network: too few to calibrate`);
-  const factor = quantile(pairs.map((p) => p.predicted / p.observed), 0.5)!;
+  if (pairs.length < 10)
+    throw new Error(
+      `only ${pairs.length} responses can be matched to the network: too few to calibrate`,
+    );
+  const factor = quantile(
+    pairs.map((p) => p.predicted / p.observed),
+    0.5,
+  )!;
   const calibrated = pairs.map((p) => p.predicted / factor);
   const c: Calibration = {
-    factor, n: pairs.length, medianAbsErrorS: quantile(pairs.map((p, i) => Math.abs(calibrated[i]! - p.observed)), 0.5)!,
-    observedP90: quantile(pairs.map((p) => p.observed), 0.9)!, predictedP90: quantile(calibrated, 0.9)!,
-    fittedAt: new Date().toISOString(), network: ctx.network,
+    factor,
+    n: pairs.length,
+    medianAbsErrorS: quantile(
+      pairs.map((p, i) => Math.abs(calibrated[i]! - p.observed)),
+      0.5,
+    )!,
+    observedP90: quantile(
+      pairs.map((p) => p.observed),
+      0.9,
+    )!,
+    predictedP90: quantile(calibrated, 0.9)!,
+    fittedAt: new Date().toISOString(),
+    network: ctx.network,
   };
-  const uncalibratedP90 = quantile(pairs.map((p) => p.predicted), 0.9)!;
+  const uncalibratedP90 = quantile(
+    pairs.map((p) => p.predicted),
+    0.9,
+  )!;
   if (opts.save !== false) await saveCalibration(store, c);
-  return { ...c, uncalibratedP90, candidates: rows.length, excluded,
-    definition: 'factor = median(posted-speed time / observed travel) over emergency engine, truck and rescue responses into their own first-due area; calibrated time = posted time / factor' };
+  return {
+    ...c,
+    uncalibratedP90,
+    candidates: rows.length,
+    excluded,
+    definition:
+      'factor = median(posted-speed time / observed travel) over emergency engine, truck and rescue responses into their own first-due area; calibrated time = posted time / factor',
+  };
 }

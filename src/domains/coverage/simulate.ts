@@ -15,21 +15,30 @@ const SUPPRESSION = new Set(['ENGINE', 'TRUCK', 'RESCUE', 'CHIEF', 'QUINT', 'SQU
 
 export function simulate(ctx: CoverageContext, stations: Station[]) {
   const times = stationTimes(ctx, stations);
-  const units = stations.flatMap((s, k) => s.units.map((u) => ({ ...u, station: k, freeAt: -Infinity, responses: 0 })));
+  const units = stations.flatMap((s, k) =>
+    s.units.map((u) => ({ ...u, station: k, freeAt: -Infinity, responses: 0 })),
+  );
   const services = ctx.demand.map((d) => d.firstService).filter((x): x is number => x !== null);
   const medianService = quantile(services, 0.5) ?? 1200;
-  const simulated: number[] = [], observed: number[] = [], waits: number[] = [];
-  let unreachable = 0, queued = 0;
+  const simulated: number[] = [],
+    observed: number[] = [],
+    waits: number[] = [];
+  let unreachable = 0,
+    queued = 0;
   for (const d of ctx.demand) {
     if (!d.firstType) continue; // no unit arrived in reality: nothing to compare
     const wantSuppression = SUPPRESSION.has(d.firstType);
     const eligible = units.filter((u) => !wantSuppression || SUPPRESSION.has(u.type));
     const pool = eligible.length ? eligible : units;
-    let best = null as (typeof units)[number] | null, bestT = Infinity;
+    let best = null as (typeof units)[number] | null,
+      bestT = Infinity;
     for (const u of pool) {
       if (u.freeAt > d.at) continue;
       const t = times[u.station]![d.node]!;
-      if (t < bestT) { bestT = t; best = u; }
+      if (t < bestT) {
+        bestT = t;
+        best = u;
+      }
     }
     let wait = 0;
     if (!best) {
@@ -39,7 +48,10 @@ export function simulate(ctx: CoverageContext, stations: Station[]) {
       wait = best.freeAt - d.at;
       bestT = times[best.station]![d.node]!;
     }
-    if (!Number.isFinite(bestT)) { unreachable++; continue; }
+    if (!Number.isFinite(bestT)) {
+      unreachable++;
+      continue;
+    }
     best.freeAt = d.at + wait + (d.firstService ?? medianService);
     best.responses++;
     simulated.push(bestT + wait);
@@ -48,11 +60,19 @@ export function simulate(ctx: CoverageContext, stations: Station[]) {
   }
   const p = (xs: number[], q: number) => quantile(xs, q);
   return {
-    network: ctx.network, clip: ctx.clip, incidents: simulated.length, unreachable, queued,
+    network: ctx.network,
+    clip: ctx.clip,
+    incidents: simulated.length,
+    unreachable,
+    queued,
     simulatedTravel: { n: simulated.length, p50: p(simulated, 0.5), p90: p(simulated, 0.9) },
     observedTravel: { n: observed.length, p50: p(observed, 0.5), p90: p(observed, 0.9) },
     calibration: ctx.calibration?.factor ?? 1,
-    busiestUnits: units.sort((a, b) => b.responses - a.responses).slice(0, 10).map((u) => ({ unit: u.id, station: stations[u.station]!.id, responses: u.responses })),
-    definition: 'first-unit travel: nearest available unit by calibrated drive time from quarters, plus any wait for a free unit; observed: the real first unit’s on scene − en route',
+    busiestUnits: units
+      .sort((a, b) => b.responses - a.responses)
+      .slice(0, 10)
+      .map((u) => ({ unit: u.id, station: stations[u.station]!.id, responses: u.responses })),
+    definition:
+      'first-unit travel: nearest available unit by calibrated drive time from quarters, plus any wait for a free unit; observed: the real first unit’s on scene − en route',
   };
 }

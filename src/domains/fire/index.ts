@@ -10,6 +10,12 @@ export type { LiveEvent, LiveState } from './live.ts';
 export { GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
 export { PublicQuerySchema, publicNeighborhoods, publicPerformance } from './public.ts';
 export { loadReplay, play } from './replay.ts';
-export { FireQuerySchema, FireService, MetricsApiQuerySchema, MetricsQuerySchema, QuarantineQuerySchema } from './service.ts';
+export {
+  FireQuerySchema,
+  FireService,
+  MetricsApiQuerySchema,
+  MetricsQuerySchema,
+  QuarantineQuerySchema,
+} from './service.ts';
 export { SEGMENTS, STANDARDS } from './standards.ts';
 export { incidentCount } from './service.ts';

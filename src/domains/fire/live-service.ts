@@ -7,15 +7,25 @@ import { LiveModel } from './live-model.ts';
 import type { Store } from '../../platform/db.ts';
 
 type Listener = (seq: number, data: string) => void;
-interface Update { seq: number; payload: string }
+interface Update {
+  seq: number;
+  payload: string;
+}
 
 /** Recent updates kept in memory for clients that reconnect (older ones come from live_events). */
 const RING = 5000;
 
 /** How long the live log keeps updates for reconnecting clients (CITYOPS_LIVE_RETENTION_DAYS, default 7). */
 export function liveRetentionSeconds(env = process.env.CITYOPS_LIVE_RETENTION_DAYS): number {
-  const days = z.coerce.number().positive().max(3650).safeParse(env ?? 7);
-  if (!days.success) throw new UserError(`CITYOPS_LIVE_RETENTION_DAYS must be a number of days (more than 0, at most 3650), not "${env}".`);
+  const days = z.coerce
+    .number()
+    .positive()
+    .max(3650)
+    .safeParse(env ?? 7);
+  if (!days.success)
+    throw new UserError(
+      `CITYOPS_LIVE_RETENTION_DAYS must be a number of days (more than 0, at most 3650), not "${env}".`,
+    );
   return days.data * 86400;
 }
 
@@ -32,10 +42,16 @@ export class LiveHub {
   private listeners = new Set<Listener>();
   private ring: Update[] = [];
   private lastPruned = 0;
-  private constructor(private readonly store: Store, private seq: number, private readonly retention: number) {}
+  private constructor(
+    private readonly store: Store,
+    private seq: number,
+    private readonly retention: number,
+  ) {}
 
   static async open(store: Store, retention = liveRetentionSeconds()): Promise<LiveHub> {
-    const last = (await store.one<{ s: number }>('SELECT coalesce(max(seq), 0) AS s FROM live_events'))!.s;
+    const last = (await store.one<{ s: number }>(
+      'SELECT coalesce(max(seq), 0) AS s FROM live_events',
+    ))!.s;
     return new LiveHub(store, last, retention);
   }
 
@@ -45,10 +61,16 @@ export class LiveHub {
    */
   async log(payload: unknown): Promise<Update> {
     const update = { seq: this.seq + 1, payload: JSON.stringify(payload) };
-    await this.store.run('INSERT INTO live_events (seq, sent_at, payload) VALUES ($1, now(), $2)', [update.seq, update.payload]);
+    await this.store.run('INSERT INTO live_events (seq, sent_at, payload) VALUES ($1, now(), $2)', [
+      update.seq,
+      update.payload,
+    ]);
     const t = Date.now() / 1000;
     if (t - this.lastPruned >= PRUNE_EVERY) {
-      await this.store.run('DELETE FROM live_events WHERE sent_at < now() - to_seconds($1::DOUBLE) AND seq < $2', [this.retention, update.seq]);
+      await this.store.run(
+        'DELETE FROM live_events WHERE sent_at < now() - to_seconds($1::DOUBLE) AND seq < $2',
+        [this.retention, update.seq],
+      );
       this.lastPruned = t;
     }
     return update;
@@ -74,8 +96,12 @@ export class LiveHub {
    */
   async since(seq: number): Promise<Update[] | null> {
     if (seq > this.seq) return null;
-    if (this.ring.length && this.ring[0]!.seq <= seq + 1) return this.ring.filter((e) => e.seq > seq);
-    const stored = await this.store.all<Update>('SELECT seq, payload FROM live_events WHERE seq > $1 ORDER BY seq', [seq]);
+    if (this.ring.length && this.ring[0]!.seq <= seq + 1)
+      return this.ring.filter((e) => e.seq > seq);
+    const stored = await this.store.all<Update>(
+      'SELECT seq, payload FROM live_events WHERE seq > $1 ORDER BY seq',
+      [seq],
+    );
     if (seq < this.seq && stored[0]?.seq !== seq + 1) return null;
     const after = stored.length ? stored[stored.length - 1]!.seq : seq;
     return [...stored, ...this.ring.filter((e) => e.seq > after)];
@@ -102,12 +128,26 @@ export class LiveService {
   private queues = new Map<string, Batcher<LiveEvent, ImportSummary & { liveSeq: number }>>();
   /** null after a failed commit: reloaded from the database before it is next used */
   private model: LiveModel | null;
-  private constructor(readonly store: Store, readonly hub: LiveHub, model: LiveModel, private readonly timeZone: string) {
+  private constructor(
+    readonly store: Store,
+    readonly hub: LiveHub,
+    model: LiveModel,
+    private readonly timeZone: string,
+  ) {
     this.model = model;
   }
 
-  static async open(store: Store, timeZone: string, retentionSeconds?: number): Promise<LiveService> {
-    return new LiveService(store, await LiveHub.open(store, retentionSeconds), await LiveModel.load(store, now(), timeZone), timeZone);
+  static async open(
+    store: Store,
+    timeZone: string,
+    retentionSeconds?: number,
+  ): Promise<LiveService> {
+    return new LiveService(
+      store,
+      await LiveHub.open(store, retentionSeconds),
+      await LiveModel.load(store, now(), timeZone),
+      timeZone,
+    );
   }
 
   /** The picture, inside the session that holds the connection (an ingest cannot be half-applied to it). */
@@ -117,21 +157,33 @@ export class LiveService {
 
   /** The whole picture and the id of the last update it includes, read together. */
   async snapshot(): Promise<{ seq: number; state: LiveState }> {
-    return this.store.session(async () => ({ seq: this.hub.lastSeq, state: (await this.current()).snapshot(now()) }));
+    return this.store.session(async () => ({
+      seq: this.hub.lastSeq,
+      state: (await this.current()).snapshot(now()),
+    }));
   }
 
   private async flush(items: LiveEvent[], by: string, source: string | undefined) {
     return this.store.session(async () => {
       const model = await this.current();
       let update!: Awaited<ReturnType<LiveHub['log']>>;
-      const summary = await importFireRecords(this.store, items as unknown as Record<string, unknown>[], `api:${by}`, {
-        profile: 'cad-status-events', source,
-        beforeCommit: async () => {
-          const t = now();
-          this.model = null; // holds uncommitted events until the commit succeeds
-          update = await this.hub.log({ type: 'update', ...model.update(model.apply(items, t), t) });
+      const summary = await importFireRecords(
+        this.store,
+        items as unknown as Record<string, unknown>[],
+        `api:${by}`,
+        {
+          profile: 'cad-status-events',
+          source,
+          beforeCommit: async () => {
+            const t = now();
+            this.model = null; // holds uncommitted events until the commit succeeds
+            update = await this.hub.log({
+              type: 'update',
+              ...model.update(model.apply(items, t), t),
+            });
+          },
         },
-      });
+      );
       this.model = model;
       this.hub.broadcast(update);
       return { ...summary, liveSeq: update.seq };
@@ -141,10 +193,24 @@ export class LiveService {
   async ingest(events: LiveEvent[], by: string, source?: string) {
     const key = `${by}|${source ?? ''}`;
     let queue = this.queues.get(key);
-    if (!queue) this.queues.set(key, (queue = new Batcher(async (items: LiveEvent[]) => { const s = await this.flush(items, by, source); return () => s; }, GROUP_LINGER_MS)));
+    if (!queue)
+      this.queues.set(
+        key,
+        (queue = new Batcher(async (items: LiveEvent[]) => {
+          const s = await this.flush(items, by, source);
+          return () => s;
+        }, GROUP_LINGER_MS)),
+      );
     // answered only after the transaction committed: an acknowledged event survives a crash
     const s = await queue.submit(events);
-    return { received: events.length, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, batch: s.batchId, groupedWith: s.rowsRead, liveSeq: s.liveSeq };
+    return {
+      received: events.length,
+      inserted: s.inserted,
+      updated: s.updated,
+      unchanged: s.unchanged,
+      batch: s.batchId,
+      groupedWith: s.rowsRead,
+      liveSeq: s.liveSeq,
+    };
   }
 }
-

@@ -3,7 +3,13 @@ import { civilFromDays } from '../../platform/time.ts';
 import { UserError } from '../../platform/errors.ts';
 import type { FireConfig } from './config.ts';
 import { NO_DAY, text, type Frame } from './frame.ts';
-import { objectiveFor, SEGMENTS, type Objective, type Segment, type Standard } from './standards.ts';
+import {
+  objectiveFor,
+  SEGMENTS,
+  type Objective,
+  type Segment,
+  type Standard,
+} from './standards.ts';
 
 /**
  * Response-time segments (docs/fire-metrics.md §3). A segment value is used only when both stamps exist, it is
@@ -21,13 +27,47 @@ export const SEGMENT_DEFINITIONS: Record<Segment, string> = {
   erf: 'call received → the moment the Nth person arrives, units counted in arrival order (incidents needing an effective response force)',
 };
 
-const INCIDENT_LEVEL = new Set<Segment>(['alarmAnswering', 'callProcessing', 'totalResponse', 'firstUnitTurnout', 'firstUnitTravel', 'erf']);
+const INCIDENT_LEVEL = new Set<Segment>([
+  'alarmAnswering',
+  'callProcessing',
+  'totalResponse',
+  'firstUnitTurnout',
+  'firstUnitTravel',
+  'erf',
+]);
 
-export const EXCLUSION_REASONS = ['missing_stamp', 'negative', 'over_cap', 'no_own_unit', 'other_agency', 'not_assembled'] as const;
+export const EXCLUSION_REASONS = [
+  'missing_stamp',
+  'negative',
+  'over_cap',
+  'no_own_unit',
+  'other_agency',
+  'not_assembled',
+] as const;
 type Reason = (typeof EXCLUSION_REASONS)[number];
-const R: Record<Reason, number> = { missing_stamp: 1, negative: 2, over_cap: 3, no_own_unit: 4, other_agency: 5, not_assembled: 6 };
+const R: Record<Reason, number> = {
+  missing_stamp: 1,
+  negative: 2,
+  over_cap: 3,
+  no_own_unit: 4,
+  other_agency: 5,
+  not_assembled: 6,
+};
 
-export const GROUP_KEYS = ['station', 'unit', 'unitType', 'category', 'priority', 'hour', 'dow', 'day', 'month', 'shift', 'neighborhood', 'battalion'] as const;
+export const GROUP_KEYS = [
+  'station',
+  'unit',
+  'unitType',
+  'category',
+  'priority',
+  'hour',
+  'dow',
+  'day',
+  'month',
+  'shift',
+  'neighborhood',
+  'battalion',
+] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 
 export interface SegmentResult extends Summary {
@@ -91,9 +131,11 @@ export function incidentFacts(f: Frame, config: FireConfig): IncidentFacts {
     const i = R_.inc[r]!;
     hasOwn[i] = 1;
     const d = R_.dispatched[r]!;
-    if (d === d && (firstDispatch[i] === -1 || d < R_.dispatched[firstDispatch[i]!]!)) firstDispatch[i] = r;
+    if (d === d && (firstDispatch[i] === -1 || d < R_.dispatched[firstDispatch[i]!]!))
+      firstDispatch[i] = r;
     const a = arrivalTime(f, r);
-    if (a === a && (firstArrival[i] === -1 || a < arrivalTime(f, firstArrival[i]!))) firstArrival[i] = r;
+    if (a === a && (firstArrival[i] === -1 || a < arrivalTime(f, firstArrival[i]!)))
+      firstArrival[i] = r;
   }
   return { firstDispatch, firstArrival, hasOwn };
 }
@@ -108,14 +150,22 @@ function interval(from: number, to: number, cap: number): [number, number] {
 
 /** Writes one interval into a segment column, or its exclusion reason (the hot loop: no allocation). */
 function put(c: SegmentColumn, k: number, from: number, to: number, cap: number): void {
-  if (from !== from || to !== to) { c.reasons[k] = R.missing_stamp; return; }
+  if (from !== from || to !== to) {
+    c.reasons[k] = R.missing_stamp;
+    return;
+  }
   const d = to - from;
   if (d < 0) c.reasons[k] = R.negative;
   else if (d > cap) c.reasons[k] = R.over_cap;
   else c.values[k] = d;
 }
 
-interface GradingCtx { category: string; unitType?: string; riskClass: string | null; zone: string | null }
+interface GradingCtx {
+  category: string;
+  unitType?: string;
+  riskClass: string | null;
+  zone: string | null;
+}
 
 /** Looks up objectives once per distinct (segment, category, unit type, risk class, zone). */
 function grader(standard: Standard) {
@@ -127,44 +177,79 @@ function grader(standard: Standard) {
     if (!o) return;
     c.objective[k] = o.seconds;
     c.fraction[k] = o.fraction;
-    c.objectiveLabels.add(`${o.seconds}${o.category ? ` ${o.category.join('/')}` : ''}${o.unitTypes ? ` ${o.unitTypes.join('/')}` : ''}`);
+    c.objectiveLabels.add(
+      `${o.seconds}${o.category ? ` ${o.category.join('/')}` : ''}${o.unitTypes ? ` ${o.unitTypes.join('/')}` : ''}`,
+    );
   };
 }
 
-function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null, factsOf: () => IncidentFacts, wanted: readonly Segment[]): Partial<Record<Segment, SegmentColumn>> {
-  const I = f.incidents, Rs = f.responses;
+function segmentColumns(
+  f: Frame,
+  config: FireConfig,
+  standard: Standard | null,
+  factsOf: () => IncidentFacts,
+  wanted: readonly Segment[],
+): Partial<Record<Segment, SegmentColumn>> {
+  const I = f.incidents,
+    Rs = f.responses;
   const cap = config.caps.default;
   const make = (level: 'incident' | 'response'): SegmentColumn => {
     const n = level === 'incident' ? I.n : Rs.n;
     const graded = standard ? n : 0; // grading arrays only when a standard is asked for
-    return { level, values: new Float64Array(n).fill(NaN), reasons: new Uint8Array(n), applies: null,
-      objective: new Float64Array(graded).fill(NaN), fraction: new Float64Array(graded).fill(NaN), objectiveLabels: new Set() };
+    return {
+      level,
+      values: new Float64Array(n).fill(NaN),
+      reasons: new Uint8Array(n),
+      applies: null,
+      objective: new Float64Array(graded).fill(NaN),
+      fraction: new Float64Array(graded).fill(NaN),
+      objectiveLabels: new Set(),
+    };
   };
-  const cols: Partial<Record<Segment, SegmentColumn>> = Object.fromEntries(wanted.map((s) => [s, make(INCIDENT_LEVEL.has(s) ? 'incident' : 'response')]));
+  const cols: Partial<Record<Segment, SegmentColumn>> = Object.fromEntries(
+    wanted.map((s) => [s, make(INCIDENT_LEVEL.has(s) ? 'incident' : 'response')]),
+  );
   const incidentSegs = wanted.filter((s) => INCIDENT_LEVEL.has(s) && s !== 'erf');
   if (incidentSegs.length) {
     const facts = factsOf();
     for (let i = 0; i < I.n; i++) {
       const rec = I.received[i]!;
-      const fd = facts.firstDispatch[i]!, fa = facts.firstArrival[i]!;
+      const fd = facts.firstDispatch[i]!,
+        fa = facts.firstArrival[i]!;
       const own = facts.hasOwn[i] === 1;
       for (const seg of incidentSegs) {
         const c = cols[seg]!;
-        if (seg !== 'alarmAnswering' && !own) { c.reasons[i] = R.no_own_unit; continue; }
+        if (seg !== 'alarmAnswering' && !own) {
+          c.reasons[i] = R.no_own_unit;
+          continue;
+        }
         switch (seg) {
-          case 'alarmAnswering': put(c, i, rec, I.created[i]!, cap); break;
-          case 'callProcessing': put(c, i, rec, fd >= 0 ? Rs.dispatched[fd]! : NaN, cap); break;
-          case 'totalResponse': put(c, i, rec, fa >= 0 ? arrivalTime(f, fa) : NaN, cap); break;
-          case 'firstUnitTurnout': put(c, i, fa >= 0 ? Rs.dispatched[fa]! : NaN, fa >= 0 ? Rs.enroute[fa]! : NaN, cap); break;
-          case 'firstUnitTravel': put(c, i, fa >= 0 ? Rs.enroute[fa]! : NaN, fa >= 0 ? arrivalTime(f, fa) : NaN, cap); break;
+          case 'alarmAnswering':
+            put(c, i, rec, I.created[i]!, cap);
+            break;
+          case 'callProcessing':
+            put(c, i, rec, fd >= 0 ? Rs.dispatched[fd]! : NaN, cap);
+            break;
+          case 'totalResponse':
+            put(c, i, rec, fa >= 0 ? arrivalTime(f, fa) : NaN, cap);
+            break;
+          case 'firstUnitTurnout':
+            put(c, i, fa >= 0 ? Rs.dispatched[fa]! : NaN, fa >= 0 ? Rs.enroute[fa]! : NaN, cap);
+            break;
+          case 'firstUnitTravel':
+            put(c, i, fa >= 0 ? Rs.enroute[fa]! : NaN, fa >= 0 ? arrivalTime(f, fa) : NaN, cap);
+            break;
         }
       }
     }
   }
-  const turnout = cols.turnout, travel = cols.travel, commitment = cols.commitment;
+  const turnout = cols.turnout,
+    travel = cols.travel,
+    commitment = cols.commitment;
   if (turnout || travel || commitment) {
     const { own, dispatched, enroute, staging, onScene, cleared } = Rs;
-    const all = config.includeOtherAgencies, capC = config.caps.commitment;
+    const all = config.includeOtherAgencies,
+      capC = config.caps.commitment;
     for (let r = 0; r < Rs.n; r++) {
       if (!all && own[r] !== 1) {
         if (turnout) turnout.reasons[r] = R.other_agency;
@@ -172,9 +257,13 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
         if (commitment) commitment.reasons[r] = R.other_agency;
         continue;
       }
-      const d = dispatched[r]!, e = enroute[r]!;
+      const d = dispatched[r]!,
+        e = enroute[r]!;
       if (turnout) put(turnout, r, d, e, cap);
-      if (travel) { const st = staging[r]!; put(travel, r, e, st === st ? st : onScene[r]!, cap); }
+      if (travel) {
+        const st = staging[r]!;
+        put(travel, r, e, st === st ? st : onScene[r]!, cap);
+      }
       if (commitment) put(commitment, r, d, cleared[r]!, capC);
     }
   }
@@ -200,11 +289,20 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
         if (c.values[k]! !== c.values[k]!) continue;
         if (c.level === 'incident') {
           const fa = factsOf().firstArrival[k]!;
-          grade(c, seg, k, { category: text(I.category, k)!, riskClass: text(I.riskClass, k), zone: text(I.zone, k),
-            unitType: seg.startsWith('firstUnit') && fa >= 0 ? text(Rs.unitType, fa)! : undefined });
+          grade(c, seg, k, {
+            category: text(I.category, k)!,
+            riskClass: text(I.riskClass, k),
+            zone: text(I.zone, k),
+            unitType: seg.startsWith('firstUnit') && fa >= 0 ? text(Rs.unitType, fa)! : undefined,
+          });
         } else {
           const i = Rs.inc[k]!;
-          grade(c, seg, k, { category: text(I.category, i)!, unitType: text(Rs.unitType, k)!, riskClass: text(I.riskClass, i), zone: text(I.zone, i) });
+          grade(c, seg, k, {
+            category: text(I.category, i)!,
+            unitType: text(Rs.unitType, k)!,
+            riskClass: text(I.riskClass, i),
+            zone: text(I.zone, i),
+          });
         }
       }
     }
@@ -215,14 +313,21 @@ function segmentColumns(f: Frame, config: FireConfig, standard: Standard | null,
 /** Staffing of a response: the source's, else the configured default for its unit type. */
 export function staffingOf(f: Frame, r: number, config: FireConfig): number {
   const s = f.responses.staffing[r]!;
-  return s === s ? s : (config.staffing[text(f.responses.unitType, r) as keyof FireConfig['staffing']] ?? 0);
+  return s === s
+    ? s
+    : (config.staffing[text(f.responses.unitType, r) as keyof FireConfig['staffing']] ?? 0);
 }
 
 /**
  * ERF assembly: own units in arrival order, cumulative staffing; the time the configured number of
  * persons is reached, from call received.
  */
-export function erfAssembly(f: Frame, config: FireConfig, i: number, responsesOf: number[]): [number, number] {
+export function erfAssembly(
+  f: Frame,
+  config: FireConfig,
+  i: number,
+  responsesOf: number[],
+): [number, number] {
   const rec = f.incidents.received[i]!;
   if (rec !== rec) return [NaN, R.missing_stamp];
   const arrivals = responsesOf
@@ -263,26 +368,47 @@ interface KeyCodes {
 }
 
 /** Re-numbers codes so that they follow the key's natural order. */
-function sorted(key: GroupKey, codes: Int32Array[], labels: string[]): { codes: Int32Array[]; labels: string[] } {
+function sorted(
+  key: GroupKey,
+  codes: Int32Array[],
+  labels: string[],
+): { codes: Int32Array[]; labels: string[] } {
   const order = sortKeys(key, [...labels]);
   const rank = new Int32Array(labels.length);
   const pos = new Map(order.map((l, k) => [l, k]));
-  labels.forEach((l, k) => { rank[k] = pos.get(l)!; });
-  return { codes: codes.map((c) => { const out = new Int32Array(c.length); for (let k = 0; k < c.length; k++) out[k] = rank[c[k]!]!; return out; }), labels: order };
+  labels.forEach((l, k) => {
+    rank[k] = pos.get(l)!;
+  });
+  return {
+    codes: codes.map((c) => {
+      const out = new Int32Array(c.length);
+      for (let k = 0; k < c.length; k++) out[k] = rank[c[k]!]!;
+      return out;
+    }),
+    labels: order,
+  };
 }
 
 /** Codes of a calendar key computed once per distinct local day (few) and looked up per incident. */
 function byDay(f: Frame, label: (day: number) => string): { codes: Int32Array; labels: string[] } {
   const days = f.derived.localDay;
-  let lo = Infinity, hi = -Infinity;
-  for (const d of days) if (d !== NO_DAY) { if (d < lo) lo = d; if (d > hi) hi = d; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const d of days)
+    if (d !== NO_DAY) {
+      if (d < lo) lo = d;
+      if (d > hi) hi = d;
+    }
   const index = new Map<string, number>([['unknown', 0]]);
   const labels = ['unknown'];
   const perDay = new Int32Array(lo <= hi ? hi - lo + 1 : 0);
   for (let d = lo; d <= hi; d++) {
     const l = label(d);
     let c = index.get(l);
-    if (c === undefined) { index.set(l, (c = labels.length)); labels.push(l); }
+    if (c === undefined) {
+      index.set(l, (c = labels.length));
+      labels.push(l);
+    }
     perDay[d - lo] = c;
   }
   const codes = new Int32Array(days.length);
@@ -290,8 +416,15 @@ function byDay(f: Frame, label: (day: number) => string): { codes: Int32Array; l
   return { codes, labels };
 }
 
-function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => IncidentFacts): KeyCodes {
-  const I = f.incidents, Rs = f.responses, D = f.derived;
+function keyCodes(
+  f: Frame,
+  key: GroupKey,
+  config: FireConfig,
+  factsOf: () => IncidentFacts,
+): KeyCodes {
+  const I = f.incidents,
+    Rs = f.responses,
+    D = f.derived;
   if (key === 'unit' || key === 'unitType') {
     const resp = { codes: Rs[key].codes, labels: Rs[key].labels.map((l) => l ?? 'unknown') };
     const none = resp.labels.length;
@@ -302,7 +435,10 @@ function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => In
     for (let i = 0; i < I.n; i++) {
       const r = facts.firstArrival[i]! >= 0 ? facts.firstArrival[i]! : facts.firstDispatch[i]!;
       if (r >= 0) inc[i] = resp.codes[r]!;
-      else { inc[i] = none; usedNone = true; }
+      else {
+        inc[i] = none;
+        usedNone = true;
+      }
     }
     const labels = usedNone ? [...resp.labels, 'none'] : resp.labels;
     const s = sorted(key, [inc, resp.codes], labels);
@@ -310,22 +446,43 @@ function keyCodes(f: Frame, key: GroupKey, config: FireConfig, factsOf: () => In
   }
   let inc: { codes: Int32Array; labels: string[] };
   switch (key) {
-    case 'station': case 'category': case 'priority': case 'neighborhood': case 'battalion':
+    case 'station':
+    case 'category':
+    case 'priority':
+    case 'neighborhood':
+    case 'battalion':
       inc = { codes: I[key].codes, labels: I[key].labels.map((l) => l ?? 'unknown') };
       break;
-    case 'month': inc = byDay(f, (d) => { const c = civilFromDays(d); return `${c.y}-${String(c.m).padStart(2, '0')}`; }); break;
-    case 'dow': inc = byDay(f, (d) => DOW[(((d + 3) % 7) + 7) % 7]!); break;
-    case 'day': inc = byDay(f, (d) => { const c = civilFromDays(d); return `${c.y}-${String(c.m).padStart(2, '0')}-${String(c.d).padStart(2, '0')}`; }); break;
+    case 'month':
+      inc = byDay(f, (d) => {
+        const c = civilFromDays(d);
+        return `${c.y}-${String(c.m).padStart(2, '0')}`;
+      });
+      break;
+    case 'dow':
+      inc = byDay(f, (d) => DOW[(((d + 3) % 7) + 7) % 7]!);
+      break;
+    case 'day':
+      inc = byDay(f, (d) => {
+        const c = civilFromDays(d);
+        return `${c.y}-${String(c.m).padStart(2, '0')}-${String(c.d).padStart(2, '0')}`;
+      });
+      break;
     case 'hour': {
       const codes = new Int32Array(I.n);
-      for (let i = 0; i < I.n; i++) codes[i] = D.localSecond[i]! < 0 ? 24 : Math.floor(D.localSecond[i]! / 3600);
+      for (let i = 0; i < I.n; i++)
+        codes[i] = D.localSecond[i]! < 0 ? 24 : Math.floor(D.localSecond[i]! / 3600);
       inc = { codes, labels: [...Array.from({ length: 24 }, (_, h) => String(h)), 'unknown'] };
       break;
     }
     case 'shift': {
       const p = config.shifts.pattern.toUpperCase();
       const codes = new Int32Array(I.n);
-      for (let i = 0; i < I.n; i++) codes[i] = D.localDay[i] === NO_DAY ? p.length : shiftIndex(D.localDay[i]!, D.localSecond[i]!, config);
+      for (let i = 0; i < I.n; i++)
+        codes[i] =
+          D.localDay[i] === NO_DAY
+            ? p.length
+            : shiftIndex(D.localDay[i]!, D.localSecond[i]!, config);
       inc = { codes, labels: [...p.split(''), 'unknown'] };
       break;
     }
@@ -355,7 +512,8 @@ function resultsFor(col: SegmentColumn, groups: Int32Array, groupCount: number):
   }
   if (col.objectiveLabels.size > 0) {
     for (let k = 0; k < n; k++) {
-      const v = values[k]!, o = objective[k]!;
+      const v = values[k]!,
+        o = objective[k]!;
       if (v !== v || o !== o) continue;
       const g = groups[k]!;
       graded[g]!++;
@@ -363,14 +521,29 @@ function resultsFor(col: SegmentColumn, groups: Int32Array, groupCount: number):
       if (fraction[k]! > worstFraction[g]!) worstFraction[g] = fraction[k]!;
     }
   }
-  const label = col.objectiveLabels.size === 0 ? null : col.objectiveLabels.size === 1 ? Number([...col.objectiveLabels][0]!.split(' ')[0]) : [...col.objectiveLabels].join('; ');
+  const label =
+    col.objectiveLabels.size === 0
+      ? null
+      : col.objectiveLabels.size === 1
+        ? Number([...col.objectiveLabels][0]!.split(' ')[0])
+        : [...col.objectiveLabels].join('; ');
   return summaries.map((s, g) => {
     const excluded: SegmentResult['excluded'] = {};
-    for (let reason = 1; reason < 8; reason++) { const c = reasons[g * 8 + reason]!; if (c) excluded[REASON_NAMES[reason - 1]!] = c; }
+    for (let reason = 1; reason < 8; reason++) {
+      const c = reasons[g * 8 + reason]!;
+      if (c) excluded[REASON_NAMES[reason - 1]!] = c;
+    }
     const compliance = graded[g]! > 0 ? met[g]! / graded[g]! : null;
     const requiredFraction = graded[g]! > 0 ? worstFraction[g]! : null;
-    return { ...s, excluded, graded: graded[g]!, compliance, requiredFraction,
-      pass: compliance === null ? null : compliance >= requiredFraction!, objective: label };
+    return {
+      ...s,
+      excluded,
+      graded: graded[g]!,
+      compliance,
+      requiredFraction,
+      pass: compliance === null ? null : compliance >= requiredFraction!,
+      objective: label,
+    };
   });
 }
 
@@ -388,36 +561,71 @@ export interface GroupedMetricsResult {
 }
 
 /** Group ids of incidents and responses for one or more keys, groups in natural order of the keys. */
-function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, facts: () => IncidentFacts) {
+function groupCodes(
+  f: Frame,
+  keys: readonly GroupKey[],
+  config: FireConfig,
+  facts: () => IncidentFacts,
+) {
   const parts = keys.map((k) => keyCodes(f, k, config, facts));
   const total = parts.reduce((a, kc) => a * kc.labels.length, 1);
-  if (total > 5e7) throw new UserError(`Grouping by ${keys.join(', ')} makes ${total} combinations; group by fewer or coarser keys.`);
+  if (total > 5e7)
+    throw new UserError(
+      `Grouping by ${keys.join(', ')} makes ${total} combinations; group by fewer or coarser keys.`,
+    );
   // combined codes: incidents first; responses by their own codes only where a key has them
-  const I = f.incidents, Rs = f.responses;
+  const I = f.incidents,
+    Rs = f.responses;
   const gi = new Int32Array(I.n);
-  for (const kc of parts) { const c = kc.inc, m = kc.labels.length; for (let k = 0; k < I.n; k++) gi[k] = gi[k]! * m + c[k]!; }
+  for (const kc of parts) {
+    const c = kc.inc,
+      m = kc.labels.length;
+    for (let k = 0; k < I.n; k++) gi[k] = gi[k]! * m + c[k]!;
+  }
   let gr: Int32Array | null = null;
   if (parts.some((kc) => kc.resp !== null)) {
     gr = new Int32Array(Rs.n);
     for (const kc of parts) {
       const m = kc.labels.length;
-      if (kc.resp) { const c = kc.resp; for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[k]!; }
-      else { const c = kc.inc, inc = Rs.inc; for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[inc[k]!]!; }
+      if (kc.resp) {
+        const c = kc.resp;
+        for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[k]!;
+      } else {
+        const c = kc.inc,
+          inc = Rs.inc;
+        for (let k = 0; k < Rs.n; k++) gr[k] = gr[k]! * m + c[inc[k]!]!;
+      }
     }
   }
   // compact the combinations that occur, keeping their order (a dense table: combinations are few)
   const seen = new Int32Array(total).fill(-1);
   for (const g of gr ? [gi, gr] : [gi]) for (let k = 0; k < g.length; k++) seen[g[k]!] = 0;
   const present: number[] = [];
-  for (let c = 0; c < total; c++) if (seen[c] === 0) { seen[c] = present.length; present.push(c); }
-  const toIds = (g: Int32Array) => { const out = new Int32Array(g.length); for (let k = 0; k < g.length; k++) out[k] = seen[g[k]!]!; return out; };
+  for (let c = 0; c < total; c++)
+    if (seen[c] === 0) {
+      seen[c] = present.length;
+      present.push(c);
+    }
+  const toIds = (g: Int32Array) => {
+    const out = new Int32Array(g.length);
+    for (let k = 0; k < g.length; k++) out[k] = seen[g[k]!]!;
+    return out;
+  };
   const giIds = toIds(gi);
   let grIds: Int32Array;
   if (gr) grIds = toIds(gr);
-  else { grIds = new Int32Array(Rs.n); const inc = Rs.inc; for (let k = 0; k < Rs.n; k++) grIds[k] = giIds[inc[k]!]!; }
+  else {
+    grIds = new Int32Array(Rs.n);
+    const inc = Rs.inc;
+    for (let k = 0; k < Rs.n; k++) grIds[k] = giIds[inc[k]!]!;
+  }
   const labels = present.map((c) => {
     const out: string[] = [];
-    for (let k = parts.length - 1; k >= 0; k--) { const m = parts[k]!.labels.length; out.unshift(parts[k]!.labels[c % m]!); c = Math.floor(c / m); }
+    for (let k = parts.length - 1; k >= 0; k--) {
+      const m = parts[k]!.labels.length;
+      out.unshift(parts[k]!.labels[c % m]!);
+      c = Math.floor(c / m);
+    }
     return out;
   });
   return { gi: giIds, gr: grIds, labels };
@@ -427,26 +635,51 @@ function groupCodes(f: Frame, keys: readonly GroupKey[], config: FireConfig, fac
  * The requested segments over the frame, whole or per group of one or more keys. Without a
  * standard, no grading is done (faster for pure percentile queries).
  */
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null): MetricsResult;
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by: readonly GroupKey[], segments?: readonly Segment[]): GroupedMetricsResult;
-export function computeMetrics(f: Frame, config: FireConfig, standard: Standard | null, by?: readonly GroupKey[], segments: readonly Segment[] = SEGMENTS): MetricsResult | GroupedMetricsResult {
+export function computeMetrics(
+  f: Frame,
+  config: FireConfig,
+  standard: Standard | null,
+): MetricsResult;
+export function computeMetrics(
+  f: Frame,
+  config: FireConfig,
+  standard: Standard | null,
+  by: readonly GroupKey[],
+  segments?: readonly Segment[],
+): GroupedMetricsResult;
+export function computeMetrics(
+  f: Frame,
+  config: FireConfig,
+  standard: Standard | null,
+  by?: readonly GroupKey[],
+  segments: readonly Segment[] = SEGMENTS,
+): MetricsResult | GroupedMetricsResult {
   let facts: IncidentFacts | null = null;
   const factsOf = () => (facts ??= incidentFacts(f, config)); // only incident-level figures and unit keys need them
   const cols = segmentColumns(f, config, standard, factsOf, segments);
   const std = standard ? { id: standard.id, name: standard.name } : null;
   if (!by || by.length === 0) {
-    const seg = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, new Int32Array(cols[s]!.values.length), 1)[0]!]));
+    const seg = Object.fromEntries(
+      segments.map((s) => [s, resultsFor(cols[s]!, new Int32Array(cols[s]!.values.length), 1)[0]!]),
+    );
     return { standard: std, incidents: f.incidents.n, unitResponses: f.responses.n, segments: seg };
   }
   const { gi, gr, labels } = groupCodes(f, by, config, factsOf);
-  const per = Object.fromEntries(segments.map((s) => [s, resultsFor(cols[s]!, cols[s]!.level === 'incident' ? gi : gr, labels.length)])) as Record<Segment, SegmentResult[]>;
-  const incCount = new Int32Array(labels.length), respCount = new Int32Array(labels.length);
+  const per = Object.fromEntries(
+    segments.map((s) => [
+      s,
+      resultsFor(cols[s]!, cols[s]!.level === 'incident' ? gi : gr, labels.length),
+    ]),
+  ) as Record<Segment, SegmentResult[]>;
+  const incCount = new Int32Array(labels.length),
+    respCount = new Int32Array(labels.length);
   for (let k = 0; k < gi.length; k++) incCount[gi[k]!]!++; // indexed: for-of over typed arrays is several times slower
   for (let k = 0; k < gr.length; k++) respCount[gr[k]!]!++;
   const groups = labels.map((parts, g) => ({
     key: parts.join(' / '),
     keys: Object.fromEntries(by.map((k, j) => [k, parts[j]!])),
-    incidents: incCount[g]!, unitResponses: respCount[g]!,
+    incidents: incCount[g]!,
+    unitResponses: respCount[g]!,
     ...Object.fromEntries(segments.map((s) => [s, per[s][g]!])),
   })) as MetricsGroup[];
   return { standard: std, by: by.join(','), groups };
@@ -456,7 +689,15 @@ export function computeMetrics(f: Frame, config: FireConfig, standard: Standard 
  * The ERF curve: of the incidents that need an effective response force, the share assembled
  * within each minute after the call (from the same assembly times as the erf segment).
  */
-export function erfCurve(f: Frame, config: FireConfig): { persons: number; incidents: number; assembled: number; minutes: { minute: number; share: number }[] } {
+export function erfCurve(
+  f: Frame,
+  config: FireConfig,
+): {
+  persons: number;
+  incidents: number;
+  assembled: number;
+  minutes: { minute: number; share: number }[];
+} {
   const pattern = new RegExp(config.erf.incidentTypePattern, 'i');
   const needsErf = f.incidents.type.labels.map((l) => l !== null && pattern.test(l));
   const byIncident = responsesByIncident(f);
@@ -470,6 +711,9 @@ export function erfCurve(f: Frame, config: FireConfig): { persons: number; incid
   }
   times.sort((a, b) => a - b);
   const last = Math.ceil((times[times.length - 1] ?? 0) / 60);
-  const minutes = Array.from({ length: last + 1 }, (_, m) => ({ minute: m, share: incidents ? times.filter((t) => t <= m * 60).length / incidents : 0 }));
+  const minutes = Array.from({ length: last + 1 }, (_, m) => ({
+    minute: m,
+    share: incidents ? times.filter((t) => t <= m * 60).length / incidents : 0,
+  }));
   return { persons: config.erf.persons, incidents, assembled: times.length, minutes };
 }

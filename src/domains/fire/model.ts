@@ -1,13 +1,32 @@
 /** The canonical fire/EMS model (docs/fire-metrics.md §2), aligned with NERIS. */
 
-export const UNIT_TYPES = ['ENGINE', 'TRUCK', 'QUINT', 'MEDIC_ALS', 'MEDIC_BLS', 'RESCUE', 'CHIEF', 'SUPPORT', 'OTHER'] as const;
+export const UNIT_TYPES = [
+  'ENGINE',
+  'TRUCK',
+  'QUINT',
+  'MEDIC_ALS',
+  'MEDIC_BLS',
+  'RESCUE',
+  'CHIEF',
+  'SUPPORT',
+  'OTHER',
+] as const;
 export type UnitType = (typeof UNIT_TYPES)[number];
 
 export const CATEGORIES = ['EMS', 'FIRE', 'RESCUE', 'HAZMAT', 'SERVICE', 'OTHER'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** Unit-level stamps, in the order a response normally passes through them. */
-export const UNIT_STAMPS = ['dispatched', 'enroute', 'staging', 'on_scene', 'transport_started', 'at_hospital', 'cleared', 'in_quarters'] as const;
+export const UNIT_STAMPS = [
+  'dispatched',
+  'enroute',
+  'staging',
+  'on_scene',
+  'transport_started',
+  'at_hospital',
+  'cleared',
+  'in_quarters',
+] as const;
 export type UnitStamp = (typeof UNIT_STAMPS)[number];
 
 export const INCIDENT_STAMPS = ['call_received', 'call_created', 'closed_at'] as const;

@@ -3,7 +3,13 @@ import { timestampParser, type TimestampParser } from '../../platform/time.ts';
 import type { EventMapping, Mapping, WideMapping } from './mapping.ts';
 import { normaliseHeader } from '../../platform/validation.ts';
 import {
-  STATUS_TO_STAMP, UNIT_STAMPS, type Category, type IncidentRecord, type ResponseRecord, type UnitStamp, type UnitType,
+  STATUS_TO_STAMP,
+  UNIT_STAMPS,
+  type Category,
+  type IncidentRecord,
+  type ResponseRecord,
+  type UnitStamp,
+  type UnitType,
 } from './model.ts';
 
 /** Reads one canonical field of the current source row ('' and missing both read as null). */
@@ -16,7 +22,13 @@ export interface RowWarning {
 }
 
 export type WideResult =
-  | { ok: true; rowId: string; incident: IncidentRecord; response: ResponseRecord; warnings: RowWarning[] }
+  | {
+      ok: true;
+      rowId: string;
+      incident: IncidentRecord;
+      response: ResponseRecord;
+      warnings: RowWarning[];
+    }
   | { ok: false; field: string; reason: string };
 
 export interface StatusEvent {
@@ -28,7 +40,13 @@ export interface StatusEvent {
 }
 
 export type EventResult =
-  | { ok: true; event: StatusEvent; incident: Partial<IncidentRecord>; unit: Partial<ResponseRecord>; warnings: RowWarning[] }
+  | {
+      ok: true;
+      event: StatusEvent;
+      incident: Partial<IncidentRecord>;
+      unit: Partial<ResponseRecord>;
+      warnings: RowWarning[];
+    }
   | { ok: false; field: string; reason: string };
 
 /** How a file's headers line up with a mapping's fields. */
@@ -40,7 +58,9 @@ export interface ColumnResolution {
 
 export function resolveColumns(mapping: Mapping, headers: string[]): ColumnResolution {
   const byNorm = new Map<string, number>();
-  headers.forEach((h, i) => { if (!byNorm.has(normaliseHeader(h))) byNorm.set(normaliseHeader(h), i); });
+  headers.forEach((h, i) => {
+    if (!byNorm.has(normaliseHeader(h))) byNorm.set(normaliseHeader(h), i);
+  });
   const index = new Map<string, number>();
   const missing: ColumnResolution['missing'] = [];
   for (const [field, ref] of Object.entries(mapping.columns)) {
@@ -56,7 +76,9 @@ export function resolveColumns(mapping: Mapping, headers: string[]): ColumnResol
 
 /** Fields a file must have for a mapping to make sense of it. */
 export function requiredFields(mapping: Mapping): string[] {
-  return mapping.shape === 'events' ? ['incident_id', 'unit_id', 'status', 'at'] : ['incident_id', 'unit_id'];
+  return mapping.shape === 'events'
+    ? ['incident_id', 'unit_id', 'status', 'at']
+    : ['incident_id', 'unit_id'];
 }
 
 /** A case-insensitive code lookup (source codes vary in case between exports). */
@@ -95,13 +117,22 @@ function common(mapping: Mapping): Common {
 export const MAX_INT = 2 ** 31 - 1;
 
 /** Instants from MIN_YEAR-01-01 up to the end of MAX_YEAR (UTC): a stamp outside is a typing error (year 0000 or 9999). */
-export const PLAUSIBLE_SECONDS = { from: Date.UTC(MIN_YEAR, 0, 1) / 1000, to: Date.UTC(MAX_YEAR + 1, 0, 1) / 1000 };
-const isPlausibleInstant = (utc: number) => utc >= PLAUSIBLE_SECONDS.from && utc < PLAUSIBLE_SECONDS.to;
-export const implausibleTimeReason = (text: string) => `implausible time: "${text}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`;
+export const PLAUSIBLE_SECONDS = {
+  from: Date.UTC(MIN_YEAR, 0, 1) / 1000,
+  to: Date.UTC(MAX_YEAR + 1, 0, 1) / 1000,
+};
+const isPlausibleInstant = (utc: number) =>
+  utc >= PLAUSIBLE_SECONDS.from && utc < PLAUSIBLE_SECONDS.to;
+export const implausibleTimeReason = (text: string) =>
+  `implausible time: "${text}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`;
 
 class RowReader {
   warnings: RowWarning[] = [];
-  constructor(private readonly c: Common, private readonly mapping: Mapping, private readonly get: FieldGetter) {}
+  constructor(
+    private readonly c: Common,
+    private readonly mapping: Mapping,
+    private readonly get: FieldGetter,
+  ) {}
 
   text(field: string): string | null {
     const v = this.get(field);
@@ -117,9 +148,24 @@ class RowReader {
     const r = this.c.parseTime(v);
     if (!r.ok) throw new RowProblem(field, `unparseable time: ${r.reason}`);
     if (!isPlausibleInstant(r.utc)) throw new RowProblem(field, implausibleTimeReason(v));
-    if (r.ambiguous) this.warnings.push({ kind: 'dst_ambiguous', field, message: `${v} occurs twice at the daylight-saving change; the earlier instant was used` });
-    if (r.nonexistent) this.warnings.push({ kind: 'dst_nonexistent', field, message: `${v} does not exist at the daylight-saving change; read with the standard-time offset` });
-    if (r.localMidnight) this.warnings.push({ kind: 'midnight_stamp', field, message: `${v} is exactly midnight, often a placeholder for a missing time` });
+    if (r.ambiguous)
+      this.warnings.push({
+        kind: 'dst_ambiguous',
+        field,
+        message: `${v} occurs twice at the daylight-saving change; the earlier instant was used`,
+      });
+    if (r.nonexistent)
+      this.warnings.push({
+        kind: 'dst_nonexistent',
+        field,
+        message: `${v} does not exist at the daylight-saving change; read with the standard-time offset`,
+      });
+    if (r.localMidnight)
+      this.warnings.push({
+        kind: 'midnight_stamp',
+        field,
+        message: `${v} is exactly midnight, often a placeholder for a missing time`,
+      });
     return r.utc;
   }
 
@@ -128,7 +174,11 @@ class RowReader {
     if (v === null) return null;
     const n = Number(v);
     if (!Number.isFinite(n) || (integer && !(Number.isInteger(n) && Math.abs(n) <= MAX_INT))) {
-      this.warnings.push({ kind: 'bad_number', field, message: `"${v}" is not ${integer ? 'an integer' : 'a number'}; left empty` });
+      this.warnings.push({
+        kind: 'bad_number',
+        field,
+        message: `"${v}" is not ${integer ? 'an integer' : 'a number'}; left empty`,
+      });
       return null;
     }
     return n;
@@ -142,24 +192,48 @@ class RowReader {
       // "(37.73, -122.42)" as in SF exports, or WKT "POINT (-122.42 37.73)"
       const pair = /^\(?\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)?$/.exec(loc);
       const wkt = /^POINT\s*\(\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*\)$/i.exec(loc);
-      if (pair) { lat = Number(pair[1]); lon = Number(pair[2]); }
-      else if (wkt) { lon = Number(wkt[1]); lat = Number(wkt[2]); }
-      else this.warnings.push({ kind: 'bad_coordinates', field: 'location', message: `"${loc}" is not a (lat, lon) pair or a WKT point` });
+      if (pair) {
+        lat = Number(pair[1]);
+        lon = Number(pair[2]);
+      } else if (wkt) {
+        lon = Number(wkt[1]);
+        lat = Number(wkt[2]);
+      } else
+        this.warnings.push({
+          kind: 'bad_coordinates',
+          field: 'location',
+          message: `"${loc}" is not a (lat, lon) pair or a WKT point`,
+        });
     }
-    if (lat !== null && lon !== null && (Math.abs(lat) > 90 || Math.abs(lon) > 180 || (lat === 0 && lon === 0))) {
-      this.warnings.push({ kind: 'bad_coordinates', field: 'location', message: `(${lat}, ${lon}) is not a plausible location` });
+    if (
+      lat !== null &&
+      lon !== null &&
+      (Math.abs(lat) > 90 || Math.abs(lon) > 180 || (lat === 0 && lon === 0))
+    ) {
+      this.warnings.push({
+        kind: 'bad_coordinates',
+        field: 'location',
+        message: `(${lat}, ${lon}) is not a plausible location`,
+      });
       return { lat: null, lon: null };
     }
     return { lat, lon };
   }
 
-  unit(unitId: string): Pick<ResponseRecord, 'unit_type' | 'unit_type_source' | 'own_agency' | 'home_station'> {
+  unit(
+    unitId: string,
+  ): Pick<ResponseRecord, 'unit_type' | 'unit_type_source' | 'own_agency' | 'home_station'> {
     const source = this.text('unit_type');
     let unitType: UnitType = 'OTHER';
     if (source !== null) {
       const t = this.c.unitType(source);
       if (t) unitType = t;
-      else this.warnings.push({ kind: 'unknown_unit_type', field: 'unit_type', message: `unit type "${source}" is not in the mapping; counted as OTHER` });
+      else
+        this.warnings.push({
+          kind: 'unknown_unit_type',
+          field: 'unit_type',
+          message: `unit type "${source}" is not in the mapping; counted as OTHER`,
+        });
     }
     const own = source === null || !this.c.otherAgency.has(source.toUpperCase());
     let home = this.text('home_station');
@@ -174,7 +248,11 @@ class RowReader {
       const c = this.c.category(type);
       if (c) category = c;
       else if (Object.keys(this.mapping.categories).length > 0) {
-        this.warnings.push({ kind: 'unmapped_incident_type', field: 'incident_type', message: `call type "${type}" has no category in the mapping; counted as ${category}` });
+        this.warnings.push({
+          kind: 'unmapped_incident_type',
+          field: 'incident_type',
+          message: `call type "${type}" has no category in the mapping; counted as ${category}`,
+        });
       }
     }
     const priority = this.text('priority');
@@ -199,21 +277,32 @@ class RowReader {
 }
 
 class RowProblem extends Error {
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(reason);
   }
 }
 
 /** Stamp pairs that must not run backwards, checked on every wide row. */
 const ORDER: [string, string][] = [
-  ['call_received', 'dispatched'], ['dispatched', 'enroute'], ['enroute', 'on_scene'],
-  ['on_scene', 'transport_started'], ['transport_started', 'at_hospital'], ['dispatched', 'cleared'], ['on_scene', 'cleared'],
+  ['call_received', 'dispatched'],
+  ['dispatched', 'enroute'],
+  ['enroute', 'on_scene'],
+  ['on_scene', 'transport_started'],
+  ['transport_started', 'at_hospital'],
+  ['dispatched', 'cleared'],
+  ['on_scene', 'cleared'],
 ];
 
 /** The incident and unit ids every row needs, or the problem that rejects the row. */
-function ids(r: RowReader): { incidentId: string; unitId: string } | { ok: false; field: string; reason: string } {
+function ids(
+  r: RowReader,
+): { incidentId: string; unitId: string } | { ok: false; field: string; reason: string } {
   const incidentId = r.text('incident_id');
-  if (incidentId === null) return { ok: false, field: 'incident_id', reason: 'missing incident id' };
+  if (incidentId === null)
+    return { ok: false, field: 'incident_id', reason: 'missing incident id' };
   const unitId = r.text('unit_id');
   if (unitId === null) return { ok: false, field: 'unit_id', reason: 'missing unit id' };
   return { incidentId, unitId };
@@ -234,7 +323,11 @@ export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => Wide
         const ta = a === 'call_received' ? incident.call_received : stamps[a as UnitStamp];
         const tb = stamps[b as UnitStamp];
         if (ta != null && tb != null && tb < ta) {
-          r.warnings.push({ kind: 'out_of_order', field: b, message: `${b} is ${ta - tb} s before ${a}` });
+          r.warnings.push({
+            kind: 'out_of_order',
+            field: b,
+            message: `${b} is ${ta - tb} s before ${a}`,
+          });
         }
       }
       const cancelledText = r.text('cancelled');
@@ -247,12 +340,20 @@ export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => Wide
         own_agency: unit.own_agency,
         home_station: unit.home_station,
         dispatch_order: r.number('dispatch_order', true),
-        dispatched: stamps.dispatched, enroute: stamps.enroute, staging: stamps.staging, on_scene: stamps.on_scene,
-        transport_started: stamps.transport_started, at_hospital: stamps.at_hospital, cleared: stamps.cleared, in_quarters: stamps.in_quarters,
+        dispatched: stamps.dispatched,
+        enroute: stamps.enroute,
+        staging: stamps.staging,
+        on_scene: stamps.on_scene,
+        transport_started: stamps.transport_started,
+        at_hospital: stamps.at_hospital,
+        cleared: stamps.cleared,
+        in_quarters: stamps.in_quarters,
         cancelled: cancelledText === null ? null : /^(1|true|yes|y|t)$/i.test(cancelledText),
         staffing: r.number('staffing', true),
       };
-      const rowId = r.text('row_id') ?? `${incidentId}-${unitId}-${stamps.dispatched ?? response.dispatch_order ?? ''}`;
+      const rowId =
+        r.text('row_id') ??
+        `${incidentId}-${unitId}-${stamps.dispatched ?? response.dispatch_order ?? ''}`;
       response.response_id = `${incidentId}|${unitId}|${rowId}`;
       return { ok: true, rowId, incident, response, warnings: r.warnings };
     } catch (e) {
@@ -275,7 +376,12 @@ export function eventNormaliser(mapping: EventMapping): (get: FieldGetter) => Ev
       const code = r.text('status');
       if (code === null) return { ok: false, field: 'status', reason: 'missing status' };
       const st = canonical.has(code.toLowerCase()) ? code.toLowerCase() : status(code);
-      if (!st) return { ok: false, field: 'status', reason: `unknown status code "${code}" (known: ${[...canonical].join(', ')}, or add it to statusCodes)` };
+      if (!st)
+        return {
+          ok: false,
+          field: 'status',
+          reason: `unknown status code "${code}" (known: ${[...canonical].join(', ')}, or add it to statusCodes)`,
+        };
       const at = r.time('at');
       if (at === null) return { ok: false, field: 'at', reason: 'missing status time' };
       const type = r.text('incident_type');
@@ -291,10 +397,22 @@ export function eventNormaliser(mapping: EventMapping): (get: FieldGetter) => Ev
         station_area: r.text('station_area'),
       };
       const eventId = r.text('event_id') ?? `${incidentId}|${unitId}|${st}|${at}`;
-      const unit: Partial<ResponseRecord> = { ...r.unit(unitId), staffing: r.number('staffing', true) };
+      const unit: Partial<ResponseRecord> = {
+        ...r.unit(unitId),
+        staffing: r.number('staffing', true),
+      };
       // an event without a unit type says nothing about it: leave it unknown so the fold keeps the last known one
-      if (unit.unit_type_source === null) { delete unit.unit_type; delete unit.own_agency; }
-      return { ok: true, event: { event_id: eventId, incident_id: incidentId, unit_id: unitId, status: st, at }, incident, unit, warnings: r.warnings };
+      if (unit.unit_type_source === null) {
+        delete unit.unit_type;
+        delete unit.own_agency;
+      }
+      return {
+        ok: true,
+        event: { event_id: eventId, incident_id: incidentId, unit_id: unitId, status: st, at },
+        incident,
+        unit,
+        warnings: r.warnings,
+      };
     } catch (e) {
       if (e instanceof RowProblem) return { ok: false, field: e.field, reason: e.reason };
       throw e;

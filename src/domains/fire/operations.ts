@@ -20,12 +20,23 @@ export interface Period {
 /** The filter's dates, else the whole local days that the incidents' received times span. */
 export function periodOf(f: Frame): Period | null {
   if (f.window.start !== null && f.window.end !== null) {
-    return { start: f.window.start, end: f.window.end, hours: (f.window.end - f.window.start) / 3600, basis: 'filter' };
+    return {
+      start: f.window.start,
+      end: f.window.end,
+      hours: (f.window.end - f.window.start) / 3600,
+      basis: 'filter',
+    };
   }
-  let lo = Infinity, hi = -Infinity;
-  for (const t of f.incidents.received) if (t === t) { lo = Math.min(lo, t); hi = Math.max(hi, t); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const t of f.incidents.received)
+    if (t === t) {
+      lo = Math.min(lo, t);
+      hi = Math.max(hi, t);
+    }
   if (lo === Infinity) return null;
-  const a = localFields(lo, f.timeZone), b = localFields(hi, f.timeZone);
+  const a = localFields(lo, f.timeZone),
+    b = localFields(hi, f.timeZone);
   const start = f.window.start ?? lo - a.secondOfDay;
   const end = f.window.end ?? hi - b.secondOfDay + 86400;
   return { start, end, hours: (end - start) / 3600, basis: 'data' };
@@ -49,7 +60,11 @@ function spreadByHour(s: number, e: number, tz: string, byHour: Float64Array): v
   while (t < e) {
     // A whole day with one offset adds an hour to every hour of day: long periods cost a step a
     // day, not a step an hour (zones change offset at most once a day).
-    if (t + 86400 <= e && (t + offsetAt(tz, t)) % 3600 === 0 && offsetAt(tz, t) === offsetAt(tz, t + 86400)) {
+    if (
+      t + 86400 <= e &&
+      (t + offsetAt(tz, t)) % 3600 === 0 &&
+      offsetAt(tz, t) === offsetAt(tz, t + 86400)
+    ) {
       for (let h = 0; h < 24; h++) byHour[h]! += 3600;
       t += 86400;
       continue;
@@ -79,7 +94,13 @@ export interface UtilizationResult {
   definition: string;
   period: Period;
   units: UnitUtilization[];
-  byUnitType: { unitType: string; units: number; meanUhu: number; maxUhu: number; maxUnit: string }[];
+  byUnitType: {
+    unitType: string;
+    units: number;
+    meanUhu: number;
+    maxUhu: number;
+    maxUnit: string;
+  }[];
   byHour: number[];
   excluded: { missing_stamp: number; over_cap: number; other_agency: number };
 }
@@ -93,19 +114,37 @@ export function unitHourUtilization(f: Frame, config: FireConfig): UtilizationRe
   if (!period) return null;
   const Rs = f.responses;
   const excluded = { missing_stamp: 0, over_cap: 0, other_agency: 0 };
-  const perUnit = new Map<string, { unitType: string; intervals: [number, number][]; responses: number; transports: number }>();
+  const perUnit = new Map<
+    string,
+    { unitType: string; intervals: [number, number][]; responses: number; transports: number }
+  >();
   for (let r = 0; r < Rs.n; r++) {
-    if (!isCounted(f, r, config)) { excluded.other_agency++; continue; }
+    if (!isCounted(f, r, config)) {
+      excluded.other_agency++;
+      continue;
+    }
     const u = text(Rs.unit, r)!;
     let e = perUnit.get(u);
-    if (!e) perUnit.set(u, (e = { unitType: text(Rs.unitType, r)!, intervals: [], responses: 0, transports: 0 }));
+    if (!e)
+      perUnit.set(
+        u,
+        (e = { unitType: text(Rs.unitType, r)!, intervals: [], responses: 0, transports: 0 }),
+      );
     e.responses++;
-    const d = Rs.dispatched[r]!, c = Rs.cleared[r]!;
-    if (d !== d || c !== c || c < d) { excluded.missing_stamp++; continue; }
-    if (c - d > config.caps.commitment) { excluded.over_cap++; continue; }
+    const d = Rs.dispatched[r]!,
+      c = Rs.cleared[r]!;
+    if (d !== d || c !== c || c < d) {
+      excluded.missing_stamp++;
+      continue;
+    }
+    if (c - d > config.caps.commitment) {
+      excluded.over_cap++;
+      continue;
+    }
     const t = Rs.transport[r]!;
     if (t === t && t >= period.start && t < period.end) e.transports++;
-    const s = Math.max(d, period.start), en = Math.min(c, period.end);
+    const s = Math.max(d, period.start),
+      en = Math.min(c, period.end);
     if (en > s) e.intervals.push([s, en]);
   }
   // staffed seconds in each hour of day over the period (exact across DST days)
@@ -123,21 +162,37 @@ export function unitHourUtilization(f: Frame, config: FireConfig): UtilizationRe
     for (let h = 0; h < 24; h++) allByHour[h]! += byHour[h]!;
     const unitHours = period.hours;
     units.push({
-      unit, unitType: e.unitType, responses: e.responses, busyHours: busy / 3600, uhu: busy / (period.hours * 3600),
-      transports: e.transports, transportsPerUnitHour: e.transports / unitHours,
+      unit,
+      unitType: e.unitType,
+      responses: e.responses,
+      busyHours: busy / 3600,
+      uhu: busy / (period.hours * 3600),
+      transports: e.transports,
+      transportsPerUnitHour: e.transports / unitHours,
       byHour: Array.from(byHour, (b, h) => (staffedByHour[h]! > 0 ? b / staffedByHour[h]! : 0)),
     });
   }
   units.sort((a, b) => b.uhu - a.uhu || a.unit.localeCompare(b.unit));
   const types = new Map<string, UnitUtilization[]>();
   for (const u of units) types.set(u.unitType, [...(types.get(u.unitType) ?? []), u]);
-  const byUnitType = [...types].map(([unitType, us]) => ({
-    unitType, units: us.length, meanUhu: us.reduce((a, u) => a + u.uhu, 0) / us.length, maxUhu: us[0]!.uhu, maxUnit: us[0]!.unit,
-  })).sort((a, b) => a.unitType.localeCompare(b.unitType));
+  const byUnitType = [...types]
+    .map(([unitType, us]) => ({
+      unitType,
+      units: us.length,
+      meanUhu: us.reduce((a, u) => a + u.uhu, 0) / us.length,
+      maxUhu: us[0]!.uhu,
+      maxUnit: us[0]!.unit,
+    }))
+    .sort((a, b) => a.unitType.localeCompare(b.unitType));
   return {
-    definition: 'busy time (dispatched → cleared, union per unit, clipped to the period) ÷ staffed time (24 h a day); transports ÷ unit hours also given',
-    period, units, byUnitType,
-    byHour: Array.from(allByHour, (b, h) => (units.length && staffedByHour[h]! > 0 ? b / (staffedByHour[h]! * units.length) : 0)),
+    definition:
+      'busy time (dispatched → cleared, union per unit, clipped to the period) ÷ staffed time (24 h a day); transports ÷ unit hours also given',
+    period,
+    units,
+    byUnitType,
+    byHour: Array.from(allByHour, (b, h) =>
+      units.length && staffedByHour[h]! > 0 ? b / (staffedByHour[h]! * units.length) : 0,
+    ),
     excluded,
   };
 }
@@ -206,19 +261,25 @@ export function concurrency(f: Frame, config: FireConfig): ConcurrencyResult {
   // time-weighted: sweep starts (+1) and ends (−1) over the period
   const period = periodOf(f);
   const events: [number, number][] = [];
-  for (const i of ok) { events.push([start[i]!, 1]); events.push([end[i]!, -1]); }
+  for (const i of ok) {
+    events.push([start[i]!, 1]);
+    events.push([end[i]!, -1]);
+  }
   events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const timeAt = new Map<number, number>();
-  let cur = 0, maxIn = 0;
-  let prev = period?.start ?? (events[0]?.[0] ?? 0);
+  let cur = 0,
+    maxIn = 0;
+  let prev = period?.start ?? events[0]?.[0] ?? 0;
   for (const [t, d] of events) {
-    const a = Math.max(prev, period?.start ?? -Infinity), b = Math.min(t, period?.end ?? Infinity);
+    const a = Math.max(prev, period?.start ?? -Infinity),
+      b = Math.min(t, period?.end ?? Infinity);
     if (b > a) timeAt.set(cur, (timeAt.get(cur) ?? 0) + (b - a));
     prev = Math.max(prev, t);
     cur += d;
     maxIn = Math.max(maxIn, cur);
   }
-  if (period && prev < period.end) timeAt.set(cur, (timeAt.get(cur) ?? 0) + (period.end - Math.max(prev, period.start)));
+  if (period && prev < period.end)
+    timeAt.set(cur, (timeAt.get(cur) ?? 0) + (period.end - Math.max(prev, period.start)));
   const total = [...timeAt.values()].reduce((a, b) => a + b, 0);
   const shareOfTimeAtLeast: Record<string, number> = {};
   for (let k = 1; k <= Math.max(1, maxIn); k++) {
@@ -238,12 +299,18 @@ export function concurrency(f: Frame, config: FireConfig): ConcurrencyResult {
     travelBy.set(l, [...(travelBy.get(l) ?? []), v]);
   }
   return {
-    definition: 'an incident is in progress from call received until its last own-agency unit cleared; counts are of other incidents in progress at each call',
-    atArrival, atArrivalSameArea: sameArea, shareOfTimeAtLeast, maxInProgress: maxIn,
-    firstUnitTravelByLevel: ['0', '1', '2', '3+'].filter((l) => travelBy.has(l)).map((l) => {
-      const s = summarize(travelBy.get(l)!);
-      return { level: l, n: s.n, p50: s.p50, p90: s.p90 };
-    }),
+    definition:
+      'an incident is in progress from call received until its last own-agency unit cleared; counts are of other incidents in progress at each call',
+    atArrival,
+    atArrivalSameArea: sameArea,
+    shareOfTimeAtLeast,
+    maxInProgress: maxIn,
+    firstUnitTravelByLevel: ['0', '1', '2', '3+']
+      .filter((l) => travelBy.has(l))
+      .map((l) => {
+        const s = summarize(travelBy.get(l)!);
+        return { level: l, n: s.n, p50: s.p50, p90: s.p90 };
+      }),
     excluded: { no_end_time: noEnd },
   };
 }
@@ -270,7 +337,8 @@ export interface ReliabilityResult {
  * first of them to arrive either came from the incident's first-due station area or from another.
  */
 export function firstDueReliability(f: Frame, config: FireConfig): ReliabilityResult {
-  const I = f.incidents, Rs = f.responses;
+  const I = f.incidents,
+    Rs = f.responses;
   const byInc = responsesByIncident(f);
   const unitsOf = new Map<string, Set<string>>();
   const busy = new Map<string, [number, number, number][]>(); // unit → [dispatched, cleared, incident]
@@ -279,38 +347,73 @@ export function firstDueReliability(f: Frame, config: FireConfig): ReliabilityRe
     if (!h || !isCounted(f, r, config)) continue;
     const unit = text(Rs.unit, r)!;
     unitsOf.set(h, (unitsOf.get(h) ?? new Set()).add(unit));
-    const d = Rs.dispatched[r]!, c = Rs.cleared[r]!;
-    if (d === d && c === c) { let b = busy.get(unit); if (!b) busy.set(unit, (b = [])); b.push([d, c, Rs.inc[r]!]); }
+    const d = Rs.dispatched[r]!,
+      c = Rs.cleared[r]!;
+    if (d === d && c === c) {
+      let b = busy.get(unit);
+      if (!b) busy.set(unit, (b = []));
+      b.push([d, c, Rs.inc[r]!]);
+    }
   }
   const rows = new Map<string, ReliabilityRow>();
-  let noArea = 0, noArrival = 0;
+  let noArea = 0,
+    noArrival = 0;
   for (let i = 0; i < I.n; i++) {
     const area = text(I.station, i);
-    if (!area) { noArea++; continue; }
+    if (!area) {
+      noArea++;
+      continue;
+    }
     let best = -1;
     for (const r of byInc[i]!) {
       if (!text(Rs.home, r) || !isCounted(f, r, config)) continue;
       const a = arrivalTime(f, r);
       if (a === a && (best < 0 || a < arrivalTime(f, best))) best = r;
     }
-    if (best < 0) { noArrival++; continue; }
+    if (best < 0) {
+      noArrival++;
+      continue;
+    }
     const key = area.replace(/^0+(?=\d)/, '');
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { station: key, incidents: 0, firstDueFirst: 0, reliability: null, firstDueBusy: 0, coveredBy: {} }));
+    if (!row)
+      rows.set(
+        key,
+        (row = {
+          station: key,
+          incidents: 0,
+          firstDueFirst: 0,
+          reliability: null,
+          firstDueBusy: 0,
+          coveredBy: {},
+        }),
+      );
     row.incidents++;
     const from = text(Rs.home, best)!;
-    if (from === key) { row.firstDueFirst++; continue; }
+    if (from === key) {
+      row.firstDueFirst++;
+      continue;
+    }
     row.coveredBy[from] = (row.coveredBy[from] ?? 0) + 1;
     const t = I.received[i]!;
     const own = [...(unitsOf.get(key) ?? [])];
-    if (own.length && t === t && own.every((u) => (busy.get(u) ?? []).some(([d, c, inc]) => inc !== i && d <= t && t < c))) row.firstDueBusy++;
+    if (
+      own.length &&
+      t === t &&
+      own.every((u) => (busy.get(u) ?? []).some(([d, c, inc]) => inc !== i && d <= t && t < c))
+    )
+      row.firstDueBusy++;
   }
-  const stations = [...rows.values()].map((r) => ({ ...r, reliability: r.incidents ? r.firstDueFirst / r.incidents : null }))
+  const stations = [...rows.values()]
+    .map((r) => ({ ...r, reliability: r.incidents ? r.firstDueFirst / r.incidents : null }))
     .sort((a, b) => a.station.localeCompare(b.station, 'en', { numeric: true }));
-  const inc = stations.reduce((a, r) => a + r.incidents, 0), first = stations.reduce((a, r) => a + r.firstDueFirst, 0);
+  const inc = stations.reduce((a, r) => a + r.incidents, 0),
+    first = stations.reduce((a, r) => a + r.firstDueFirst, 0);
   return {
-    definition: "share of incidents in a station's first-due area where the first-arriving unit with a home station came from that station",
-    stations, overall: { incidents: inc, firstDueFirst: first, reliability: inc ? first / inc : null },
+    definition:
+      "share of incidents in a station's first-due area where the first-arriving unit with a home station came from that station",
+    stations,
+    overall: { incidents: inc, firstDueFirst: first, reliability: inc ? first / inc : null },
     excluded: { no_station_area: noArea, no_arrival: noArrival },
   };
 }
@@ -334,7 +437,10 @@ export function callVolume(f: Frame): VolumeResult {
     const category = text(f.incidents.category, i)!;
     byCategory[category] = (byCategory[category] ?? 0) + 1;
     const t = f.incidents.received[i]!;
-    if (t !== t) { missing++; continue; }
+    if (t !== t) {
+      missing++;
+      continue;
+    }
     const lf = localFields(t, f.timeZone);
     grid[lf.dow]![lf.hour]!++;
     const date = `${lf.year}-${String(lf.month).padStart(2, '0')}-${String(lf.day).padStart(2, '0')}`;
@@ -342,7 +448,10 @@ export function callVolume(f: Frame): VolumeResult {
   }
   return {
     definition: 'incidents by local day of week (Monday first) and hour of call received',
-    incidents: f.incidents.n, hourOfWeek: grid,
-    byDay: [...days].sort().map(([date, incidents]) => ({ date, incidents })), byCategory, excluded: { missing_received: missing },
+    incidents: f.incidents.n,
+    hourOfWeek: grid,
+    byDay: [...days].sort().map(([date, incidents]) => ({ date, incidents })),
+    byCategory,
+    excluded: { missing_received: missing },
   };
 }

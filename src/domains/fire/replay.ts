@@ -16,10 +16,17 @@ export interface ReplayEvent extends LiveEvent {
 }
 
 const STATUS_OF: [keyof Stamps, LiveEvent['status']][] = [
-  ['dispatched', 'dispatched'], ['enroute', 'enroute'], ['on_scene', 'on_scene'],
-  ['transport_started', 'transporting'], ['at_hospital', 'at_hospital'], ['cleared', 'available'],
+  ['dispatched', 'dispatched'],
+  ['enroute', 'enroute'],
+  ['on_scene', 'on_scene'],
+  ['transport_started', 'transporting'],
+  ['at_hospital', 'at_hospital'],
+  ['cleared', 'available'],
 ];
-type Stamps = Record<'dispatched' | 'enroute' | 'on_scene' | 'transport_started' | 'at_hospital' | 'cleared', number | null>;
+type Stamps = Record<
+  'dispatched' | 'enroute' | 'on_scene' | 'transport_started' | 'at_hospital' | 'cleared',
+  number | null
+>;
 
 /** Reads the file's unit responses as status events, sorted by time (one pass, kept in memory). */
 export async function loadReplay(file: string): Promise<ReplayEvent[]> {
@@ -31,12 +38,16 @@ export async function loadReplay(file: string): Promise<ReplayEvent[]> {
   await readCsv(file, {
     onHeader(h) {
       const res = resolveColumns(sfFireCalls, h);
-      if (!res.index.has('incident_id') || !res.index.has('unit_id')) throw new UserError(`${basename(file)} is not a San Francisco-format CAD file.`);
+      if (!res.index.has('incident_id') || !res.index.has('unit_id'))
+        throw new UserError(`${basename(file)} is not a San Francisco-format CAD file.`);
       index = res.index;
     },
     onRecord(v) {
       values = v;
-      const r = norm((f) => { const i = index.get(f); return i === undefined ? null : values[i] ?? null; });
+      const r = norm((f) => {
+        const i = index.get(f);
+        return i === undefined ? null : (values[i] ?? null);
+      });
       if (!r.ok || !r.response.own_agency) return;
       const inc = r.incident;
       for (const [stamp, status] of STATUS_OF) {
@@ -44,16 +55,27 @@ export async function loadReplay(file: string): Promise<ReplayEvent[]> {
         if (t === null) continue;
         t0 = Math.min(t0, inc.call_received ?? t);
         events.push({
-          id: `${r.rowId}-${status}`, incident: inc.incident_id, unit: r.response.unit_id, status, at: '', offset: t,
+          id: `${r.rowId}-${status}`,
+          incident: inc.incident_id,
+          unit: r.response.unit_id,
+          status,
+          at: '',
+          offset: t,
           received: inc.call_received !== null ? String(inc.call_received) : undefined,
-          type: inc.incident_type ?? undefined, priority: inc.priority ?? undefined,
-          lat: inc.lat ?? undefined, lon: inc.lon ?? undefined, address: inc.address ?? undefined,
-          station_area: inc.station_area ?? undefined, unit_type: r.response.unit_type_source ?? undefined,
+          type: inc.incident_type ?? undefined,
+          priority: inc.priority ?? undefined,
+          lat: inc.lat ?? undefined,
+          lon: inc.lon ?? undefined,
+          address: inc.address ?? undefined,
+          station_area: inc.station_area ?? undefined,
+          unit_type: r.response.unit_type_source ?? undefined,
           home_station: r.response.home_station ?? undefined,
         });
       }
     },
-    onError() { /* unreadable rows are the importer's business; the replay skips them */ },
+    onError() {
+      /* unreadable rows are the importer's business; the replay skips them */
+    },
   });
   for (const e of events) {
     e.offset -= t0;
@@ -87,9 +109,14 @@ export async function play(events: ReplayEvent[], opts: ReplayOptions): Promise<
       while (k < events.length && shown(events[k]!.offset) <= now && batch.length < 2000) {
         const { offset, received, ...e } = events[k++]!;
         batch.push({
-          ...e, id: `c${cycle}-${e.id}`, incident: `R${cycle}-${e.incident}`,
+          ...e,
+          id: `c${cycle}-${e.id}`,
+          incident: `R${cycle}-${e.incident}`,
           at: new Date(shown(offset) * 1000).toISOString(),
-          received: received !== undefined ? new Date(shown(Number(received)) * 1000).toISOString() : undefined,
+          received:
+            received !== undefined
+              ? new Date(shown(Number(received)) * 1000).toISOString()
+              : undefined,
         });
       }
       if (batch.length) await opts.send(batch);

@@ -16,22 +16,29 @@ import { STANDARDS } from './standards.ts';
  */
 
 /** A list given as repeated values or comma-separated text. */
-const list = z.union([z.string(), z.array(z.string())])
+const list = z
+  .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
   .optional();
 
 export const FireQuerySchema = z.strictObject({
   from: isoDay.optional().describe('first local date included (by call received)'),
   to: isoDay.optional().describe('last local date included'),
-  priority: z.enum(['all', 'emergency']).default('all').describe('emergency = lights-and-sirens incidents'),
-  category: list.describe('incident categories, comma-separated (EMS, FIRE, RESCUE, HAZMAT, SERVICE, OTHER)'),
+  priority: z
+    .enum(['all', 'emergency'])
+    .default('all')
+    .describe('emergency = lights-and-sirens incidents'),
+  category: list.describe(
+    'incident categories, comma-separated (EMS, FIRE, RESCUE, HAZMAT, SERVICE, OTHER)',
+  ),
   station: list.describe('first-due station areas, comma-separated'),
   unitType: list.describe('unit types, comma-separated (ENGINE, TRUCK, MEDIC_ALS, …)'),
 });
 export type FireQuery = z.output<typeof FireQuerySchema>;
 
 export const MetricsQuerySchema = FireQuerySchema.extend({
-  by: z.union([z.string(), z.array(z.string())])
+  by: z
+    .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.enum(GROUP_KEYS)).max(3))
     .optional()
@@ -42,9 +49,17 @@ export type MetricsQuery = z.output<typeof MetricsQuerySchema>;
 
 /** Over HTTP a standard is a preset id: a file path would let a request make the server read files. */
 export const MetricsApiQuerySchema = MetricsQuerySchema.extend({
-  standard: z.string().superRefine((id, ctx) => {
-    if (!Object.hasOwn(STANDARDS, id)) ctx.addIssue({ code: 'custom', message: `Unknown standard "${id.slice(0, 40)}". Presets: ${Object.keys(STANDARDS).join(', ')}` });
-  }).optional().describe(`standards preset id: ${Object.keys(STANDARDS).join(', ')} (default nfpa1710-2020)`),
+  standard: z
+    .string()
+    .superRefine((id, ctx) => {
+      if (!Object.hasOwn(STANDARDS, id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `Unknown standard "${id.slice(0, 40)}". Presets: ${Object.keys(STANDARDS).join(', ')}`,
+        });
+    })
+    .optional()
+    .describe(`standards preset id: ${Object.keys(STANDARDS).join(', ')} (default nfpa1710-2020)`),
 });
 
 export const QuarantineQuerySchema = z.strictObject({
@@ -55,12 +70,29 @@ export const QuarantineQuerySchema = z.strictObject({
 export type QuarantineQuery = z.output<typeof QuarantineQuerySchema>;
 
 function filtersOf(q: FireQuery): Filters {
-  return { from: q.from, to: q.to, priority: q.priority, category: q.category, station: q.station, unitType: q.unitType };
+  return {
+    from: q.from,
+    to: q.to,
+    priority: q.priority,
+    category: q.category,
+    station: q.station,
+    unitType: q.unitType,
+  };
 }
 
 export interface ImportBatchRow {
-  batch: number; domain: string; file: string; profile: string; source: string; startedAt: string;
-  rowsRead: number; inserted: number; updated: number; unchanged: number; quarantined: number; warnings: Record<string, number>;
+  batch: number;
+  domain: string;
+  file: string;
+  profile: string;
+  source: string;
+  startedAt: string;
+  rowsRead: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  warnings: Record<string, number>;
 }
 
 /** Frames kept per filter set and data version: a dashboard's many figures share one frame. */
@@ -69,11 +101,16 @@ const FRAME_CACHE_SIZE = 4; // a frame of 5 M unit responses takes about 1 GB, s
 export class FireService {
   private frames = new Map<string, Promise<Frame>>();
 
-  constructor(private readonly store: Store, readonly config: FireConfig) {}
+  constructor(
+    private readonly store: Store,
+    readonly config: FireConfig,
+  ) {}
 
   private async frame(q: FireQuery): Promise<Frame> {
     // any import or live batch bumps the version, so a cached frame is never stale
-    const version = (await this.store.one<{ v: number }>('SELECT coalesce(max(batch_id), 0) AS v FROM import_batches'))!.v;
+    const version = (await this.store.one<{ v: number }>(
+      'SELECT coalesce(max(batch_id), 0) AS v FROM import_batches',
+    ))!.v;
     const filters = filtersOf(q);
     const key = JSON.stringify([version, filters]);
     let f = this.frames.get(key);
@@ -90,20 +127,29 @@ export class FireService {
   async dataMonths(): Promise<{ from: string; to: string } | null> {
     const r = await this.store.one<{ a: string | null; b: string | null }>(
       `SELECT strftime(timezone($1, min(call_received)), '%Y-%m') AS a, strftime(timezone($1, max(call_received)), '%Y-%m') AS b
-         FROM incidents WHERE source <> $2`, [this.config.timeZone, REPLAY_SOURCE]);
+         FROM incidents WHERE source <> $2`,
+      [this.config.timeZone, REPLAY_SOURCE],
+    );
     return r?.a && r.b ? { from: r.a, to: r.b } : null;
   }
 
   /** The box around the middle 98% of incident positions (the demo replay left out), or null. */
   async positionExtent(): Promise<Bounds | null> {
-    return boundsOf(await this.store.one(`SELECT ${MIDDLE_EXTENT_SQL} FROM incidents WHERE source <> $1 AND lat IS NOT NULL`, [REPLAY_SOURCE]));
+    return boundsOf(
+      await this.store.one(
+        `SELECT ${MIDDLE_EXTENT_SQL} FROM incidents WHERE source <> $1 AND lat IS NOT NULL`,
+        [REPLAY_SOURCE],
+      ),
+    );
   }
 
   /** The latest month (YYYY-MM, local) with at least `min` incidents, the demo replay left out. */
   async latestMonthWith(min: number): Promise<string | null> {
     const r = await this.store.one<{ m: string }>(
       `SELECT strftime(timezone($1, call_received), '%Y-%m') AS m FROM incidents WHERE source <> $2 AND call_received IS NOT NULL
-         GROUP BY m HAVING count(*) >= $3 ORDER BY m DESC LIMIT 1`, [this.config.timeZone, REPLAY_SOURCE, min]);
+         GROUP BY m HAVING count(*) >= $3 ORDER BY m DESC LIMIT 1`,
+      [this.config.timeZone, REPLAY_SOURCE, min],
+    );
     return r?.m ?? null;
   }
 
@@ -115,13 +161,24 @@ export class FireService {
   async metrics(q: MetricsQuery) {
     const standard = resolveStandard(q.standard ?? this.config.standard);
     const frame = await this.frame(q);
-    const method = { percentiles: 'nearest-rank (the ceil(q·n)-th smallest value)', capSeconds: this.config.caps.default, definitions: SEGMENT_DEFINITIONS };
+    const method = {
+      percentiles: 'nearest-rank (the ceil(q·n)-th smallest value)',
+      capSeconds: this.config.caps.default,
+      definitions: SEGMENT_DEFINITIONS,
+    };
     if (q.by?.length) {
       const g = computeMetrics(frame, this.config, standard, q.by);
       return { ...this.describe(q), standard: g.standard, by: g.by, groups: g.groups, method };
     }
     const m = computeMetrics(frame, this.config, standard);
-    return { ...this.describe(q), standard: m.standard, incidents: m.incidents, unitResponses: m.unitResponses, ...m.segments, method };
+    return {
+      ...this.describe(q),
+      standard: m.standard,
+      incidents: m.incidents,
+      unitResponses: m.unitResponses,
+      ...m.segments,
+      method,
+    };
   }
 
   async quality(q: FireQuery) {
@@ -141,7 +198,11 @@ export class FireService {
   }
 
   async erf(q: FireQuery) {
-    return { ...this.describe(q), definition: SEGMENT_DEFINITIONS.erf, ...erfCurve(await this.frame(q), this.config) };
+    return {
+      ...this.describe(q),
+      definition: SEGMENT_DEFINITIONS.erf,
+      ...erfCurve(await this.frame(q), this.config),
+    };
   }
 
   async volume(q: FireQuery) {
@@ -151,17 +212,28 @@ export class FireService {
   async quarantine(q: QuarantineQuery) {
     const where = q.batch ? 'WHERE q.batch_id = $1' : '';
     const params = q.batch ? [q.batch] : [];
-    const total = (await this.store.one<{ n: number }>(`SELECT count(*) AS n FROM quarantine q ${where}`, params))!.n;
-    const rows = await this.store.all(`SELECT q.quarantine_id AS id, q.batch_id AS batch, q.file, q.line, q.field, q.reason, q.raw
-      FROM quarantine q ${where} ORDER BY q.quarantine_id LIMIT ${q.limit} OFFSET ${q.offset}`, params);
+    const total = (await this.store.one<{ n: number }>(
+      `SELECT count(*) AS n FROM quarantine q ${where}`,
+      params,
+    ))!.n;
+    const rows = await this.store.all(
+      `SELECT q.quarantine_id AS id, q.batch_id AS batch, q.file, q.line, q.field, q.reason, q.raw
+      FROM quarantine q ${where} ORDER BY q.quarantine_id LIMIT ${q.limit} OFFSET ${q.offset}`,
+      params,
+    );
     return { total, limit: q.limit, offset: q.offset, rows };
   }
 
   async imports() {
-    const rows = await this.store.all<Record<string, unknown>>(`SELECT batch_id AS batch, domain, file, profile, source,
+    const rows = await this.store.all<
+      Record<string, unknown>
+    >(`SELECT batch_id AS batch, domain, file, profile, source,
         strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS "startedAt", rows_read AS "rowsRead", inserted, updated, unchanged, quarantined, warnings
       FROM import_batches ORDER BY batch_id`);
-    return rows.map((r) => ({ ...r, warnings: JSON.parse((r.warnings as string | null) ?? '{}') as Record<string, number> })) as ImportBatchRow[];
+    return rows.map((r) => ({
+      ...r,
+      warnings: JSON.parse((r.warnings as string | null) ?? '{}') as Record<string, number>,
+    })) as ImportBatchRow[];
   }
 }
 

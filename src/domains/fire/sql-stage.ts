@@ -15,11 +15,26 @@ import { implausibleTimeReason, MAX_INT, PLAUSIBLE_SECONDS, resolveColumns } fro
  * as the row path, so daylight-saving handling is identical.
  */
 
-const TOKENS: Record<string, string> = { YYYY: '%Y', MM: '%m', M: '%-m', DD: '%d', D: '%-d', HH: '%H', H: '%-H', hh: '%I', h: '%-I', mm: '%M', ss: '%S', SSS: '%g', A: '%p' };
+const TOKENS: Record<string, string> = {
+  YYYY: '%Y',
+  MM: '%m',
+  M: '%-m',
+  DD: '%d',
+  D: '%-d',
+  HH: '%H',
+  H: '%-H',
+  hh: '%I',
+  h: '%-I',
+  mm: '%M',
+  ss: '%S',
+  SSS: '%g',
+  A: '%p',
+};
 
 /** strptime format for a mapping's pattern, or null when the fast path cannot read it. */
 function strptimeFormat(pattern: string): string | null {
-  if (pattern === 'iso' || pattern === 'epoch_s' || pattern === 'epoch_ms' || /%/.test(pattern)) return null;
+  if (pattern === 'iso' || pattern === 'epoch_s' || pattern === 'epoch_ms' || /%/.test(pattern))
+    return null;
   return pattern.replace(/YYYY|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g, (t) => TOKENS[t]!);
 }
 
@@ -29,7 +44,8 @@ export function fastPathBlocker(mapping: WideMapping, header: string[]): string 
   if (!strptimeFormat(mapping.timeFormat)) return `time format ${mapping.timeFormat}`;
   const res = resolveColumns(mapping, header);
   if (!res.index.has('row_id')) return 'no row id column';
-  if (res.index.has('location') && (res.index.has('lat') || res.index.has('lon'))) return 'both location and lat/lon columns';
+  if (res.index.has('location') && (res.index.has('lat') || res.index.has('lon')))
+    return 'both location and lat/lon columns';
   return null;
 }
 
@@ -40,16 +56,34 @@ export function fastPathBlocker(mapping: WideMapping, header: string[]): string 
 export class NotPlainFile extends Error {}
 
 const TIME_FIELDS = ['call_received', 'call_created', 'closed_at', ...UNIT_STAMPS] as const;
-const TEXT_FIELDS = ['incident_type', 'priority', 'address', 'station_area', 'battalion', 'zone', 'risk_class', 'neighborhood', 'unit_type', 'home_station', 'cancelled'] as const;
+const TEXT_FIELDS = [
+  'incident_type',
+  'priority',
+  'address',
+  'station_area',
+  'battalion',
+  'zone',
+  'risk_class',
+  'neighborhood',
+  'unit_type',
+  'home_station',
+  'cancelled',
+] as const;
 /** The row path's order checks (normalise.ts ORDER): stamp b must not be before stamp a. */
 const ORDER: [string, string][] = [
-  ['call_received', 'dispatched'], ['dispatched', 'enroute'], ['enroute', 'on_scene'],
-  ['on_scene', 'transport_started'], ['transport_started', 'at_hospital'], ['dispatched', 'cleared'], ['on_scene', 'cleared'],
+  ['call_received', 'dispatched'],
+  ['dispatched', 'enroute'],
+  ['enroute', 'on_scene'],
+  ['on_scene', 'transport_started'],
+  ['transport_started', 'at_hospital'],
+  ['dispatched', 'cleared'],
+  ['on_scene', 'cleared'],
 ];
 const WARNINGS_KEPT_PER_KIND = 1000;
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** JS number text of a double: integers without ".0". */
-const num = (x: string) => `CASE WHEN ${x} = floor(${x}) AND abs(${x}) < 1e15 THEN (${x})::BIGINT::VARCHAR ELSE (${x})::VARCHAR END`;
+const num = (x: string) =>
+  `CASE WHEN ${x} = floor(${x}) AND abs(${x}) < 1e15 THEN (${x})::BIGINT::VARCHAR ELSE (${x})::VARCHAR END`;
 
 export interface SqlStaged {
   rowsRead: number;
@@ -83,7 +117,10 @@ function zoneExpressions(hours: number[], timeZone: string) {
     const mid = Math.ceil((lo + hi) / 2);
     return `CASE WHEN ${local} < ${runs[mid]!.start * 3600} THEN ${tree(local, lo, mid - 1)} ELSE ${tree(local, mid, hi)} END`;
   };
-  const inHours = (local: string, list: number[]) => (list.length ? `coalesce(floor(${local} / 3600)::BIGINT IN (${list.join(', ')}), false)` : 'false');
+  const inHours = (local: string, list: number[]) =>
+    list.length
+      ? `coalesce(floor(${local} / 3600)::BIGINT IN (${list.join(', ')}), false)`
+      : 'false';
   return {
     offset: (local: string) => (runs.length ? tree(local, 0, runs.length - 1) : 'NULL::DOUBLE'),
     ambiguous: (local: string) => inHours(local, ambiguous),
@@ -97,29 +134,47 @@ function zoneExpressions(hours: number[], timeZone: string) {
  * transaction: it writes only temp tables, and DuckDB scans a temp table made inside an open
  * transaction on one thread only (the later inserts would take twice as long).
  */
-export async function stageWithSql(store: Store, file: string, mapping: WideMapping, header: string[], scan: Promise<FileScan>,
-  onReadPercent: (percent: number) => void = () => undefined): Promise<SqlStaged> {
+export async function stageWithSql(
+  store: Store,
+  file: string,
+  mapping: WideMapping,
+  header: string[],
+  scan: Promise<FileScan>,
+  onReadPercent: (percent: number) => void = () => undefined,
+): Promise<SqlStaged> {
   const res = resolveColumns(mapping, header);
   const fmt = strptimeFormat(mapping.timeFormat)!;
   // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
-  const trimmed = (x: string) => `nullif(CASE WHEN prefix(${x}, ' ') OR suffix(${x}, ' ') THEN trim(${x}) ELSE ${x} END, '')`;
+  const trimmed = (x: string) =>
+    `nullif(CASE WHEN prefix(${x}, ' ') OR suffix(${x}, ' ') THEN trim(${x}) ELSE ${x} END, '')`;
   const col = (f: string) => (res.index.has(f) ? trimmed(`c${res.index.get(f)}`) : 'NULL::VARCHAR');
   // a field's text again from the raw row, for the few messages that quote it (not kept for every row)
-  const textOf = (f: string) => (res.index.has(f) ? trimmed(`json_extract_string(raw, '$[${res.index.get(f)}]')`) : 'NULL::VARCHAR');
+  const textOf = (f: string) =>
+    res.index.has(f)
+      ? trimmed(`json_extract_string(raw, '$[${res.index.get(f)}]')`)
+      : 'NULL::VARCHAR';
   const names = header.map((_, k) => `'c${k}'`).join(', ');
   const naive = (f: string) => `epoch(try_strptime(${col(f)}, ${q(fmt)}))`;
-  const emergencyList = mapping.emergencyPriorities.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
-  const otherList = mapping.otherAgencyUnitTypes.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
+  const emergencyList =
+    mapping.emergencyPriorities.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
+  const otherList =
+    mapping.otherAgencyUnitTypes.map((p) => q(p.trim().toUpperCase())).join(', ') || 'NULL';
   // a code map as the row path reads it: keys trimmed and upper-cased, the last of equal keys winning
   const lookup = (value: string, map: Record<string, string>) => {
     const codes = new Map(Object.entries(map).map(([k, v]) => [k.trim().toUpperCase(), v]));
-    return codes.size ? `CASE upper(${value}) ${[...codes].map(([k, v]) => `WHEN ${q(k)} THEN ${q(v)}`).join(' ')} END` : 'NULL::VARCHAR';
+    return codes.size
+      ? `CASE upper(${value}) ${[...codes].map(([k, v]) => `WHEN ${q(k)} THEN ${q(v)}`).join(' ')} END`
+      : 'NULL::VARCHAR';
   };
   const pair = `'^\\(?\\s*(-?\\d+(?:\\.\\d+)?)\\s*,\\s*(-?\\d+(?:\\.\\d+)?)\\s*\\)?$'`;
   const wkt = `'^(?i)POINT\\s*\\(\\s*(-?\\d+(?:\\.\\d+)?)\\s+(-?\\d+(?:\\.\\d+)?)\\s*\\)$'`;
-  const home = mapping.homeStationFromUnit ? `nullif(regexp_extract(unit_id, ${q(`(?i)${mapping.homeStationFromUnit}`)}, 1), '')` : 'NULL';
-  const numberOf = (t: string) => `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
-  const intOf = (t: string) => `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) AND abs(${numberOf(t)}) <= ${MAX_INT} THEN ${numberOf(t)}::INTEGER END`;
+  const home = mapping.homeStationFromUnit
+    ? `nullif(regexp_extract(unit_id, ${q(`(?i)${mapping.homeStationFromUnit}`)}, 1), '')`
+    : 'NULL';
+  const numberOf = (t: string) =>
+    `CASE WHEN isfinite(try_cast(${t} AS DOUBLE)) THEN try_cast(${t} AS DOUBLE) END`;
+  const intOf = (t: string) =>
+    `CASE WHEN ${numberOf(t)} = floor(${numberOf(t)}) AND abs(${numberOf(t)}) <= ${MAX_INT} THEN ${numberOf(t)}::INTEGER END`;
   // as the row path: a stamp that does not parse, or parses outside the plausible years (the local
   // wall time is checked here, the instant there: they differ only within hours of 1900 and 2101)
   const unparseable = (f: string) => `WHEN ${f}_given AND ${f}_local IS NULL THEN '${f}'
@@ -137,7 +192,8 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   for (const f of TIME_FIELDS) if (!res.index.has(f)) absent[`${f}_local`] = 'DOUBLE';
   if (!res.index.has('dispatch_order')) absent.order_text = 'VARCHAR';
   if (!res.index.has('staffing')) absent.staffing_text = 'VARCHAR';
-  const read = store.tracking(onReadPercent, () => store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text,
+  const read = store.tracking(onReadPercent, () =>
+    store.run(`CREATE OR REPLACE TEMP TABLE checked AS SELECT * EXCLUDE (pair_match, wkt_match, location_text, lat_text, lon_text,
       ${[...TIME_FIELDS.map((f) => `${f}_given`), ...Object.keys(absent)].join(', ')}),
       CASE WHEN location_only THEN coalesce(nullif(pair_match.a, ''), nullif(wkt_match.b, '')) ELSE lat_text END AS lat_raw,
       CASE WHEN location_only THEN coalesce(nullif(pair_match.b, ''), nullif(wkt_match.a, '')) ELSE lon_text END AS lon_raw,
@@ -155,39 +211,56 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
           ${lookup('incident_type', mapping.categories)} AS category_mapped,
           ${TIME_FIELDS.map((f) => `${col(f)} IS NOT NULL AS ${f}_given, ${naive(f)} AS ${f}_local`).join(', ')}
           FROM read_csv(${q(file)}, header = true, all_varchar = true, delim = ${q(mapping.delimiter ?? ',')}, quote = '"', escape = '"',
-            strict_mode = true, names = [${names}]))))`));
+            strict_mode = true, names = [${names}]))))`),
+  );
   // strict_mode rejects a record with the wrong number of fields or an unbalanced quote; running
   // out of memory is not the file's fault, and the row path would run out too
   await read.catch((e: Error) => {
     if (/out of memory/i.test(e.message)) {
-      throw new UserError(`Reading ${file} ran out of memory under DuckDB's limit (CITYOPS_MEMORY_LIMIT, ${DEFAULT_MEMORY_LIMIT} unless set): raise it. (${e.message.split('\n')[0]})`);
+      throw new UserError(
+        `Reading ${file} ran out of memory under DuckDB's limit (CITYOPS_MEMORY_LIMIT, ${DEFAULT_MEMORY_LIMIT} unless set): raise it. (${e.message.split('\n')[0]})`,
+      );
     }
     throw new NotPlainFile(e.message);
   });
   // plain means one record per line: as many records as lines after the header
   const lines = await scan;
   const records = (await store.one<{ n: number }>('SELECT count(*) AS n FROM checked'))!.n;
-  if (lines.bareCarriageReturn) throw new NotPlainFile('a carriage return ends a line without a newline');
-  if (records + 1 !== lines.lines) throw new NotPlainFile(`${records} records on ${lines.lines - 1} lines after the header (blank lines or values spanning lines)`);
+  if (lines.bareCarriageReturn)
+    throw new NotPlainFile('a carriage return ends a line without a newline');
+  if (records + 1 !== lines.lines)
+    throw new NotPlainFile(
+      `${records} records on ${lines.lines - 1} lines after the header (blank lines or values spanning lines)`,
+    );
 
   // rowids may start at an internal offset (as in a table made in an open transaction): lines count from the first
   const ids = (await store.one<{ base: string | null; contiguous: boolean | null }>(
-    'SELECT min(rowid)::VARCHAR AS base, count(*) = max(rowid) - min(rowid) + 1 AS contiguous FROM checked'))!;
-  if (ids.contiguous === false) throw new Error(`internal: the rows read from ${file} are not numbered contiguously`);
+    'SELECT min(rowid)::VARCHAR AS base, count(*) = max(rowid) - min(rowid) + 1 AS contiguous FROM checked',
+  ))!;
+  if (ids.contiguous === false)
+    throw new Error(`internal: the rows read from ${file} are not numbered contiguously`);
   const ord = `(rowid - ${ids.base ?? '0'})`;
 
   // 2. zone offsets for the local hours present, from the same function as the row path
   const stamped = TIME_FIELDS.filter((f) => res.index.has(f));
-  const hours = stamped.length === 0 ? [] : await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
+  const hours =
+    stamped.length === 0
+      ? []
+      : await store.all<{ h: number }>(`SELECT DISTINCT floor(v / 3600)::BIGINT AS h FROM (
     ${stamped.map((f) => `SELECT ${f}_local AS v FROM checked WHERE ${f}_local IS NOT NULL AND bad_field IS NULL`).join(' UNION ALL ')})`);
-  const zone = zoneExpressions(hours.map((r) => Number(r.h)), mapping.timeZone);
+  const zone = zoneExpressions(
+    hours.map((r) => Number(r.h)),
+    mapping.timeZone,
+  );
 
   // 3. the good rows with their instants, numbers and canonical values: views, so that each later
   // step computes only the columns it reads
   await store.run(`CREATE OR REPLACE TEMP VIEW located AS SELECT *,
       ${TIME_FIELDS.map((f) => `${f}_local - (${zone.offset(`${f}_local`)}) AS ${f}_utc, ${zone.ambiguous(`${f}_local`)} AS ${f}_amb, ${zone.nonexistent(`${f}_local`)} AS ${f}_gap`).join(',\n      ')}
     FROM (SELECT (${ord} + 2)::INTEGER AS line, ${ord}::INTEGER AS seq, * EXCLUDE (bad_field),
-      ${Object.entries(absent).map(([c, type]) => `NULL::${type} AS ${c}, `).join('')}
+      ${Object.entries(absent)
+        .map(([c, type]) => `NULL::${type} AS ${c}, `)
+        .join('')}
       ${numberOf('lat_raw')} AS lat_n, ${numberOf('lon_raw')} AS lon_n, ${home} AS home_from_unit,
       CASE WHEN location_only THEN NULL ELSE lat_raw END AS lat_text, CASE WHEN location_only THEN NULL ELSE lon_raw END AS lon_text
       FROM checked WHERE bad_field IS NULL)`);
@@ -217,55 +290,131 @@ export async function stageWithSql(store: Store, file: string, mapping: WideMapp
   const conditions: string[] = [];
   const add = (kind: string, field: string | null, where: string, message: string) => {
     conditions.push(`(${where})`);
-    checks.push(`CASE WHEN ${where} THEN {'field': ${field === null ? 'NULL::VARCHAR' : q(field)}, 'kind': ${q(kind)}, 'message': ${message}} END`);
+    checks.push(
+      `CASE WHEN ${where} THEN {'field': ${field === null ? 'NULL::VARCHAR' : q(field)}, 'kind': ${q(kind)}, 'message': ${message}} END`,
+    );
   };
   for (const f of TIME_FIELDS) {
-    add('dst_ambiguous', f, `${f}_amb`, `${textOf(f)} || ' occurs twice at the daylight-saving change; the earlier instant was used'`);
-    add('dst_nonexistent', f, `${f}_gap`, `${textOf(f)} || ' does not exist at the daylight-saving change; read with the standard-time offset'`);
-    add('midnight_stamp', f, `${f}_local IS NOT NULL AND ${f}_local % 86400 = 0`, `${textOf(f)} || ' is exactly midnight, often a placeholder for a missing time'`);
+    add(
+      'dst_ambiguous',
+      f,
+      `${f}_amb`,
+      `${textOf(f)} || ' occurs twice at the daylight-saving change; the earlier instant was used'`,
+    );
+    add(
+      'dst_nonexistent',
+      f,
+      `${f}_gap`,
+      `${textOf(f)} || ' does not exist at the daylight-saving change; read with the standard-time offset'`,
+    );
+    add(
+      'midnight_stamp',
+      f,
+      `${f}_local IS NOT NULL AND ${f}_local % 86400 = 0`,
+      `${textOf(f)} || ' is exactly midnight, often a placeholder for a missing time'`,
+    );
   }
   for (const [a, b] of ORDER) {
-    add('out_of_order', b, `${b}_utc < ${a}_utc`, `'${b} is ' || ${num(`${a}_utc - ${b}_utc`)} || ' s before ${a}'`);
+    add(
+      'out_of_order',
+      b,
+      `${b}_utc < ${a}_utc`,
+      `'${b} is ' || ${num(`${a}_utc - ${b}_utc`)} || ' s before ${a}'`,
+    );
   }
-  add('unknown_unit_type', 'unit_type', 'unit_type IS NOT NULL AND unit_type_mapped IS NULL', `'unit type "' || unit_type || '" is not in the mapping; counted as OTHER'`);
+  add(
+    'unknown_unit_type',
+    'unit_type',
+    'unit_type IS NOT NULL AND unit_type_mapped IS NULL',
+    `'unit type "' || unit_type || '" is not in the mapping; counted as OTHER'`,
+  );
   if (Object.keys(mapping.categories).length) {
-    add('unmapped_incident_type', 'incident_type', 'incident_type IS NOT NULL AND category_mapped IS NULL',
-      `'call type "' || incident_type || '" has no category in the mapping; counted as ${mapping.defaultCategory}'`);
+    add(
+      'unmapped_incident_type',
+      'incident_type',
+      'incident_type IS NOT NULL AND category_mapped IS NULL',
+      `'call type "' || incident_type || '" has no category in the mapping; counted as ${mapping.defaultCategory}'`,
+    );
   }
-  add('bad_coordinates', 'location', 'location_bad', `'"' || ${textOf('location')} || '" is not a (lat, lon) pair or a WKT point'`);
-  add('bad_coordinates', 'location', 'lat_n IS NOT NULL AND lon_n IS NOT NULL AND (abs(lat_n) > 90 OR abs(lon_n) > 180 OR (lat_n = 0 AND lon_n = 0))',
-    `'(' || ${num('lat_n')} || ', ' || ${num('lon_n')} || ') is not a plausible location'`);
-  for (const [f, t, integer] of [['lat', 'lat_text', false], ['lon', 'lon_text', false], ['dispatch_order', 'order_text', true], ['staffing', 'staffing_text', true]] as const) {
+  add(
+    'bad_coordinates',
+    'location',
+    'location_bad',
+    `'"' || ${textOf('location')} || '" is not a (lat, lon) pair or a WKT point'`,
+  );
+  add(
+    'bad_coordinates',
+    'location',
+    'lat_n IS NOT NULL AND lon_n IS NOT NULL AND (abs(lat_n) > 90 OR abs(lon_n) > 180 OR (lat_n = 0 AND lon_n = 0))',
+    `'(' || ${num('lat_n')} || ', ' || ${num('lon_n')} || ') is not a plausible location'`,
+  );
+  for (const [f, t, integer] of [
+    ['lat', 'lat_text', false],
+    ['lon', 'lon_text', false],
+    ['dispatch_order', 'order_text', true],
+    ['staffing', 'staffing_text', true],
+  ] as const) {
     const ok = integer ? `${intOf(t)} IS NOT NULL` : `${numberOf(t)} IS NOT NULL`;
-    add('bad_number', f, `${t} IS NOT NULL AND NOT (${ok})`, `'"' || ${t} || '" is not ${integer ? 'an integer' : 'a number'}; left empty'`);
+    add(
+      'bad_number',
+      f,
+      `${t} IS NOT NULL AND NOT (${ok})`,
+      `'"' || ${t} || '" is not ${integer ? 'an integer' : 'a number'}; left empty'`,
+    );
   }
   await store.run(`CREATE OR REPLACE TEMP TABLE found_warnings AS SELECT line, w.field, w.kind, w.message FROM (SELECT line, unnest([${checks.join(',\n    ')}]) AS w FROM located
     -- most rows have no warning: the cheap conditions pick the few that do before any message is built
     WHERE ${conditions.join(' OR ')}) WHERE w IS NOT NULL`);
   // the header's warnings on their own: a UNION with the scan would make DuckDB write the table on one thread
   const headerWarnings = [
-    ...res.missing.map((x) => [x.field, 'missing_column', `no column for ${x.field} (looked for: ${x.looked.join(', ')})`]),
-    ...res.unmapped.map((u) => [u, 'unmapped_column', `column "${u}" is not mapped to a field; kept in the raw row only`]),
+    ...res.missing.map((x) => [
+      x.field,
+      'missing_column',
+      `no column for ${x.field} (looked for: ${x.looked.join(', ')})`,
+    ]),
+    ...res.unmapped.map((u) => [
+      u,
+      'unmapped_column',
+      `column "${u}" is not mapped to a field; kept in the raw row only`,
+    ]),
   ];
-  for (const [field, kind, message] of headerWarnings) await store.run('INSERT INTO found_warnings VALUES (1, $1, $2, $3)', [field!, kind!, message!]);
-  const counts = await store.all<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM found_warnings GROUP BY kind');
-  const totals = (await store.one<{ rows: number; bad: number }>('SELECT count(*) AS rows, count(bad_field) AS bad FROM checked'))!;
+  for (const [field, kind, message] of headerWarnings)
+    await store.run('INSERT INTO found_warnings VALUES (1, $1, $2, $3)', [field!, kind!, message!]);
+  const counts = await store.all<{ kind: string; n: number }>(
+    'SELECT kind, count(*) AS n FROM found_warnings GROUP BY kind',
+  );
+  const totals = (await store.one<{ rows: number; bad: number }>(
+    'SELECT count(*) AS rows, count(bad_field) AS bad FROM checked',
+  ))!;
 
   const badText = TIME_FIELDS.map((f) => `WHEN '${f}' THEN ${textOf(f)}`).join(' ');
-  const badParsed = stamped.length ? `CASE bad_field ${stamped.map((f) => `WHEN '${f}' THEN ${f}_local`).join(' ')} END IS NOT NULL` : 'false';
+  const badParsed = stamped.length
+    ? `CASE bad_field ${stamped.map((f) => `WHEN '${f}' THEN ${f}_local`).join(' ')} END IS NOT NULL`
+    : 'false';
   // the row path's message around the stamp's text
   const [before, after] = implausibleTimeReason('\u0000').split('\u0000').map(q);
   const record = async (batchId: number, label: string) => {
     // rows with a problem go to quarantine
-    await store.run(`INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
+    await store.run(
+      `INSERT INTO quarantine SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine) + row_number() OVER (ORDER BY rowid),
         $1, $2, (${ord} + 2)::INTEGER, bad_field,
         CASE WHEN bad_field = 'incident_id' THEN 'missing incident id' WHEN bad_field = 'unit_id' THEN 'missing unit id'
           WHEN ${badParsed} THEN ${before} || (CASE bad_field ${badText} END) || ${after}
           ELSE 'unparseable time: "' || (CASE bad_field ${badText} END) || '" does not match the time format "' || $3 || '"' END,
         raw
-      FROM checked WHERE bad_field IS NOT NULL`, [batchId, label, mapping.timeFormat]);
-    await store.run(`INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM found_warnings
-      QUALIFY row_number() OVER (PARTITION BY kind ORDER BY line) <= ${WARNINGS_KEPT_PER_KIND}`, [batchId, label]);
+      FROM checked WHERE bad_field IS NOT NULL`,
+      [batchId, label, mapping.timeFormat],
+    );
+    await store.run(
+      `INSERT INTO import_warnings SELECT $1, $2, line, field, kind, message FROM found_warnings
+      QUALIFY row_number() OVER (PARTITION BY kind ORDER BY line) <= ${WARNINGS_KEPT_PER_KIND}`,
+      [batchId, label],
+    );
   };
-  return { rowsRead: totals.rows, quarantined: totals.bad, warningCounts: Object.fromEntries(counts.map((c) => [c.kind, c.n])), record };
+  return {
+    rowsRead: totals.rows,
+    quarantined: totals.bad,
+    warningCounts: Object.fromEntries(counts.map((c) => [c.kind, c.n])),
+    record,
+  };
 }

@@ -27,18 +27,33 @@ export interface PbbReport {
 export async function pbbReport(store: Store, plan: Plan, fy: number): Promise<PbbReport | null> {
   if (!plan.pbb) return null;
   const { weights, programs } = plan.pbb;
-  const depts = await store.all<{ department: string; amount: number }>(`SELECT department, sum(amount)::DOUBLE AS amount FROM budget_lines
-    WHERE fiscal_year_end = $1 AND phase = 'adopted' AND direction = 'expense' AND department IS NOT NULL GROUP BY 1`, [fy]);
+  const depts = await store.all<{ department: string; amount: number }>(
+    `SELECT department, sum(amount)::DOUBLE AS amount FROM budget_lines
+    WHERE fiscal_year_end = $1 AND phase = 'adopted' AND direction = 'expense' AND department IS NOT NULL GROUP BY 1`,
+    [fy],
+  );
   const budget = new Map(depts.map((d) => [d.department, d.amount]));
   const wg = (g: string) => weights.goals[g] ?? 1;
   const wa = (a: (typeof ATTRIBUTES)[number]) => weights.attributes[a] ?? 1;
-  const maxScore = 4 * (plan.goals.reduce((s, g) => s + wg(g.id), 0) + ATTRIBUTES.reduce((s, a) => s + wa(a), 0));
-  const scored = programs.map((p) => ({
-    id: p.id, name: p.name, department: p.department, cost: (budget.get(p.department) ?? 0) * p.share,
-    score: Object.entries(p.scores).reduce((s, [g, v]) => s + wg(g) * v, 0) + ATTRIBUTES.reduce((s, a) => s + wa(a) * p.attributes[a], 0),
-  })).sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+  const maxScore =
+    4 * (plan.goals.reduce((s, g) => s + wg(g.id), 0) + ATTRIBUTES.reduce((s, a) => s + wa(a), 0));
+  const scored = programs
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      department: p.department,
+      cost: (budget.get(p.department) ?? 0) * p.share,
+      score:
+        Object.entries(p.scores).reduce((s, [g, v]) => s + wg(g) * v, 0) +
+        ATTRIBUTES.reduce((s, a) => s + wa(a) * p.attributes[a], 0),
+    }))
+    .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
   const n = scored.length;
-  const ranked: ProgramScore[] = scored.map((p, k) => ({ ...p, rank: k + 1, quartile: (Math.min(4, Math.floor((4 * k) / n) + 1)) as 1 | 2 | 3 | 4 }));
+  const ranked: ProgramScore[] = scored.map((p, k) => ({
+    ...p,
+    rank: k + 1,
+    quartile: Math.min(4, Math.floor((4 * k) / n) + 1) as 1 | 2 | 3 | 4,
+  }));
   const total = ranked.reduce((s, p) => s + p.cost, 0);
   const quartiles = ([1, 2, 3, 4] as const).map((q) => {
     const inQ = ranked.filter((p) => p.quartile === q);

@@ -7,7 +7,10 @@ export interface DbOptions {
 }
 
 /** Opens the database for one command and closes it afterwards, whatever happens. */
-export async function withStore<T>(opts: DbOptions, work: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  opts: DbOptions,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
   const store = await Store.open(resolveDbPath(opts.db));
   try {
     return await work(store);
@@ -16,7 +19,10 @@ export async function withStore<T>(opts: DbOptions, work: (store: Store) => Prom
   }
 }
 
-export async function withFire<T>(opts: DbOptions, work: (fire: FireService, store: Store) => Promise<T>): Promise<T> {
+export async function withFire<T>(
+  opts: DbOptions,
+  work: (fire: FireService, store: Store) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(opts.config);
   return withStore(opts, (store) => work(new FireService(store, config), store));
 }

@@ -14,14 +14,19 @@ import { registerQuarantine } from './quarantine.ts';
 import { registerServe } from './serve.ts';
 
 const program = new Command('cityops')
-  .description('CityOps: operations intelligence for city governments: fire and EMS response, budget and strategy')
+  .description(
+    'CityOps: operations intelligence for city governments: fire and EMS response, budget and strategy',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Environment:
   CITYOPS_DB             database file when --db is not given (default ./data/cityops.duckdb)
   CITYOPS_MEMORY_LIMIT   DuckDB's memory limit, such as 512MB or 8GB (default ${DEFAULT_MEMORY_LIMIT}); past it,
-                         DuckDB spills to a folder beside the database, so imports of any size stay bounded`);
+                         DuckDB spills to a folder beside the database, so imports of any size stay bounded`,
+  );
 
 const imp = registerImport(program);
 registerBudget(program, imp);

@@ -10,16 +10,26 @@ export const green = (s: string) => (useColour() ? `\x1b[32m${s}\x1b[0m` : s);
 export const red = (s: string) => (useColour() ? `\x1b[31m${s}\x1b[0m` : s);
 export const dim = (s: string) => (useColour() ? `\x1b[2m${s}\x1b[0m` : s);
 
+/** The text without its colour escapes (what a terminal shows). */
+const ESCAPE = String.fromCharCode(27);
+const COLOUR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
+const plain = (s: string) => s.replace(COLOUR, '');
+
 /** A plain text table with right-aligned numbers. */
 export function table(headers: string[], rows: (string | number | null)[][]): string {
   const text = rows.map((r) => r.map((c) => (c === null ? '–' : String(c))));
-  // eslint-free width computation that ignores colour escapes
-  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-  const widths = headers.map((h, k) => Math.max(visible(h), ...text.map((r) => visible(r[k] ?? ''))));
-  const pad = (s: string, k: number, right: boolean) => (right ? ' '.repeat(widths[k]! - visible(s)) + s : s + ' '.repeat(widths[k]! - visible(s)));
-  const isNum = headers.map((_, k) => text.every((r) => /^[-–\d.,%sx]*$/.test((r[k] ?? '').replace(/\x1b\[[0-9;]*m/g, ''))));
-  return [headers.map((h, k) => pad(h, k, isNum[k]!)).join('  '), widths.map((w) => '-'.repeat(w)).join('  '),
-    ...text.map((r) => r.map((c, k) => pad(c, k, isNum[k]!)).join('  '))].join('\n');
+  const visible = (s: string) => plain(s).length;
+  const widths = headers.map((h, k) =>
+    Math.max(visible(h), ...text.map((r) => visible(r[k] ?? ''))),
+  );
+  const pad = (s: string, k: number, right: boolean) =>
+    right ? ' '.repeat(widths[k]! - visible(s)) + s : s + ' '.repeat(widths[k]! - visible(s));
+  const isNum = headers.map((_, k) => text.every((r) => /^[-–\d.,%sx]*$/.test(plain(r[k] ?? ''))));
+  return [
+    headers.map((h, k) => pad(h, k, isNum[k]!)).join('  '),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...text.map((r) => r.map((c, k) => pad(c, k, isNum[k]!)).join('  ')),
+  ].join('\n');
 }
 
 /** CSV text of rows with a header, quoting where needed. */
@@ -37,16 +47,27 @@ export function csv(headers: string[], rows: unknown[][]): string {
  * A progress bar on stderr (a terminal, or CITYOPS_PROGRESS set): of megabytes for reading, of
  * steps (shown as a percentage) for work counted in steps.
  */
-export function progressBar(label: string, total: number, unit: 'MB' | 'steps' = 'MB'): { update(done: number): void; stop(): void } {
+export function progressBar(
+  label: string,
+  total: number,
+  unit: 'MB' | 'steps' = 'MB',
+): { update(done: number): void; stop(): void } {
   if (!process.stderr.isTTY && !process.env.CITYOPS_PROGRESS) return { update() {}, stop() {} };
   const bar = new SingleBar({
-    format: unit === 'MB' ? `${label} [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left` : `${label} [{bar}] {percentage}%`,
-    stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true,
+    format:
+      unit === 'MB'
+        ? `${label} [{bar}] {percentage}% | {value}/{total} MB | {eta_formatted} left`
+        : `${label} [{bar}] {percentage}%`,
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 2000,
+    hideCursor: true,
   });
   const scale = unit === 'MB' ? (b: number) => Math.round(b / 1e5) / 10 : (x: number) => x;
   bar.start(scale(total), 0);
   return { update: (done) => bar.update(scale(done)), stop: () => bar.stop() };
 }
 
-export const fmtSeconds = (s: number | null) => (s === null ? null : Number.isInteger(s) ? s : Number(s.toFixed(1)));
+export const fmtSeconds = (s: number | null) =>
+  s === null ? null : Number.isInteger(s) ? s : Number(s.toFixed(1));
 export const fmtShare = (x: number | null) => (x === null ? null : `${(x * 100).toFixed(1)}%`);

@@ -21,7 +21,10 @@ export interface CityFacts {
   periods: { fire: Period | null; collisions: Period | null };
 }
 /** First and last month with data, YYYY-MM. */
-export interface Period { from: string; to: string }
+export interface Period {
+  from: string;
+  to: string;
+}
 
 export async function cityFacts(store: Store, fire: FireService): Promise<CityFacts> {
   const config = fire.config;
@@ -29,7 +32,10 @@ export async function cityFacts(store: Store, fire: FireService): Promise<CityFa
     name: config.name,
     timeZone: config.timeZone,
     attribution: config.attribution,
-    bounds: config.bounds ?? (await mappedExtent(store)) ?? unionOf(await fire.positionExtent(), await collisionExtent(store)),
+    bounds:
+      config.bounds ??
+      (await mappedExtent(store)) ??
+      unionOf(await fire.positionExtent(), await collisionExtent(store)),
     layers: await mapLayerNames(store),
     periods: { fire: await fire.dataMonths(), collisions: await collisionPeriod(store) },
   };

@@ -5,54 +5,102 @@ import { publicStreets, type PublicStreets } from '../../domains/collisions/inde
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 /** A public count: withheld (null) reads "fewer than 10"; absent is none. */
-const few = (x: number | null | undefined) => (x === null ? `<span class="muted" title="withheld: fewer than ${MIN_GROUP}">&lt;${MIN_GROUP}</span>` : n0(x ?? 0));
+const few = (x: number | null | undefined) =>
+  x === null
+    ? `<span class="muted" title="withheld: fewer than ${MIN_GROUP}">&lt;${MIN_GROUP}</span>`
+    : n0(x ?? 0);
 
 /** Yearly counts as dots with their 95% intervals, the glide path and the target: readable without JavaScript. */
 function targetChart(t: NonNullable<PublicStreets['target']>): string {
-  const W = 720, H = 260, L = 56, R = 16, T = 16, B = 32;
+  const W = 720,
+    H = 260,
+    L = 56,
+    R = 16,
+    T = 16,
+    B = 32;
   const ys = t.years;
-  const max = Math.max(...ys.map((y) => y.high), t.baseline.value) * 1.05, min = Math.min(...ys.map((y) => y.low), t.target.value) * 0.9;
+  const max = Math.max(...ys.map((y) => y.high), t.baseline.value) * 1.05,
+    min = Math.min(...ys.map((y) => y.low), t.target.value) * 0.9;
   const x = (i: number) => L + (i + 0.5) * ((W - L - R) / ys.length);
   const y = (v: number) => T + (H - T - B) * (1 - (v - min) / (max - min));
   const ticks = Array.from({ length: 5 }, (_, i) => min + ((max - min) * i) / 4);
-  const glide = ys.map((d, i) => (d.glidePath === null ? null : `${x(i).toFixed(1)},${y(d.glidePath).toFixed(1)}`)).filter(Boolean).join(' ');
+  const glide = ys
+    .map((d, i) =>
+      d.glidePath === null ? null : `${x(i).toFixed(1)},${y(d.glidePath).toFixed(1)}`,
+    )
+    .filter(Boolean)
+    .join(' ');
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t.label)} by year with 95% intervals, glide path and target" class="chart">
   ${ticks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${n0(v)}</text>`).join('')}
   <line x1="${L}" x2="${W - R}" y1="${y(t.target.value)}" y2="${y(t.target.value)}" class="target"/>
   <text x="${W - R}" y="${y(t.target.value) - 5}" text-anchor="end" class="target-label">target ${n0(t.target.value)} by ${t.target.year}</text>
   ${glide ? `<polyline points="${glide}" class="glide"/>` : ''}
-  ${ys.map((d, i) => `<g class="${d.onTrack === null ? 'na' : d.onTrack ? 'pass' : 'fail'}"><line x1="${x(i)}" x2="${x(i)}" y1="${y(d.low)}" y2="${y(d.high)}" class="ci"/>
+  ${ys
+    .map(
+      (
+        d,
+        i,
+      ) => `<g class="${d.onTrack === null ? 'na' : d.onTrack ? 'pass' : 'fail'}"><line x1="${x(i)}" x2="${x(i)}" y1="${y(d.low)}" y2="${y(d.high)}" class="ci"/>
     <circle cx="${x(i)}" cy="${y(d.value)}" r="5"><title>${d.year}: ${d.value} (95% interval ${n0(d.low)}–${n0(d.high)})${d.complete ? '' : ', partial year'}</title></circle>
-    <text x="${x(i)}" y="${H - 10}" text-anchor="middle">${d.year}${d.complete ? '' : '*'}</text></g>`).join('')}
+    <text x="${x(i)}" y="${H - 10}" text-anchor="middle">${d.year}${d.complete ? '' : '*'}</text></g>`,
+    )
+    .join('')}
 </svg>`;
 }
 
 /** Hexagon counts drawn as an SVG map (equirectangular at the data's latitude: fine at county scale). */
 function hexMap(h: PublicStreets['hexagons']): string {
   if (!h.features.length) return '<p class="muted">No hexagon has enough crashes to show.</p>';
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-  for (const f of h.features) for (const [lon, lat] of f.geometry.coordinates[0]!) { minX = Math.min(minX, lon!); maxX = Math.max(maxX, lon!); minY = Math.min(minY, lat!); maxY = Math.max(maxY, lat!); }
-  const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180), W = 720;
-  const scale = W / ((maxX - minX) * k), H = Math.min(900, (maxY - minY) * scale + 2);
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
+  for (const f of h.features)
+    for (const [lon, lat] of f.geometry.coordinates[0]!) {
+      minX = Math.min(minX, lon!);
+      maxX = Math.max(maxX, lon!);
+      minY = Math.min(minY, lat!);
+      maxY = Math.max(maxY, lat!);
+    }
+  const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180),
+    W = 720;
+  const scale = W / ((maxX - minX) * k),
+    H = Math.min(900, (maxY - minY) * scale + 2);
   const counts = h.features.map((f) => f.properties.crashes).sort((a, b) => a - b);
   const breaks = [0.5, 0.75, 0.9, 0.97].map((q) => counts[Math.floor(q * (counts.length - 1))]!);
   const colours = ['#fde0c5', '#facba6', '#f59e72', '#e4574f', '#b3123f'];
   const colour = (v: number) => colours[breaks.filter((b) => v > b).length]!;
-  const paths = h.features.map((f) => `<path d="M${f.geometry.coordinates[0]!.map(([lon, lat]) => `${(((lon! - minX) * k) * scale).toFixed(1)},${((maxY - lat!) * scale).toFixed(1)}`).join('L')}Z" fill="${colour(f.properties.crashes)}"><title>${f.properties.crashes} crashes, ${f.properties.ksi ?? `fewer than ${h.minimumCrashes}`} killed or seriously injured</title></path>`).join('');
-  const legend = colours.map((c, i) => `<span><i style="background:${c}"></i>${i === 0 ? `${h.minimumCrashes}–${breaks[0]}` : i === 4 ? `over ${breaks[3]}` : `${breaks[i - 1]! + 1}–${breaks[i]}`}</span>`).join('');
+  const paths = h.features
+    .map(
+      (f) =>
+        `<path d="M${f.geometry.coordinates[0]!.map(([lon, lat]) => `${((lon! - minX) * k * scale).toFixed(1)},${((maxY - lat!) * scale).toFixed(1)}`).join('L')}Z" fill="${colour(f.properties.crashes)}"><title>${f.properties.crashes} crashes, ${f.properties.ksi ?? `fewer than ${h.minimumCrashes}`} killed or seriously injured</title></path>`,
+    )
+    .join('');
+  const legend = colours
+    .map(
+      (c, i) =>
+        `<span><i style="background:${c}"></i>${i === 0 ? `${h.minimumCrashes}–${breaks[0]}` : i === 4 ? `over ${breaks[3]}` : `${breaks[i - 1]! + 1}–${breaks[i]}`}</span>`,
+    )
+    .join('');
   return `<svg viewBox="0 0 ${W} ${H.toFixed(0)}" class="map" role="img" aria-label="Crashes per hexagon">${paths}</svg><p class="legend">Crashes per hexagon: ${legend}</p>`;
 }
 
 export async function streetsPage(store: Store): Promise<string> {
   const p = await publicStreets(store);
-  const body = !p ? '<p>No collision data has been loaded yet.</p>' : `
+  const body = !p
+    ? '<p>No collision data has been loaded yet.</p>'
+    : `
 <section><h2>Progress to our target</h2>
-${p.target ? `<p>We aim to cut ${esc(p.target.label)} by ${(p.target.target.reduction * 100).toFixed(0)}%: from ${n0(p.target.baseline.value)} a year
+${
+  p.target
+    ? `<p>We aim to cut ${esc(p.target.label)} by ${(p.target.target.reduction * 100).toFixed(0)}%: from ${n0(p.target.baseline.value)} a year
 (${esc(p.target.definitions.baseline)}) to ${n0(p.target.target.value)} by ${p.target.target.year}.
 ${p.target.latest12 ? `In the ${esc(p.target.latest12.period)} there were <b>${n0(p.target.latest12.value)}</b>: ${esc(p.target.latest12.verdict)}.` : ''}</p>
 ${targetChart(p.target)}
 <p class="muted">Dots are yearly counts; bars show the range the true yearly rate could plausibly be in (exact 95% Poisson interval), because small counts vary by chance.
-Green: at or below the glide path; red: above it. * partial year.</p>` : '<p>Not enough years of data for a target yet.</p>'}
+Green: at or below the glide path; red: above it. * partial year.</p>`
+    : '<p>Not enough years of data for a target yet.</p>'
+}
 </section>
 <section><h2>Where people are hurt</h2><p>${esc(p.hin.statement)}. These streets form our high-injury network, where engineering, education and enforcement are aimed first.</p>
 <table><thead><tr><th>rank</th><th>street (${esc(p.corridors.period)})</th><th>crashes</th><th>fatal or serious-injury crashes</th><th>people killed or seriously injured</th></tr></thead>

@@ -4,9 +4,17 @@ import { publicPlan } from '../../domains/strategy/index.ts';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const STATUS: Record<string, [string, string]> = {
-  on_track: ['On track', 'pass'], near: ['Close to target', 'near'], off_track: ['Behind target', 'fail'], no_data: ['No data yet', 'na'], no_target: ['No target set', 'na'],
+  on_track: ['On track', 'pass'],
+  near: ['Close to target', 'near'],
+  off_track: ['Behind target', 'fail'],
+  no_data: ['No data yet', 'na'],
+  no_target: ['No target set', 'na'],
 };
-const TREND: Record<string, string> = { improving: '↗ improving', worsening: '↘ getting worse', flat: '→ steady' };
+const TREND: Record<string, string> = {
+  improving: '↗ improving',
+  worsening: '↘ getting worse',
+  flat: '→ steady',
+};
 
 function value(v: number | null, unit: string): string {
   if (v === null) return '–';
@@ -19,13 +27,27 @@ function value(v: number | null, unit: string): string {
 export async function planPage(store: Store, fire: FireService): Promise<string> {
   const p = await publicPlan(store, fire);
   const money = (x: number) => `$${(x / 1e6).toFixed(1)} million`;
-  const goals = p.goals.map((g) => `<section class="goal">
+  const goals = p.goals
+    .map(
+      (g) => `<section class="goal">
     <h2>${esc(g.name)}</h2>${g.description ? `<p>${esc(g.description)}</p>` : ''}
-    ${g.budget ? `<p class="money"><b>${money(g.budget.amount)}</b> of the adopted budget (${(g.budget.share * 100).toFixed(0)}%${g.budget.perResident !== null ? `, $${Math.round(g.budget.perResident)} per resident` : ''}).</p>
-      <div class="bar"><span style="width:${Math.max(1, g.budget.share * 100).toFixed(1)}%"></span></div>` : ''}
-    <ul>${g.measures.map((m) => `<li><span class="badge ${STATUS[m.status]![1]}">${STATUS[m.status]![0]}</span> <b>${esc(m.name)}</b><br>
-      <span class="muted">Latest: ${value(m.actual, m.unit)}${m.target !== null ? ` · target ${value(m.target, m.unit)}` : ''}${m.trend ? ` · ${TREND[m.trend]}` : ''}${m.period ? ` · ${esc(m.period)}` : ''} · ${m.direction === 'lower' ? 'lower is better' : 'higher is better'}</span></li>`).join('')}</ul>
-  </section>`).join('\n');
+    ${
+      g.budget
+        ? `<p class="money"><b>${money(g.budget.amount)}</b> of the adopted budget (${(g.budget.share * 100).toFixed(0)}%${g.budget.perResident !== null ? `, $${Math.round(g.budget.perResident)} per resident` : ''}).</p>
+      <div class="bar"><span style="width:${Math.max(1, g.budget.share * 100).toFixed(1)}%"></span></div>`
+        : ''
+    }
+    <ul>${g.measures
+      .map(
+        (
+          m,
+        ) => `<li><span class="badge ${STATUS[m.status]![1]}">${STATUS[m.status]![0]}</span> <b>${esc(m.name)}</b><br>
+      <span class="muted">Latest: ${value(m.actual, m.unit)}${m.target !== null ? ` · target ${value(m.target, m.unit)}` : ''}${m.trend ? ` · ${TREND[m.trend]}` : ''}${m.period ? ` · ${esc(m.period)}` : ''} · ${m.direction === 'lower' ? 'lower is better' : 'higher is better'}</span></li>`,
+      )
+      .join('')}</ul>
+  </section>`,
+    )
+    .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.city)} — our goals and how we are doing</title>
 <style>

@@ -15,7 +15,9 @@ export function healthProblems(dbPath: string): string[] {
     const free = fs.bavail * fs.bsize;
     const needed = minimumFreeBytes();
     if (free < needed) {
-      problems.push(`The disk holding the database has ${Math.floor(free / 1048576)} MB free; writes need at least ${Math.floor(needed / 1048576)} MB (CITYOPS_MIN_FREE_MB).`);
+      problems.push(
+        `The disk holding the database has ${Math.floor(free / 1048576)} MB free; writes need at least ${Math.floor(needed / 1048576)} MB (CITYOPS_MIN_FREE_MB).`,
+      );
     }
   } catch {
     problems.push('The folder holding the database cannot be read.');

@@ -8,7 +8,12 @@ export class ClientsGone extends Error {
   }
 }
 
-interface Entry { version: number; answer: Promise<unknown>; started: boolean; waiting: Set<() => boolean> }
+interface Entry {
+  version: number;
+  answer: Promise<unknown>;
+  started: boolean;
+  waiting: Set<() => boolean>;
+}
 
 export interface PublicAnswersOptions {
   /** computations running at once */
@@ -33,7 +38,10 @@ export class PublicAnswers {
   private readonly gate: Gate;
   private readonly maxEntries: number;
 
-  constructor(private readonly dataVersion: () => number, opts: PublicAnswersOptions = {}) {
+  constructor(
+    private readonly dataVersion: () => number,
+    opts: PublicAnswersOptions = {},
+  ) {
     this.gate = new Gate(opts.slots ?? 2, opts.queue ?? 8, 5);
     this.maxEntries = opts.entries ?? 256;
   }
@@ -46,7 +54,12 @@ export class PublicAnswers {
       if (!cached.started) cached.waiting.add(gone);
       return cached.answer as Promise<T>;
     }
-    const entry: Entry = { version, answer: Promise.resolve(), started: false, waiting: new Set([gone]) };
+    const entry: Entry = {
+      version,
+      answer: Promise.resolve(),
+      started: false,
+      waiting: new Set([gone]),
+    };
     entry.answer = this.gate.run(async () => {
       if ([...entry.waiting].every((g) => g())) throw new ClientsGone();
       entry.started = true;
@@ -54,7 +67,9 @@ export class PublicAnswers {
       this.computations++;
       return compute();
     });
-    entry.answer.catch(() => { if (this.entries.get(key) === entry) this.entries.delete(key); });
+    entry.answer.catch(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);

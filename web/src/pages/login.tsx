@@ -7,7 +7,10 @@ export function Login({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     try {
-      await api('/api/auth/login', { method: 'POST', body: JSON.stringify({ username: f.get('username'), password: f.get('password') }) });
+      await api('/api/auth/login', {
+        method: 'POST',
+        body: JSON.stringify({ username: f.get('username'), password: f.get('password') }),
+      });
       onDone();
     } catch (err) {
       setError((err as Error).message);
@@ -17,10 +20,21 @@ export function Login({ onDone }: { onDone: () => void }) {
     <main class="login">
       <form onSubmit={submit} class="card">
         <h1>CityOps</h1>
-        <p>Staff sign-in. The <a href="/public">public performance page</a> needs none.</p>
-        <label>User name <input name="username" autocomplete="username" required /></label>
-        <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
-        {error && <p class="error" role="alert">{error}</p>}
+        <p>
+          Staff sign-in. The <a href="/public">public performance page</a> needs none.
+        </p>
+        <label>
+          User name <input name="username" autocomplete="username" required />
+        </label>
+        <label>
+          Password{' '}
+          <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
         <button type="submit">Sign in</button>
       </form>
     </main>

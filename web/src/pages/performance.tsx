@@ -1,9 +1,22 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, fmtPct, fmtS, query, SEGMENT_LABELS, SEGMENTS, type Filters, type Segment } from '../api';
+import {
+  api,
+  fmtPct,
+  fmtS,
+  query,
+  SEGMENT_LABELS,
+  SEGMENTS,
+  type Filters,
+  type Segment,
+} from '../api';
 import { Card, Chart, FilterBar, Grade, Table } from '../components';
 import { cityMap, type MapLibre } from '../map';
 
-type Metrics = Record<string, unknown> & { incidents: number; unitResponses: number; standard: { name: string } };
+type Metrics = Record<string, unknown> & {
+  incidents: number;
+  unitResponses: number;
+  standard: { name: string };
+};
 type Grouped = { groups: (Record<string, Segment> & { key: string; incidents: number })[] };
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
@@ -13,20 +26,74 @@ interface Data {
   trendBy: 'day' | 'month';
   stations: Grouped;
   volume: { hourOfWeek: number[][]; incidents: number };
-  uhu: { units?: { unit: string; unitType: string; responses: number; busyHours: number; uhu: number; byHour: number[] }[]; byUnitType?: { unitType: string; units: number; meanUhu: number; maxUhu: number; maxUnit: string }[]; byHour?: number[] };
-  concurrency: { atArrivalSameArea: Record<string, number>; maxInProgress: number; firstUnitTravelByLevel: { level: string; n: number; p50: number | null; p90: number | null }[] };
-  reliability: { stations: { station: string; incidents: number; firstDueFirst: number; reliability: number | null; firstDueBusy: number; coveredBy: Record<string, number> }[] };
-  erf: { persons: number; incidents: number; assembled: number; minutes: { minute: number; share: number }[] };
-  quality: { missingStamps: Record<string, number>; outOfOrder: Record<string, number>; overCap: Record<string, number>; missingCoordinates: number; unknownUnitTypes: { unitType: string; responses: number }[]; imports: { quarantined: number; warnings: Record<string, number> } };
+  uhu: {
+    units?: {
+      unit: string;
+      unitType: string;
+      responses: number;
+      busyHours: number;
+      uhu: number;
+      byHour: number[];
+    }[];
+    byUnitType?: {
+      unitType: string;
+      units: number;
+      meanUhu: number;
+      maxUhu: number;
+      maxUnit: string;
+    }[];
+    byHour?: number[];
+  };
+  concurrency: {
+    atArrivalSameArea: Record<string, number>;
+    maxInProgress: number;
+    firstUnitTravelByLevel: { level: string; n: number; p50: number | null; p90: number | null }[];
+  };
+  reliability: {
+    stations: {
+      station: string;
+      incidents: number;
+      firstDueFirst: number;
+      reliability: number | null;
+      firstDueBusy: number;
+      coveredBy: Record<string, number>;
+    }[];
+  };
+  erf: {
+    persons: number;
+    incidents: number;
+    assembled: number;
+    minutes: { minute: number; share: number }[];
+  };
+  quality: {
+    missingStamps: Record<string, number>;
+    outOfOrder: Record<string, number>;
+    overCap: Record<string, number>;
+    missingCoordinates: number;
+    unknownUnitTypes: { unitType: string; responses: number }[];
+    imports: { quarantined: number; warnings: Record<string, number> };
+  };
 }
 
 export function readFilters(search: string): Filters {
   const p = new URLSearchParams(search);
-  return { from: p.get('from') ?? undefined, to: p.get('to') ?? undefined, priority: p.get('priority') === 'all' ? 'all' : 'emergency',
-    category: p.get('category') ?? undefined, station: p.get('station') ?? undefined, unitType: p.get('unitType') ?? undefined };
+  return {
+    from: p.get('from') ?? undefined,
+    to: p.get('to') ?? undefined,
+    priority: p.get('priority') === 'all' ? 'all' : 'emergency',
+    category: p.get('category') ?? undefined,
+    station: p.get('station') ?? undefined,
+    unitType: p.get('unitType') ?? undefined,
+  };
 }
 
-export function Performance({ search, onFilters }: { search: string; onFilters: (f: Filters) => void }) {
+export function Performance({
+  search,
+  onFilters,
+}: {
+  search: string;
+  onFilters: (f: Filters) => void;
+}) {
   const filters = readFilters(search);
   const [data, setData] = useState<Data | null>(null);
   const [error, setError] = useState('');
@@ -34,28 +101,57 @@ export function Performance({ search, onFilters }: { search: string; onFilters: 
 
   useEffect(() => {
     let stale = false;
-    const days = filters.from && filters.to ? (Date.parse(filters.to) - Date.parse(filters.from)) / 86400000 : 0;
+    const days =
+      filters.from && filters.to
+        ? (Date.parse(filters.to) - Date.parse(filters.from)) / 86400000
+        : 0;
     const trendBy = days > 0 && days <= 92 ? 'day' : 'month';
     void (async () => {
       try {
-        const [metrics, trend, stations, volume, uhu, concurrency, reliability, erf, quality] = await Promise.all([
-          api<Metrics>(`/api/v1/fire/metrics?${q}`), api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: trendBy })}`),
-          api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: 'station' })}`), api<Data['volume']>(`/api/v1/fire/volume?${q}`),
-          api<Data['uhu']>(`/api/v1/fire/utilization?${q}`), api<Data['concurrency']>(`/api/v1/fire/concurrency?${q}`),
-          api<Data['reliability']>(`/api/v1/fire/reliability?${q}`), api<Data['erf']>(`/api/v1/fire/erf?${q}`), api<Data['quality']>(`/api/v1/fire/quality?${q}`),
-        ]);
-        if (!stale) { setData({ metrics, trend, trendBy, stations, volume, uhu, concurrency, reliability, erf, quality }); setError(''); }
+        const [metrics, trend, stations, volume, uhu, concurrency, reliability, erf, quality] =
+          await Promise.all([
+            api<Metrics>(`/api/v1/fire/metrics?${q}`),
+            api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: trendBy })}`),
+            api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: 'station' })}`),
+            api<Data['volume']>(`/api/v1/fire/volume?${q}`),
+            api<Data['uhu']>(`/api/v1/fire/utilization?${q}`),
+            api<Data['concurrency']>(`/api/v1/fire/concurrency?${q}`),
+            api<Data['reliability']>(`/api/v1/fire/reliability?${q}`),
+            api<Data['erf']>(`/api/v1/fire/erf?${q}`),
+            api<Data['quality']>(`/api/v1/fire/quality?${q}`),
+          ]);
+        if (!stale) {
+          setData({
+            metrics,
+            trend,
+            trendBy,
+            stations,
+            volume,
+            uhu,
+            concurrency,
+            reliability,
+            erf,
+            quality,
+          });
+          setError('');
+        }
       } catch (e) {
         if (!stale) setError((e as Error).message);
       }
     })();
-    return () => { stale = true; };
+    return () => {
+      stale = true;
+    };
   }, [q]);
 
   return (
     <div class="page">
       <FilterBar value={filters} onChange={onFilters} />
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       {!data ? <p class="muted">Loading…</p> : <Dashboard data={data} filters={filters} />}
     </div>
   );
@@ -64,100 +160,321 @@ export function Performance({ search, onFilters }: { search: string; onFilters: 
 function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
   const m = data.metrics;
   const seg = (s: string) => m[s] as Segment;
-  const segRows = SEGMENTS.map((s) => [SEGMENT_LABELS[s]!, seg(s).n, fmtS(seg(s).p50), fmtS(seg(s).p90),
-    typeof seg(s).objective === 'number' ? fmtS(seg(s).objective as number) : seg(s).objective ? 'varies' : '–', fmtPct(seg(s).compliance),
-    seg(s).pass === null ? 'not graded' : seg(s).pass ? 'PASS' : 'FAIL', Object.entries(seg(s).excluded).map(([k, v]) => `${k} ${v}`).join(', ') || '–']);
+  const segRows = SEGMENTS.map((s) => [
+    SEGMENT_LABELS[s]!,
+    seg(s).n,
+    fmtS(seg(s).p50),
+    fmtS(seg(s).p90),
+    typeof seg(s).objective === 'number'
+      ? fmtS(seg(s).objective as number)
+      : seg(s).objective
+        ? 'varies'
+        : '–',
+    fmtPct(seg(s).compliance),
+    seg(s).pass === null ? 'not graded' : seg(s).pass ? 'PASS' : 'FAIL',
+    Object.entries(seg(s).excluded)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || '–',
+  ]);
   const trendSegs = ['totalResponse', 'turnout', 'travel', 'callProcessing'];
   return (
     <>
       <section class="kpis" data-testid="kpis">
         {['callProcessing', 'turnout', 'travel', 'totalResponse'].map((s) => (
-          <div class={`kpi ${seg(s).pass === null ? '' : seg(s).pass ? 'pass' : 'fail'}`} data-segment={s}>
+          <div
+            class={`kpi ${seg(s).pass === null ? '' : seg(s).pass ? 'pass' : 'fail'}`}
+            data-segment={s}
+          >
             <small>{SEGMENT_LABELS[s]} · 90th percentile</small>
             <b data-testid={`p90-${s}`}>{fmtS(seg(s).p90)}</b>
-            <span>n {seg(s).n.toLocaleString()} · {fmtPct(seg(s).compliance)} within {typeof seg(s).objective === 'number' ? fmtS(seg(s).objective as number) : 'objective'} <Grade pass={seg(s).pass} /></span>
+            <span>
+              n {seg(s).n.toLocaleString()} · {fmtPct(seg(s).compliance)} within{' '}
+              {typeof seg(s).objective === 'number'
+                ? fmtS(seg(s).objective as number)
+                : 'objective'}{' '}
+              <Grade pass={seg(s).pass} />
+            </span>
           </div>
         ))}
       </section>
-      <p class="muted">{m.incidents.toLocaleString()} incidents, {m.unitResponses.toLocaleString()} unit responses; graded against {m.standard.name}. Percentiles are exact (nearest rank); every excluded value is counted.</p>
-      <Table title="Response-time segments" id="segments" headers={['Segment', 'n', 'p50', 'p90', 'Objective', 'Compliance', 'Grade', 'Excluded']} rows={segRows}
-        cellClass={(r, c) => (c === 6 ? (segRows[r]![6] === 'PASS' ? 'pass' : segRows[r]![6] === 'FAIL' ? 'fail' : 'na') : '')} />
+      <p class="muted">
+        {m.incidents.toLocaleString()} incidents, {m.unitResponses.toLocaleString()} unit responses;
+        graded against {m.standard.name}. Percentiles are exact (nearest rank); every excluded value
+        is counted.
+      </p>
+      <Table
+        title="Response-time segments"
+        id="segments"
+        headers={['Segment', 'n', 'p50', 'p90', 'Objective', 'Compliance', 'Grade', 'Excluded']}
+        rows={segRows}
+        cellClass={(r, c) =>
+          c === 6
+            ? segRows[r]![6] === 'PASS'
+              ? 'pass'
+              : segRows[r]![6] === 'FAIL'
+                ? 'fail'
+                : 'na'
+            : ''
+        }
+      />
       <div class="grid2">
-        <Card title="Where the time goes (medians, first unit)" note="call processing + turnout + travel">
-          <Chart height={160} option={{
-            tooltip: {}, legend: { top: 0 }, grid: { left: 10, right: 20, top: 30, bottom: 20, containLabel: true },
-            xAxis: { type: 'value', name: 'seconds' }, yAxis: { type: 'category', data: ['median incident'] },
-            series: [['Call processing', 'callProcessing'], ['Turnout', 'firstUnitTurnout'], ['Travel', 'firstUnitTravel']].map(([name, s]) => ({
-              name, type: 'bar', stack: 'total', data: [(m[s!] as Segment).p50 ?? 0] })),
-          }} />
+        <Card
+          title="Where the time goes (medians, first unit)"
+          note="call processing + turnout + travel"
+        >
+          <Chart
+            height={160}
+            option={{
+              tooltip: {},
+              legend: { top: 0 },
+              grid: { left: 10, right: 20, top: 30, bottom: 20, containLabel: true },
+              xAxis: { type: 'value', name: 'seconds' },
+              yAxis: { type: 'category', data: ['median incident'] },
+              series: [
+                ['Call processing', 'callProcessing'],
+                ['Turnout', 'firstUnitTurnout'],
+                ['Travel', 'firstUnitTravel'],
+              ].map(([name, s]) => ({
+                name,
+                type: 'bar',
+                stack: 'total',
+                data: [(m[s!] as Segment).p50 ?? 0],
+              })),
+            }}
+          />
         </Card>
-        <Card title="ERF: share of fires with the full force on scene" note={`${data.erf.persons} persons; ${data.erf.assembled} of ${data.erf.incidents} incidents assembled`}>
-          <Chart height={200} option={{
-            tooltip: { trigger: 'axis' }, grid: { left: 40, right: 20, top: 20, bottom: 30 },
-            xAxis: { type: 'value', name: 'minutes after call' }, yAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${v * 100}%` } },
-            series: [{ type: 'line', step: 'end', data: data.erf.minutes.map((p) => [p.minute, p.share]), areaStyle: {} }],
-          }} />
+        <Card
+          title="ERF: share of fires with the full force on scene"
+          note={`${data.erf.persons} persons; ${data.erf.assembled} of ${data.erf.incidents} incidents assembled`}
+        >
+          <Chart
+            height={200}
+            option={{
+              tooltip: { trigger: 'axis' },
+              grid: { left: 40, right: 20, top: 20, bottom: 30 },
+              xAxis: { type: 'value', name: 'minutes after call' },
+              yAxis: {
+                type: 'value',
+                max: 1,
+                axisLabel: { formatter: (v: number) => `${v * 100}%` },
+              },
+              series: [
+                {
+                  type: 'line',
+                  step: 'end',
+                  data: data.erf.minutes.map((p) => [p.minute, p.share]),
+                  areaStyle: {},
+                },
+              ],
+            }}
+          />
         </Card>
       </div>
       <Card title={`90th percentile by ${data.trendBy}`}>
-        <Chart option={{
-          tooltip: { trigger: 'axis' }, legend: {}, grid: { left: 50, right: 20, top: 40, bottom: 30 },
-          xAxis: { type: 'category', data: data.trend.groups.map((g) => g.key) }, yAxis: { type: 'value', name: 'seconds' },
-          series: trendSegs.map((s) => ({ name: SEGMENT_LABELS[s], type: 'line', data: data.trend.groups.map((g) => (g[s] as Segment).p90) })),
-        }} />
+        <Chart
+          option={{
+            tooltip: { trigger: 'axis' },
+            legend: {},
+            grid: { left: 50, right: 20, top: 40, bottom: 30 },
+            xAxis: { type: 'category', data: data.trend.groups.map((g) => g.key) },
+            yAxis: { type: 'value', name: 'seconds' },
+            series: trendSegs.map((s) => ({
+              name: SEGMENT_LABELS[s],
+              type: 'line',
+              data: data.trend.groups.map((g) => (g[s] as Segment).p90),
+            })),
+          }}
+        />
       </Card>
       <div class="grid2">
-        <Card title="Calls by hour of week" note={`${data.volume.incidents.toLocaleString()} incidents`}>
-          <Chart height={240} option={{
-            tooltip: {}, grid: { left: 40, right: 10, top: 10, bottom: 60 },
-            xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) }, yAxis: { type: 'category', data: DAYS },
-            visualMap: { min: 0, max: Math.max(1, ...data.volume.hourOfWeek.flat()), orient: 'horizontal', left: 'center', bottom: 0, calculable: true },
-            series: [{ type: 'heatmap', data: data.volume.hourOfWeek.flatMap((row, d) => row.map((v, h) => [h, d, v])) }],
-          }} />
+        <Card
+          title="Calls by hour of week"
+          note={`${data.volume.incidents.toLocaleString()} incidents`}
+        >
+          <Chart
+            height={240}
+            option={{
+              tooltip: {},
+              grid: { left: 40, right: 10, top: 10, bottom: 60 },
+              xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
+              yAxis: { type: 'category', data: DAYS },
+              visualMap: {
+                min: 0,
+                max: Math.max(1, ...data.volume.hourOfWeek.flat()),
+                orient: 'horizontal',
+                left: 'center',
+                bottom: 0,
+                calculable: true,
+              },
+              series: [
+                {
+                  type: 'heatmap',
+                  data: data.volume.hourOfWeek.flatMap((row, d) => row.map((v, h) => [h, d, v])),
+                },
+              ],
+            }}
+          />
         </Card>
         <StationMap stations={data.stations} />
       </div>
-      <Table title="By station area" headers={['Station', 'Incidents', 'Total response p90', 'Compliance', 'Grade', 'Travel p90 (first unit)']}
-        rows={data.stations.groups.map((g) => [g.key, g.incidents, fmtS(g.totalResponse!.p90), fmtPct(g.totalResponse!.compliance), g.totalResponse!.pass === null ? '–' : g.totalResponse!.pass ? 'PASS' : 'FAIL', fmtS(g.firstUnitTravel!.p90)])}
-        cellClass={(r, c) => (c === 4 ? (data.stations.groups[r]!.totalResponse!.pass ? 'pass' : 'fail') : '')} />
+      <Table
+        title="By station area"
+        headers={[
+          'Station',
+          'Incidents',
+          'Total response p90',
+          'Compliance',
+          'Grade',
+          'Travel p90 (first unit)',
+        ]}
+        rows={data.stations.groups.map((g) => [
+          g.key,
+          g.incidents,
+          fmtS(g.totalResponse!.p90),
+          fmtPct(g.totalResponse!.compliance),
+          g.totalResponse!.pass === null ? '–' : g.totalResponse!.pass ? 'PASS' : 'FAIL',
+          fmtS(g.firstUnitTravel!.p90),
+        ])}
+        cellClass={(r, c) =>
+          c === 4 ? (data.stations.groups[r]!.totalResponse!.pass ? 'pass' : 'fail') : ''
+        }
+      />
       <div class="grid2">
-        <Table title="Unit hour utilization by unit type" headers={['Unit type', 'Units', 'Mean UHU', 'Max UHU', 'Busiest unit']}
-          rows={(data.uhu.byUnitType ?? []).map((t) => [t.unitType, t.units, t.meanUhu.toFixed(3), t.maxUhu.toFixed(3), t.maxUnit])}
-          cellClass={(r, c) => (c === 3 ? uhuClass(data.uhu.byUnitType![r]!.maxUhu) : '')} />
-        <Table title="Busiest units" headers={['Unit', 'Type', 'Responses', 'Busy hours', 'UHU']}
-          rows={(data.uhu.units ?? []).slice(0, 12).map((u) => [u.unit, u.unitType, u.responses, u.busyHours.toFixed(1), u.uhu.toFixed(3)])}
-          cellClass={(r, c) => (c === 4 ? uhuClass(data.uhu.units![r]!.uhu) : '')} />
+        <Table
+          title="Unit hour utilization by unit type"
+          headers={['Unit type', 'Units', 'Mean UHU', 'Max UHU', 'Busiest unit']}
+          rows={(data.uhu.byUnitType ?? []).map((t) => [
+            t.unitType,
+            t.units,
+            t.meanUhu.toFixed(3),
+            t.maxUhu.toFixed(3),
+            t.maxUnit,
+          ])}
+          cellClass={(r, c) => (c === 3 ? uhuClass(data.uhu.byUnitType![r]!.maxUhu) : '')}
+        />
+        <Table
+          title="Busiest units"
+          headers={['Unit', 'Type', 'Responses', 'Busy hours', 'UHU']}
+          rows={(data.uhu.units ?? [])
+            .slice(0, 12)
+            .map((u) => [
+              u.unit,
+              u.unitType,
+              u.responses,
+              u.busyHours.toFixed(1),
+              u.uhu.toFixed(3),
+            ])}
+          cellClass={(r, c) => (c === 4 ? uhuClass(data.uhu.units![r]!.uhu) : '')}
+        />
       </div>
-      <Card title="Unit hour utilization by unit and hour of day (the 20 busiest units)" note="share of each hour the unit was committed; 0.30 and above is unsustainable">
-        <Chart height={420} option={{
-          tooltip: {}, grid: { left: 60, right: 10, top: 10, bottom: 60 },
-          xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
-          yAxis: { type: 'category', data: (data.uhu.units ?? []).slice(0, 20).map((u) => u.unit).reverse() },
-          visualMap: { min: 0, max: 0.6, orient: 'horizontal', left: 'center', bottom: 0, calculable: true, inRange: { color: ['#f8f9fa', '#ffd43b', '#e03131'] } },
-          series: [{ type: 'heatmap', data: (data.uhu.units ?? []).slice(0, 20).reverse().flatMap((u, row) => u.byHour.map((v, h) => [h, row, Math.round(v * 1000) / 1000])) }],
-        }} />
+      <Card
+        title="Unit hour utilization by unit and hour of day (the 20 busiest units)"
+        note="share of each hour the unit was committed; 0.30 and above is unsustainable"
+      >
+        <Chart
+          height={420}
+          option={{
+            tooltip: {},
+            grid: { left: 60, right: 10, top: 10, bottom: 60 },
+            xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
+            yAxis: {
+              type: 'category',
+              data: (data.uhu.units ?? [])
+                .slice(0, 20)
+                .map((u) => u.unit)
+                .reverse(),
+            },
+            visualMap: {
+              min: 0,
+              max: 0.6,
+              orient: 'horizontal',
+              left: 'center',
+              bottom: 0,
+              calculable: true,
+              inRange: { color: ['#f8f9fa', '#ffd43b', '#e03131'] },
+            },
+            series: [
+              {
+                type: 'heatmap',
+                data: (data.uhu.units ?? [])
+                  .slice(0, 20)
+                  .reverse()
+                  .flatMap((u, row) =>
+                    u.byHour.map((v, h) => [h, row, Math.round(v * 1000) / 1000]),
+                  ),
+              },
+            ],
+          }}
+        />
       </Card>
       <div class="grid2">
         <Card title="Unit hour utilization by hour of day (all units)">
-          <Chart height={200} option={{ tooltip: {}, grid: { left: 40, right: 10, top: 10, bottom: 30 },
-            xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) }, yAxis: { type: 'value' },
-            series: [{ type: 'bar', data: data.uhu.byHour ?? [] }] }} />
+          <Chart
+            height={200}
+            option={{
+              tooltip: {},
+              grid: { left: 40, right: 10, top: 10, bottom: 30 },
+              xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
+              yAxis: { type: 'value' },
+              series: [{ type: 'bar', data: data.uhu.byHour ?? [] }],
+            }}
+          />
         </Card>
-        <Table title="Concurrency: first-unit travel by calls already running in the same area" headers={['In progress', 'n', 'p50', 'p90']}
-          rows={data.concurrency.firstUnitTravelByLevel.map((l) => [l.level, l.n, fmtS(l.p50), fmtS(l.p90)])} />
+        <Table
+          title="Concurrency: first-unit travel by calls already running in the same area"
+          headers={['In progress', 'n', 'p50', 'p90']}
+          rows={data.concurrency.firstUnitTravelByLevel.map((l) => [
+            l.level,
+            l.n,
+            fmtS(l.p50),
+            fmtS(l.p90),
+          ])}
+        />
       </div>
       <div class="grid2">
-        <Table title="First-due reliability" headers={['Station', 'Incidents', 'First-due arrived first', 'Reliability', 'First-due all busy', 'Covered by']}
-          rows={data.reliability.stations.map((s) => [s.station, s.incidents, s.firstDueFirst, fmtPct(s.reliability), s.firstDueBusy,
-            Object.entries(s.coveredBy).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} (${v})`).join(', ')])} />
-        <Table title="Data quality" headers={['Check', 'Count']} rows={[
-          ...Object.entries(data.quality.missingStamps).map(([k, v]) => [`missing ${k}`, v] as [string, number]),
-          ...Object.entries(data.quality.outOfOrder).map(([k, v]) => [k, v] as [string, number]),
-          ...Object.entries(data.quality.overCap).map(([k, v]) => [`${k} over the cap`, v] as [string, number]),
-          ['missing location', data.quality.missingCoordinates], ['rows quarantined by imports', data.quality.imports.quarantined],
-        ]} />
+        <Table
+          title="First-due reliability"
+          headers={[
+            'Station',
+            'Incidents',
+            'First-due arrived first',
+            'Reliability',
+            'First-due all busy',
+            'Covered by',
+          ]}
+          rows={data.reliability.stations.map((s) => [
+            s.station,
+            s.incidents,
+            s.firstDueFirst,
+            fmtPct(s.reliability),
+            s.firstDueBusy,
+            Object.entries(s.coveredBy)
+              .sort((a, b) => b[1] - a[1])
+              .slice(0, 3)
+              .map(([k, v]) => `${k} (${v})`)
+              .join(', '),
+          ])}
+        />
+        <Table
+          title="Data quality"
+          headers={['Check', 'Count']}
+          rows={[
+            ...Object.entries(data.quality.missingStamps).map(
+              ([k, v]) => [`missing ${k}`, v] as [string, number],
+            ),
+            ...Object.entries(data.quality.outOfOrder).map(([k, v]) => [k, v] as [string, number]),
+            ...Object.entries(data.quality.overCap).map(
+              ([k, v]) => [`${k} over the cap`, v] as [string, number],
+            ),
+            ['missing location', data.quality.missingCoordinates],
+            ['rows quarantined by imports', data.quality.imports.quarantined],
+          ]}
+        />
       </div>
-      <p class="muted">Share this view: the address bar holds the filters. The same figures: <code>npx cityops fire metrics {cliArgs(filters)}</code></p>
+      <p class="muted">
+        Share this view: the address bar holds the filters. The same figures:{' '}
+        <code>npx cityops fire metrics {cliArgs(filters)}</code>
+      </p>
     </>
   );
 }
@@ -165,7 +482,10 @@ function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
 const uhuClass = (x: number) => (x >= 0.3 ? 'fail' : x >= 0.16 ? 'warn' : 'pass');
 
 function cliArgs(f: Filters): string {
-  return Object.entries(f).filter(([, v]) => v).map(([k, v]) => `--${k === 'unitType' ? 'unit-type' : k} ${v}`).join(' ');
+  return Object.entries(f)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `--${k === 'unitType' ? 'unit-type' : k} ${v}`)
+    .join(' ');
 }
 
 /** Stations coloured by whether their area's total response meets the standard. */
@@ -180,14 +500,48 @@ export function StationMap({ stations }: { stations: Grouped }) {
       const byArea = new Map(stations.groups.map((g) => [Number(g.key), g]));
       const features = layer.features.map((f) => {
         const g = byArea.get(Number(f.properties?.station));
-        return { ...f, properties: { ...f.properties, grade: !g || g.totalResponse!.pass === null ? 'none' : g.totalResponse!.pass ? 'pass' : 'fail' } };
+        return {
+          ...f,
+          properties: {
+            ...f.properties,
+            grade:
+              !g || g.totalResponse!.pass === null
+                ? 'none'
+                : g.totalResponse!.pass
+                  ? 'pass'
+                  : 'fail',
+          },
+        };
       });
       m.addSource('graded', { type: 'geojson', data: { type: 'FeatureCollection', features } });
-      m.addLayer({ id: 'graded', type: 'circle', source: 'graded', paint: {
-        'circle-radius': 8, 'circle-stroke-width': 2, 'circle-stroke-color': '#fff',
-        'circle-color': ['match', ['get', 'grade'], 'pass', '#2f9e44', 'fail', '#e03131', '#adb5bd'] } });
+      m.addLayer({
+        id: 'graded',
+        type: 'circle',
+        source: 'graded',
+        paint: {
+          'circle-radius': 8,
+          'circle-stroke-width': 2,
+          'circle-stroke-color': '#fff',
+          'circle-color': [
+            'match',
+            ['get', 'grade'],
+            'pass',
+            '#2f9e44',
+            'fail',
+            '#e03131',
+            '#adb5bd',
+          ],
+        },
+      });
     });
-    return () => { cancelled = true; map?.remove(); };
+    return () => {
+      cancelled = true;
+      map?.remove();
+    };
   }, [JSON.stringify(stations.groups.map((g) => [g.key, g.totalResponse?.pass]))]);
-  return <Card title="Stations: total response against the standard" note="green meets it, red does not"><div ref={el} class="minimap" /></Card>;
+  return (
+    <Card title="Stations: total response against the standard" note="green meets it, red does not">
+      <div ref={el} class="minimap" />
+    </Card>
+  );
 }

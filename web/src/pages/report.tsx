@@ -4,11 +4,18 @@ import { latestFireMonth } from '../city';
 import { Chart, Grade } from '../components';
 import { StationMap } from './performance';
 
-type Metrics = Record<string, unknown> & { incidents: number; unitResponses: number; standard: { name: string } };
+type Metrics = Record<string, unknown> & {
+  incidents: number;
+  unitResponses: number;
+  standard: { name: string };
+};
 type Grouped = { groups: (Record<string, Segment> & { key: string; incidents: number })[] };
 
 /** Last day of a YYYY-MM month. */
-const monthEnd = (m: string) => { const [y, mo] = m.split('-').map(Number); return new Date(Date.UTC(y!, mo!, 0)).toISOString().slice(0, 10); };
+const monthEnd = (m: string) => {
+  const [y, mo] = m.split('-').map(Number);
+  return new Date(Date.UTC(y!, mo!, 0)).toISOString().slice(0, 10);
+};
 
 /**
  * A Standards-of-Cover-style monthly report, laid out for A4 landscape. Headless Chromium prints
@@ -17,51 +24,167 @@ const monthEnd = (m: string) => { const [y, mo] = m.split('-').map(Number); retu
 export function Report({ search }: { search: string }) {
   const asked = new URLSearchParams(search).get('month');
   const [latest, setLatest] = useState<string | null>(null);
-  useEffect(() => { if (!asked) void latestFireMonth().then(setLatest); }, [asked]);
+  useEffect(() => {
+    if (!asked) void latestFireMonth().then(setLatest);
+  }, [asked]);
   const month = asked ?? latest;
-  const [d, setD] = useState<{ all: Metrics; em: Metrics; days: Grouped; stations: Grouped; quality: Record<string, unknown> } | null>(null);
+  const [d, setD] = useState<{
+    all: Metrics;
+    em: Metrics;
+    days: Grouped;
+    stations: Grouped;
+    quality: Record<string, unknown>;
+  } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
     if (!month) return;
     const f = `from=${month}-01&to=${monthEnd(month)}`;
     let stale = false; // the answer for a month the user has already left is dropped
-    Promise.all([api<Metrics>(`/api/v1/fire/metrics?${f}&priority=all`), api<Metrics>(`/api/v1/fire/metrics?${f}&priority=emergency`),
-      api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=day`), api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=station`),
-      api<Record<string, unknown>>(`/api/v1/fire/quality?${f}`)])
-      .then(([all, em, days, stations, quality]) => { if (!stale) setD({ all, em, days, stations, quality }); })
-      .catch((e: Error) => { if (!stale) setError(e.message); });
-    return () => { stale = true; };
+    Promise.all([
+      api<Metrics>(`/api/v1/fire/metrics?${f}&priority=all`),
+      api<Metrics>(`/api/v1/fire/metrics?${f}&priority=emergency`),
+      api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=day`),
+      api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=station`),
+      api<Record<string, unknown>>(`/api/v1/fire/quality?${f}`),
+    ])
+      .then(([all, em, days, stations, quality]) => {
+        if (!stale) setD({ all, em, days, stations, quality });
+      })
+      .catch((e: Error) => {
+        if (!stale) setError(e.message);
+      });
+    return () => {
+      stale = true;
+    };
   }, [month]);
   // ready once the charts and the station map have drawn (the map needs its GeoJSON and a frame)
-  useEffect(() => { if (d) setTimeout(() => { (window as unknown as { reportReady: boolean }).reportReady = true; }, 1500); }, [d]);
+  useEffect(() => {
+    if (d)
+      setTimeout(() => {
+        (window as unknown as { reportReady: boolean }).reportReady = true;
+      }, 1500);
+  }, [d]);
   if (error) return <p class="error">{error}</p>;
   if (!d) return <p class="muted">Preparing the report…</p>;
   const seg = (m: Metrics, s: string) => m[s] as Segment;
-  const q = d.quality as { missingStamps: Record<string, number>; outOfOrder: Record<string, number>; imports: { quarantined: number } };
+  const q = d.quality as {
+    missingStamps: Record<string, number>;
+    outOfOrder: Record<string, number>;
+    imports: { quarantined: number };
+  };
   return (
     <div class="report">
-      <header><h1>Fire response performance — {month}</h1>
-        <p class="noprint"><a href={`/api/v1/reports/fire.pdf?month=${month}`} download data-testid="download-pdf">Download PDF</a> · <a href="#/performance">Back to the dashboard</a></p>
-        <p>Baseline (actual 90th percentile) against benchmark ({d.em.standard.name}). {d.all.incidents.toLocaleString()} incidents, {d.em.incidents.toLocaleString()} emergency. Exact nearest-rank percentiles; n and exclusions shown.</p></header>
+      <header>
+        <h1>Fire response performance — {month}</h1>
+        <p class="noprint">
+          <a href={`/api/v1/reports/fire.pdf?month=${month}`} download data-testid="download-pdf">
+            Download PDF
+          </a>{' '}
+          · <a href="#/performance">Back to the dashboard</a>
+        </p>
+        <p>
+          Baseline (actual 90th percentile) against benchmark ({d.em.standard.name}).{' '}
+          {d.all.incidents.toLocaleString()} incidents, {d.em.incidents.toLocaleString()} emergency.
+          Exact nearest-rank percentiles; n and exclusions shown.
+        </p>
+      </header>
       <table class="report-table">
-        <thead><tr><th>Segment</th><th>n</th><th>Baseline p90</th><th>Benchmark</th><th>Within benchmark</th><th>Grade</th><th>All incidents p90 (n)</th></tr></thead>
-        <tbody>{SEGMENTS.map((s) => {
-          const e = seg(d.em, s), a = seg(d.all, s);
-          return <tr><th>{SEGMENT_LABELS[s]}</th><td>{e.n}</td><td>{fmtS(e.p90)}</td><td>{typeof e.objective === 'number' ? fmtS(e.objective) : e.objective ? 'by type' : '–'}</td>
-            <td>{fmtPct(e.compliance)}</td><td><Grade pass={e.pass} /></td><td>{fmtS(a.p90)} ({a.n})</td></tr>;
-        })}</tbody>
+        <thead>
+          <tr>
+            <th>Segment</th>
+            <th>n</th>
+            <th>Baseline p90</th>
+            <th>Benchmark</th>
+            <th>Within benchmark</th>
+            <th>Grade</th>
+            <th>All incidents p90 (n)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {SEGMENTS.map((s) => {
+            const e = seg(d.em, s),
+              a = seg(d.all, s);
+            return (
+              <tr>
+                <th>{SEGMENT_LABELS[s]}</th>
+                <td>{e.n}</td>
+                <td>{fmtS(e.p90)}</td>
+                <td>
+                  {typeof e.objective === 'number'
+                    ? fmtS(e.objective)
+                    : e.objective
+                      ? 'by type'
+                      : '–'}
+                </td>
+                <td>{fmtPct(e.compliance)}</td>
+                <td>
+                  <Grade pass={e.pass} />
+                </td>
+                <td>
+                  {fmtS(a.p90)} ({a.n})
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
       </table>
       <div class="grid2">
-        <Chart height={230} option={{ title: { text: 'Emergency 90th percentile by day', textStyle: { fontSize: 13 } }, tooltip: {}, legend: { top: 24 }, grid: { left: 50, right: 10, top: 60, bottom: 30 },
-          xAxis: { type: 'category', data: d.days.groups.map((g) => g.key.slice(5)) }, yAxis: { type: 'value', name: 's' },
-          series: ['totalResponse', 'travel', 'turnout'].map((s) => ({ name: SEGMENT_LABELS[s], type: 'line', data: d.days.groups.map((g) => g[s]!.p90) })) }} />
-        <Chart height={230} option={{ title: { text: 'Emergency total response p90 by station area', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 50, right: 10, top: 40, bottom: 30 },
-          xAxis: { type: 'category', data: d.stations.groups.map((g) => g.key) }, yAxis: { type: 'value', name: 's' },
-          series: [{ type: 'bar', data: d.stations.groups.map((g) => ({ value: g.totalResponse!.p90, itemStyle: { color: g.totalResponse!.pass ? '#2f9e44' : '#e03131' } })) }] }} />
+        <Chart
+          height={230}
+          option={{
+            title: { text: 'Emergency 90th percentile by day', textStyle: { fontSize: 13 } },
+            tooltip: {},
+            legend: { top: 24 },
+            grid: { left: 50, right: 10, top: 60, bottom: 30 },
+            xAxis: { type: 'category', data: d.days.groups.map((g) => g.key.slice(5)) },
+            yAxis: { type: 'value', name: 's' },
+            series: ['totalResponse', 'travel', 'turnout'].map((s) => ({
+              name: SEGMENT_LABELS[s],
+              type: 'line',
+              data: d.days.groups.map((g) => g[s]!.p90),
+            })),
+          }}
+        />
+        <Chart
+          height={230}
+          option={{
+            title: {
+              text: 'Emergency total response p90 by station area',
+              textStyle: { fontSize: 13 },
+            },
+            tooltip: {},
+            grid: { left: 50, right: 10, top: 40, bottom: 30 },
+            xAxis: { type: 'category', data: d.stations.groups.map((g) => g.key) },
+            yAxis: { type: 'value', name: 's' },
+            series: [
+              {
+                type: 'bar',
+                data: d.stations.groups.map((g) => ({
+                  value: g.totalResponse!.p90,
+                  itemStyle: { color: g.totalResponse!.pass ? '#2f9e44' : '#e03131' },
+                })),
+              },
+            ],
+          }}
+        />
       </div>
-      <div class="grid2"><StationMap stations={d.stations} /><div /></div>
-      <section><h2>Data quality</h2>
-        <p>Missing stamps: {Object.entries(q.missingStamps).map(([k, v]) => `${k} ${v}`).join(', ')}. Out of order: {Object.entries(q.outOfOrder).map(([k, v]) => `${k} ${v}`).join(', ')}. Rows quarantined by imports: {q.imports.quarantined}.</p>
+      <div class="grid2">
+        <StationMap stations={d.stations} />
+        <div />
+      </div>
+      <section>
+        <h2>Data quality</h2>
+        <p>
+          Missing stamps:{' '}
+          {Object.entries(q.missingStamps)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}
+          . Out of order:{' '}
+          {Object.entries(q.outOfOrder)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}
+          . Rows quarantined by imports: {q.imports.quarantined}.
+        </p>
       </section>
     </div>
   );

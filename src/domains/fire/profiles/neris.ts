@@ -13,21 +13,51 @@ export const neris: WideMapping = WideMappingSchema.parse({
   columns: Object.fromEntries(WIDE_FIELDS.map((f) => [f, f])),
   emergencyPriorities: ['true', 'EMERGENCY', '1', '3'],
   unitTypes: {
-    ENGINE: 'ENGINE', ENGINE_STRUCT: 'ENGINE', ENGINE_WUI: 'ENGINE', LADDER: 'TRUCK', TRUCK: 'TRUCK', TOWER: 'TRUCK',
-    QUINT: 'QUINT', ALS_AMB: 'MEDIC_ALS', BLS_AMB: 'MEDIC_BLS', MEDIC: 'MEDIC_ALS', RESCUE: 'RESCUE', HEAVY_RESCUE: 'RESCUE',
-    CHIEF: 'CHIEF', CHIEF_STAFF_COMMAND: 'CHIEF', SUPPORT: 'SUPPORT',
+    ENGINE: 'ENGINE',
+    ENGINE_STRUCT: 'ENGINE',
+    ENGINE_WUI: 'ENGINE',
+    LADDER: 'TRUCK',
+    TRUCK: 'TRUCK',
+    TOWER: 'TRUCK',
+    QUINT: 'QUINT',
+    ALS_AMB: 'MEDIC_ALS',
+    BLS_AMB: 'MEDIC_BLS',
+    MEDIC: 'MEDIC_ALS',
+    RESCUE: 'RESCUE',
+    HEAVY_RESCUE: 'RESCUE',
+    CHIEF: 'CHIEF',
+    CHIEF_STAFF_COMMAND: 'CHIEF',
+    SUPPORT: 'SUPPORT',
   },
 });
 
 /** NERIS incident type prefixes → categories. */
 const TYPE_PREFIX: Record<string, Category> = {
-  MEDICAL: 'EMS', FIRE: 'FIRE', RESCUE: 'RESCUE', HAZSIT: 'HAZMAT', PUBSERV: 'SERVICE', NOEMERG: 'SERVICE', LAWENFORCE: 'OTHER',
+  MEDICAL: 'EMS',
+  FIRE: 'FIRE',
+  RESCUE: 'RESCUE',
+  HAZSIT: 'HAZMAT',
+  PUBSERV: 'SERVICE',
+  NOEMERG: 'SERVICE',
+  LAWENFORCE: 'OTHER',
 };
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
-const first = (...vs: unknown[]): string | null => { for (const v of vs) { const s = str(v); if (s !== null) return s; } return null; };
+const obj = (v: unknown): Obj =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {};
+const str = (v: unknown): string | null =>
+  v === undefined || v === null || v === ''
+    ? null
+    : typeof v === 'object'
+      ? JSON.stringify(v)
+      : String(v);
+const first = (...vs: unknown[]): string | null => {
+  for (const v of vs) {
+    const s = str(v);
+    if (s !== null) return s;
+  }
+  return null;
+};
 
 export interface NerisRow {
   values: Record<string, string | null>;
@@ -35,13 +65,34 @@ export interface NerisRow {
 }
 
 /** Flattens one NERIS incident into canonical rows, or explains why it cannot. */
-export function flattenNeris(incident: Obj): { rows: NerisRow[] } | { error: { field: string; reason: string } } {
+export function flattenNeris(
+  incident: Obj,
+): { rows: NerisRow[] } | { error: { field: string; reason: string } } {
   const base = obj(incident.base);
   const dispatch = obj(incident.dispatch);
-  const id = first(incident.incident_number, base.incident_number, dispatch.incident_number, incident.neris_id, incident.id);
-  if (id === null) return { error: { field: 'incident_number', reason: 'missing incident number (incident_number, base.incident_number or neris_id)' } };
-  const units = (Array.isArray(dispatch.unit_responses) ? dispatch.unit_responses : Array.isArray(incident.unit_responses) ? incident.unit_responses : null) as unknown[] | null;
-  if (!units) return { error: { field: 'dispatch.unit_responses', reason: 'no unit_responses array' } };
+  const id = first(
+    incident.incident_number,
+    base.incident_number,
+    dispatch.incident_number,
+    incident.neris_id,
+    incident.id,
+  );
+  if (id === null)
+    return {
+      error: {
+        field: 'incident_number',
+        reason: 'missing incident number (incident_number, base.incident_number or neris_id)',
+      },
+    };
+  const units = (
+    Array.isArray(dispatch.unit_responses)
+      ? dispatch.unit_responses
+      : Array.isArray(incident.unit_responses)
+        ? incident.unit_responses
+        : null
+  ) as unknown[] | null;
+  if (!units)
+    return { error: { field: 'dispatch.unit_responses', reason: 'no unit_responses array' } };
   const types = Array.isArray(incident.incident_types) ? incident.incident_types : [];
   const type = first(obj(types[0]).type, incident.incident_type);
   const location = obj(dispatch.location ?? incident.location ?? base.location);
@@ -90,4 +141,3 @@ export function flattenNeris(incident: Obj): { rows: NerisRow[] } | { error: { f
   });
   return { rows };
 }
-
