@@ -407,6 +407,18 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       ALTER TABLE unit_responses_v11 RENAME TO unit_responses;
     `,
   },
+  {
+    version: 12,
+    // The demo replays a CAD file as a live feed (batches with source 'replay'): it feeds the live
+    // board, never an analysis. Analyses read these views, so the rule is written once. A later
+    // migration that rebuilds incidents or unit_responses must drop and recreate them.
+    name: 'analytic views: the data analyses read, the demo replay left out',
+    sql: `
+      CREATE VIEW analytic_incidents AS SELECT * FROM incidents WHERE source <> 'replay';
+      CREATE VIEW analytic_unit_responses AS SELECT * FROM unit_responses WHERE source <> 'replay';
+      CREATE VIEW analytic_batches AS SELECT * FROM import_batches WHERE source <> 'replay';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,5 @@
 import { quantile } from '../../platform/stats.ts';
 import type { Store } from '../../platform/db.ts';
-import { REPLAY_SOURCE } from '../fire/index.ts';
 import { dijkstra } from './graph.ts';
 import { saveCalibration, SNAP_M, type Calibration, type CoverageContext } from './context.ts';
 
@@ -15,8 +14,8 @@ import { saveCalibration, SNAP_M, type Calibration, type CoverageContext } from 
 export async function calibrate(store: Store, ctx: CoverageContext, opts: { save?: boolean } = {}) {
   const rows = await store.all<{ station: string; lat: number; lon: number; travel: number }>(`
     SELECT u.home_station AS station, i.lat, i.lon, epoch(coalesce(u.staging, u.on_scene)) - epoch(u.enroute) AS travel
-    FROM unit_responses u JOIN incidents i USING (incident_id)
-    WHERE u.own_agency AND i.emergency AND u.source <> '${REPLAY_SOURCE}' AND u.unit_type IN ('ENGINE', 'TRUCK', 'RESCUE') AND u.home_station IS NOT NULL
+    FROM analytic_unit_responses u JOIN analytic_incidents i USING (incident_id)
+    WHERE u.own_agency AND i.emergency AND u.unit_type IN ('ENGINE', 'TRUCK', 'RESCUE') AND u.home_station IS NOT NULL
       AND u.home_station = i.station_area AND u.enroute IS NOT NULL AND coalesce(u.staging, u.on_scene) IS NOT NULL AND i.lat IS NOT NULL`);
   const excluded = { stationOffNetwork: 0, incidentOffNetwork: 0, implausibleTravel: 0 };
   const byStation = new Map(ctx.stations.filter((s) => s.node !== null).map((s) => [s.id, s]));

@@ -1,7 +1,6 @@
 import { UserError } from '../../platform/errors.ts';
 import type { RoadWay } from './osm.ts';
 import type { Store } from '../../platform/db.ts';
-import { REPLAY_SOURCE } from '../fire/index.ts';
 import { buildGraph, type Graph } from './graph.ts';
 
 /**
@@ -170,7 +169,7 @@ export async function loadCoverageContext(
   const period =
     (
       await store.one<{ s: number | null }>(
-        `SELECT epoch(max(call_received)) - epoch(min(call_received)) AS s FROM incidents WHERE source <> '${REPLAY_SOURCE}'`,
+        `SELECT epoch(max(call_received)) - epoch(min(call_received)) AS s FROM analytic_incidents`,
       )
     )?.s ?? 0;
   // units and how busy they were, from the CAD data (committed = dispatched → cleared)
@@ -183,7 +182,7 @@ export async function loadCoverageContext(
   }>(`SELECT home_station AS station, unit_id AS unit,
       any_value(unit_type) AS type, round(avg(staffing)) AS staffing,
       sum(greatest(0, epoch(cleared) - epoch(dispatched))) FILTER (WHERE cleared > dispatched) AS busy
-    FROM unit_responses WHERE home_station IS NOT NULL AND own_agency AND source <> '${REPLAY_SOURCE}' GROUP BY ALL ORDER BY 1, 2`);
+    FROM analytic_unit_responses WHERE home_station IS NOT NULL AND own_agency GROUP BY ALL ORDER BY 1, 2`);
   const stations: Station[] = stationRows.map((s) => {
     const given = s.apparatus
       ? (JSON.parse(s.apparatus) as { unit?: string; type: string; staffing?: number }[])
@@ -232,10 +231,10 @@ export async function loadCoverageContext(
     WITH first AS (
       SELECT incident_id, arg_min(unit_type, on_scene) AS type, arg_min(epoch(on_scene) - epoch(enroute), on_scene) AS travel,
         arg_min(epoch(cleared) - epoch(dispatched), on_scene) AS service
-      FROM unit_responses WHERE own_agency AND on_scene IS NOT NULL AND source <> '${REPLAY_SOURCE}' GROUP BY incident_id)
+      FROM analytic_unit_responses WHERE own_agency AND on_scene IS NOT NULL GROUP BY incident_id)
     SELECT i.incident_id AS id, i.lat, i.lon, epoch(i.call_received) AS at, i.emergency, f.type, f.travel, f.service
-    FROM incidents i LEFT JOIN first f USING (incident_id)
-    WHERE i.call_received IS NOT NULL AND i.source <> '${REPLAY_SOURCE}' ${opts.priority === 'all' ? '' : 'AND i.emergency'} ORDER BY i.call_received, i.incident_id`);
+    FROM analytic_incidents i LEFT JOIN first f USING (incident_id)
+    WHERE i.call_received IS NOT NULL ${opts.priority === 'all' ? '' : 'AND i.emergency'} ORDER BY i.call_received, i.incident_id`);
   const [w, s, e, n] = graph.bbox;
   let noLocation = 0,
     outsideNetwork = 0;

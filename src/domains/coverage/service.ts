@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Store } from '../../platform/db.ts';
-import { REPLAY_SOURCE } from '../fire/index.ts';
 
 const REFRESH_MS = 60_000;
 import {
@@ -87,7 +86,7 @@ export class CoverageService {
   async context(priority: 'emergency' | 'all' = 'emergency'): Promise<CoverageContext> {
     const key = (await this.store.one<{
       k: string;
-    }>(`SELECT concat_ws('/', (SELECT max(batch_id) FROM import_batches WHERE source <> '${REPLAY_SOURCE}'),
+    }>(`SELECT concat_ws('/', (SELECT max(batch_id) FROM analytic_batches),
       (SELECT max(updated_at)::VARCHAR FROM plan_settings)) AS k`))!.k;
     const hit = this.cache.get(priority);
     // a live CAD feed adds batches all the time: the demand is refreshed at most once a minute

@@ -2,7 +2,6 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../../platform/errors.ts';
 import { addDays, localDateStart, offsetAt } from '../../platform/time.ts';
 import type { Store } from '../../platform/db.ts';
-import { REPLAY_SOURCE } from './live.ts';
 
 /**
  * A columnar, in-memory view of the incidents and unit responses that match a filter. Every fire
@@ -117,8 +116,7 @@ export function incidentWhere(
     params.push(v);
     return `$${params.length}`;
   };
-  // the demo's replayed copies feed the live board only, never the analytics
-  const clauses: string[] = [`i.source <> ${p(REPLAY_SOURCE)}`];
+  const clauses: string[] = [];
   if (window.start !== null) clauses.push(`i.call_received >= to_timestamp(${p(window.start)})`);
   if (window.end !== null) clauses.push(`i.call_received < to_timestamp(${p(window.end)})`);
   if (filters.priority === 'emergency') clauses.push('i.emergency');
@@ -126,7 +124,7 @@ export function incidentWhere(
     clauses.push(`i.category IN (${filters.category.map((c) => p(c)).join(', ')})`);
   if (filters.station?.length)
     clauses.push(`i.station_area IN (${filters.station.map((c) => p(c)).join(', ')})`);
-  return { sql: `WHERE ${clauses.join(' AND ')}`, params };
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
 const INCIDENT_TEXT = {
@@ -237,7 +235,7 @@ export async function loadFrame(store: Store, filters: Filters, timeZone: string
       )
         .map((c) => `i.${c}`)
         .join(', ')}
-      FROM incidents i ${where.sql} ORDER BY i.call_received NULLS LAST, i.incident_id`,
+      FROM analytic_incidents i ${where.sql} ORDER BY i.call_received NULLS LAST, i.incident_id`,
       where.params,
     );
     const base = (
@@ -250,7 +248,7 @@ export async function loadFrame(store: Store, filters: Filters, timeZone: string
       `CREATE OR REPLACE TEMP TABLE frame_responses AS
       SELECT (f.rowid - ${base})::INTEGER AS inc, u.unit_id, u.unit_type, u.home_station, u.own_agency, u.staffing, u.dispatch_order,
         u.dispatched, u.enroute, u.staging, u.on_scene, u.transport_started, u.at_hospital, u.cleared
-      FROM unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}
+      FROM analytic_unit_responses u JOIN frame_incidents f USING (incident_id) ${unitClause}
       ORDER BY inc, u.dispatch_order NULLS LAST, u.dispatched NULLS LAST, u.unit_id, u.response_id`,
       unitTypes,
     );

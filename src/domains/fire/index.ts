@@ -18,4 +18,4 @@ export {
   QuarantineQuerySchema,
 } from './service.ts';
 export { SEGMENTS, STANDARDS } from './standards.ts';
-export { incidentCount } from './service.ts';
+export { analyticVersion, incidentCount } from './service.ts';

@@ -44,14 +44,14 @@ export async function qualityReport(
   const n = where.params.length;
   /** The filter's WHERE clause with one more condition. */
   const whereAnd = (cond: string) => `${where.sql ? `${where.sql} AND` : 'WHERE'} ${cond}`;
-  const joined = `FROM incidents i JOIN unit_responses u USING (incident_id)`;
+  const joined = `FROM analytic_incidents i JOIN analytic_unit_responses u USING (incident_id)`;
   const stampCols = ['dispatched', 'enroute', 'on_scene', 'cleared'];
   const totals = (await store.one<Record<string, number>>(
     `SELECT
-      (SELECT count(*) FROM incidents i ${where.sql}) AS incidents,
-      (SELECT count(*) FROM incidents i ${whereAnd('i.call_received IS NULL')}) AS missing_received,
-      (SELECT count(*) FROM incidents i ${whereAnd('(i.lat IS NULL OR i.lon IS NULL)')}) AS missing_coordinates,
-      (SELECT count(*) FROM incidents i ${whereAnd('i.station_area IS NULL')}) AS missing_station`,
+      (SELECT count(*) FROM analytic_incidents i ${where.sql}) AS incidents,
+      (SELECT count(*) FROM analytic_incidents i ${whereAnd('i.call_received IS NULL')}) AS missing_received,
+      (SELECT count(*) FROM analytic_incidents i ${whereAnd('(i.lat IS NULL OR i.lon IS NULL)')}) AS missing_coordinates,
+      (SELECT count(*) FROM analytic_incidents i ${whereAnd('i.station_area IS NULL')}) AS missing_station`,
     where.params,
   ))!;
   const cap = `$${n + 1}`;
@@ -74,7 +74,7 @@ export async function qualityReport(
   const bySource = await store.all<{ source: string; incidents: number; unitResponses: number }>(
     `SELECT i.source AS source,
       count(DISTINCT i.incident_id) AS incidents, count(u.response_id) AS "unitResponses"
-    FROM incidents i LEFT JOIN unit_responses u USING (incident_id) ${where.sql} GROUP BY 1 ORDER BY 1`,
+    FROM analytic_incidents i LEFT JOIN analytic_unit_responses u USING (incident_id) ${where.sql} GROUP BY 1 ORDER BY 1`,
     where.params,
   );
   const byMonth = await store.all<QualityReport['byMonth'][number]>(
@@ -84,11 +84,11 @@ export async function qualityReport(
       count(u.response_id) FILTER (WHERE u.enroute IS NULL) AS "missingEnroute",
       count(u.response_id) FILTER (WHERE u.on_scene IS NULL) AS "missingOnScene",
       count(u.response_id) FILTER (WHERE ${ORDER_CHECKS.map(([, a, b]) => `${b} < ${a}`).join(' OR ')}) AS "outOfOrder"
-    FROM incidents i LEFT JOIN unit_responses u USING (incident_id) ${where.sql} GROUP BY 1 ORDER BY 1`,
+    FROM analytic_incidents i LEFT JOIN analytic_unit_responses u USING (incident_id) ${where.sql} GROUP BY 1 ORDER BY 1`,
     [...where.params, config.timeZone],
   );
   const batches = await store.all<{ quarantined: number; warnings: string | null }>(
-    "SELECT quarantined, warnings FROM import_batches WHERE domain = 'fire'",
+    "SELECT quarantined, warnings FROM analytic_batches WHERE domain = 'fire'",
   );
   const warnings: Record<string, number> = {};
   for (const b of batches)

@@ -1,4 +1,3 @@
-import { REPLAY_SOURCE } from './live.ts';
 import { z } from 'zod';
 import { boundsOf, MIDDLE_EXTENT_SQL, type Bounds } from '../../platform/geo.ts';
 import { isoDay } from '../../platform/params.ts';
@@ -107,10 +106,7 @@ export class FireService {
   ) {}
 
   private async frame(q: FireQuery): Promise<Frame> {
-    // any import or live batch bumps the version, so a cached frame is never stale
-    const version = (await this.store.one<{ v: number }>(
-      'SELECT coalesce(max(batch_id), 0) AS v FROM import_batches',
-    ))!.v;
+    const version = await analyticVersion(this.store);
     const filters = filtersOf(q);
     const key = JSON.stringify([version, filters]);
     let f = this.frames.get(key);
@@ -127,8 +123,8 @@ export class FireService {
   async dataMonths(): Promise<{ from: string; to: string } | null> {
     const r = await this.store.one<{ a: string | null; b: string | null }>(
       `SELECT strftime(timezone($1, min(call_received)), '%Y-%m') AS a, strftime(timezone($1, max(call_received)), '%Y-%m') AS b
-         FROM incidents WHERE source <> $2`,
-      [this.config.timeZone, REPLAY_SOURCE],
+         FROM analytic_incidents`,
+      [this.config.timeZone],
     );
     return r?.a && r.b ? { from: r.a, to: r.b } : null;
   }
@@ -137,8 +133,7 @@ export class FireService {
   async positionExtent(): Promise<Bounds | null> {
     return boundsOf(
       await this.store.one(
-        `SELECT ${MIDDLE_EXTENT_SQL} FROM incidents WHERE source <> $1 AND lat IS NOT NULL`,
-        [REPLAY_SOURCE],
+        `SELECT ${MIDDLE_EXTENT_SQL} FROM analytic_incidents WHERE lat IS NOT NULL`,
       ),
     );
   }
@@ -146,9 +141,9 @@ export class FireService {
   /** The latest month (YYYY-MM, local) with at least `min` incidents, the demo replay left out. */
   async latestMonthWith(min: number): Promise<string | null> {
     const r = await this.store.one<{ m: string }>(
-      `SELECT strftime(timezone($1, call_received), '%Y-%m') AS m FROM incidents WHERE source <> $2 AND call_received IS NOT NULL
-         GROUP BY m HAVING count(*) >= $3 ORDER BY m DESC LIMIT 1`,
-      [this.config.timeZone, REPLAY_SOURCE, min],
+      `SELECT strftime(timezone($1, call_received), '%Y-%m') AS m FROM analytic_incidents WHERE call_received IS NOT NULL
+         GROUP BY m HAVING count(*) >= $2 ORDER BY m DESC LIMIT 1`,
+      [this.config.timeZone, min],
     );
     return r?.m ?? null;
   }
@@ -240,4 +235,15 @@ export class FireService {
 /** Incidents stored, the demo replay included. */
 export async function incidentCount(store: Store): Promise<number> {
   return (await store.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM incidents'))!.n;
+}
+
+/**
+ * The version of the data analyses read: the latest batch that is not the demo replay. Any import
+ * or live CAD batch bumps it, so an answer cached on it is never stale, and the replay's steady
+ * stream of batches leaves such caches alone.
+ */
+export async function analyticVersion(store: Store): Promise<number> {
+  return (await store.one<{ v: number }>(
+    'SELECT coalesce(max(batch_id), 0)::INTEGER AS v FROM analytic_batches',
+  ))!.v;
 }

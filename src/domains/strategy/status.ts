@@ -63,7 +63,7 @@ const fiscalYearOf = (date: string) =>
 /** The rolling 12 months ending with the latest call on record, and the 12 months before. */
 async function fireWindows(store: Store, timeZone: string) {
   const last = await store.one<{ d: string | null }>(
-    `SELECT strftime(timezone($1, max(call_received)), '%Y-%m-%d') AS d FROM incidents WHERE source <> 'replay'`,
+    `SELECT strftime(timezone($1, max(call_received)), '%Y-%m-%d') AS d FROM analytic_incidents`,
     [timeZone],
   );
   if (!last?.d) return null;

@@ -17,7 +17,7 @@ export interface Criterion {
 
 export async function wwcEvidence(store: Store, plan: Plan | null): Promise<Criterion[]> {
   const counts = (await store.one<{ incidents: number; lines: number; fy: number | null }>(`SELECT
-    (SELECT count(*) FROM incidents WHERE source <> 'replay') AS incidents, (SELECT count(*) FROM budget_lines) AS lines,
+    (SELECT count(*) FROM analytic_incidents) AS incidents, (SELECT count(*) FROM budget_lines) AS lines,
     (SELECT max(fiscal_year_end) FROM budget_lines WHERE phase = 'adopted' AND direction = 'expense') AS fy`))!;
   const decided = (await store.one<{
     n: number;
