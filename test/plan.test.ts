@@ -242,8 +242,12 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
     );
   });
 
-  it('the CLI prints minutes, coveredShare, incidents and stations; stations import by CSV with units; bad rows quarantined', async () => {
+  it('the CLI (`cityops coverage`, alias `plan`) prints minutes, coveredShare, incidents and stations; stations import by CSV with units; bad rows quarantined', async () => {
     store.close();
+    const whatIf = ['--minutes', '4', '--close', '36', '--add', '37.7716,-122.4204'];
+    // `coverage` is the command's name (its subcommand `coverage` the default); `plan` its old alias
+    const renamed = cli(['coverage', ...whatIf, '--db', db, '--json']);
+    expect(renamed.status, renamed.stderr).toBe(0);
     const out = JSON.parse(
       cli([
         'plan',
@@ -260,6 +264,7 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       ]).stdout,
     );
     expect(out).toMatchObject({ minutes: 4, incidents: ctx.demand.length });
+    expect(JSON.parse(renamed.stdout)).toEqual(out);
     expect(out.coveredShare).toBeGreaterThan(0);
     expect(out.coveredShare).toBeLessThanOrEqual(1);
     expect(out.stations.map((s: { id: string }) => s.id)).not.toContain('36');

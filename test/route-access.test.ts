@@ -6,8 +6,11 @@ import { createToken, TOKEN_ROLES, type Role } from '../src/domains/accounts/acc
 import { defaultConfig } from '../src/domains/fire/config.ts';
 import { buildApp } from '../src/interfaces/http/app.ts';
 import { registeredRoutes, type Access } from '../src/interfaces/http/auth.ts';
+import { defineRoute } from '../src/interfaces/http/route.ts';
+import { ROUTES } from '../src/interfaces/http/routes.ts';
 import type { Store } from '../src/platform/db.ts';
-import { openTemp } from './helpers.ts';
+import { openTemp, SF_2020 } from './helpers.ts';
+import { importFireFile } from '../src/domains/fire/import.ts';
 
 /**
  * Every route the router holds, called over a real socket with no credentials and with each role,
@@ -143,5 +146,89 @@ describe('access is decided on the matched route', () => {
       }
     }
     expect(blocked).toEqual([]);
+  });
+});
+
+describe('every route is declared once, with its access, in the API document', () => {
+  let store: Store, app: FastifyInstance, viewer: Record<string, string>;
+  beforeAll(async () => {
+    ({ store } = await openTemp());
+    await importFireFile(store, SF_2020);
+    viewer = { authorization: `Bearer ${await createToken(store, 'declarations', 'viewer')}` };
+    app = await buildApp({ store, config: defaultConfig() });
+  });
+  afterAll(async () => {
+    await app.close();
+    store.close();
+  });
+
+  it('a declaration without access is a type error, and a route registered without one stops the start', async () => {
+    // @ts-expect-error a route must say who may use it
+    defineRoute({ method: 'GET', url: '/x', tag: 't', summary: 's', handle: async () => 1 });
+    const bare = await buildApp({ store, config: defaultConfig() });
+    bare.get('/api/v1/undeclared', async () => ({ secret: true }));
+    await expect(bare.ready()).rejects.toThrow(
+      /without a declared access: GET \/api\/v1\/undeclared/,
+    );
+  });
+
+  it('each declared path (aliases too) is registered with its declared access, and the API document lists it with its method and roles', async () => {
+    const doc = (await app.inject({ url: '/api/docs/openapi.json' })).json();
+    const registered = new Map(
+      registeredRoutes(app).map((r) => [`${String(r.method)} ${r.url}`, r.config?.access]),
+    );
+    const problems: string[] = [];
+    for (const route of ROUTES) {
+      if (route.access !== 'public' && !Array.isArray(route.access))
+        problems.push(`${route.url}: no access`);
+      for (const url of [route.url, ...(route.aliases ?? [])]) {
+        const key = `${route.method} ${url}`;
+        // the staff test above walks the registered routes: anonymous requests to these get 401
+        if (registered.get(key) !== route.access)
+          problems.push(`${key}: not registered as declared`);
+        if (!url.startsWith('/api/')) continue;
+        const op = doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+        if (!op?.summary) problems.push(`${key}: not in the API document`);
+        else if (JSON.stringify(op['x-roles']) !== JSON.stringify(route.access))
+          problems.push(`${key}: document says ${JSON.stringify(op['x-roles'])}`);
+        else if ((op.deprecated === true) !== (url !== route.url))
+          problems.push(`${key}: deprecated is ${op.deprecated}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(ROUTES.length).toBeGreaterThan(45);
+    expect(doc.paths['/api/v1/strategy/actuals'].post.requestBody).toBeDefined();
+    expect(doc.paths['/api/v1/cad/events'].post.requestBody).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/reports/fire.pdf'].get.responses[200].content)).toEqual([
+      'application/pdf',
+    ]);
+  });
+
+  it('coverage answers at /api/v1/coverage/*; /api/v1/plan/* answers the same, marked deprecated', async () => {
+    const doc = (await app.inject({ url: '/api/docs/openapi.json' })).json();
+    for (const name of ['stations', 'scenario', 'bands', 'place', 'simulate'])
+      expect(doc.paths[`/api/v1/plan/${name}`].get.deprecated, name).toBe(true);
+    expect(doc.paths['/api/v1/coverage/calibrate'].post['x-roles']).toEqual(['admin', 'analyst']);
+    expect(doc.paths['/api/v1/plan/calibrate'].post.deprecated).toBe(true);
+    const now = await app.inject({ url: '/api/v1/coverage/stations', headers: viewer });
+    const old = await app.inject({ url: '/api/v1/plan/stations', headers: viewer });
+    // no road network is loaded here: the same answer either way is what counts
+    expect(old.statusCode).toBe(now.statusCode);
+    expect(old.json()).toEqual(now.json());
+    expect(old.headers.deprecation).toBe('true');
+    expect(old.headers.link).toBe('</api/v1/coverage/stations>; rel="successor"');
+    expect(now.headers.deprecation).toBeUndefined();
+    expect((await app.inject({ url: '/api/v1/plan/stations' })).statusCode).toBe(401);
+  });
+
+  it('?standard= takes preset ids only: a path or a file name is a 400 that names the presets', async () => {
+    for (const standard of ['/etc/passwd', 'x.json', '../samples/standard.yaml']) {
+      const r = await app.inject({
+        url: `/api/v1/fire/metrics?standard=${encodeURIComponent(standard)}`,
+        headers: viewer,
+      });
+      expect(r.statusCode, standard).toBe(400);
+      expect(r.json().error).toMatch(/standard: Unknown standard ".*"\. Presets: nfpa1710-2020/);
+    }
   });
 });

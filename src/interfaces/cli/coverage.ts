@@ -38,7 +38,7 @@ const latLon = (text: string, what: string) => {
   return { lat: lat!, lon: lon! };
 };
 
-/** The what-if options every plan command takes. */
+/** The what-if options every coverage command takes. */
 function scenarioOf(o: Common): Scenario {
   return {
     close: o.close
@@ -96,7 +96,7 @@ const minutesOf = (v: string, what = '--minutes') => {
 const mmss = (s: number | null) =>
   s === null ? '–' : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
-export function registerPlan(program: Command, imp: Command): void {
+export function registerCoverage(program: Command, imp: Command): void {
   imp
     .command('roads')
     .description(
@@ -153,14 +153,14 @@ export function registerPlan(program: Command, imp: Command): void {
       });
     });
 
-  const plan = program
-    .command('plan')
-    .description(
-      'strategic planning: drive-time coverage, what-if, station placement, replay simulation',
-    );
+  // "plan" was its name before the word came to mean only the strategic plan: kept as an alias
+  const coverageCommand = program
+    .command('coverage')
+    .alias('plan')
+    .description('station coverage: drive times, what-if, station placement, replay simulation');
   withScenario(
-    plan
-      .command('coverage')
+    coverageCommand
+      .command('coverage', { isDefault: true })
       .description(
         'share of incidents within a drive time of a station, today or in a what-if; probabilistic and ERF coverage',
       ),
@@ -254,7 +254,7 @@ export function registerPlan(program: Command, imp: Command): void {
       },
     );
   withScenario(
-    plan
+    coverageCommand
       .command('place')
       .description(
         'where k new stations cover the most incidents not covered today (maximal covering location; greedy, then HiGHS)',
@@ -302,7 +302,7 @@ export function registerPlan(program: Command, imp: Command): void {
       },
     );
   withScenario(
-    plan
+    coverageCommand
       .command('simulate')
       .description(
         'replay the real incidents against a deployment: nearest available unit, busy for its real commitment; simulated vs observed travel',
@@ -338,7 +338,7 @@ export function registerPlan(program: Command, imp: Command): void {
       );
     });
   });
-  plan
+  coverageCommand
     .command('calibrate')
     .description(
       'fit the speed factor that makes predicted drive times match observed emergency travel, and save it',

@@ -4,13 +4,13 @@ import {
   principalForSession,
   principalForToken,
   SESSION_HOURS,
-  SignInGuard,
   signIn,
   signOut,
   type Principal,
   type Role,
 } from '../../domains/accounts/index.ts';
 import type { Store } from '../../platform/db.ts';
+import { defineRoute, HttpRefusal } from './route.ts';
 
 export const SESSION_COOKIE = 'cityops_session';
 
@@ -90,16 +90,19 @@ export function crossSiteRefusal(req: FastifyRequest): string | null {
 const secureFor = (req: FastifyRequest, always: boolean) => always || req.protocol === 'https';
 
 /** Call before any route is registered. */
-export function registerAuth(
-  app: FastifyInstance,
-  store: Store,
-  opts: { secureCookies: boolean },
-): void {
-  const guard = new SignInGuard();
+export function registerAuth(app: FastifyInstance, store: Store): void {
   const routes: RouteOptions[] = [];
   ROUTES.set(app, routes);
   app.addHook('onRoute', (route) => {
     routes.push(route);
+  });
+  // a route registered by hand, outside the declarations, must declare access too: else no start
+  app.addHook('onReady', async () => {
+    const undeclared = routes.filter((r) => r.config?.access === undefined);
+    if (undeclared.length)
+      throw new Error(
+        `Routes without a declared access: ${undeclared.map((r) => `${String(r.method)} ${r.url}`).join(', ')}`,
+      );
   });
   app.decorateRequest('principal', null);
 
@@ -116,77 +119,76 @@ export function registerAuth(
     const refused = denial(req.routeOptions.config.access, req.principal, req.method);
     if (refused) return reply.code(refused.status).send({ error: refused.error });
   });
+}
 
-  const Login = z.strictObject({
-    username: z.string().min(1).max(64),
-    password: z.string().min(1).max(1024),
-  });
-  app.post(
-    '/api/auth/login',
-    {
-      config: {
-        access: 'public',
-        tag: 'auth',
-        summary: 'Sign in: sets the session cookie',
-        body: Login,
-        rateLimit: {
-          max: 5,
-          timeWindow: '1 minute',
-          keyGenerator: (req: FastifyRequest) => req.ip,
-        },
-      },
-    },
-    async (req, reply) => {
-      const body = Login.safeParse(req.body);
-      if (!body.success)
-        return reply.code(400).send({ error: 'Send {"username", "password"} as JSON.' });
-      const { username, password } = body.data;
-      const wait = guard.lockedFor(username);
-      if (wait > 0) {
-        reply.header('Retry-After', Math.ceil(wait / 1000));
-        return reply.code(429).send({
-          error: `Too many failed sign-ins for this account: try again in ${Math.ceil(wait / 60_000)} minutes.`,
-        });
-      }
+const Login = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+
+const sessionCookie = (req: FastifyRequest, secure: boolean) => ({
+  path: '/',
+  httpOnly: true,
+  sameSite: 'strict' as const,
+  secure: secureFor(req, secure),
+});
+
+/** Sign-in, sign-out and who is signed in: public, so a visitor can become a principal. */
+export const AUTH_ROUTES = [
+  defineRoute({
+    method: 'POST',
+    url: '/api/auth/login',
+    tag: 'auth',
+    access: 'public',
+    body: Login,
+    invalidBody: 'Send {"username", "password"} as JSON',
+    rateLimit: { max: 5, timeWindow: '1 minute', keyGenerator: (req) => req.ip },
+    summary: 'Sign in: sets the session cookie',
+    handle: async ({ store, signIns, secureCookies }, { body, req, reply }) => {
+      const { username, password } = body;
+      const wait = signIns.lockedFor(username);
+      if (wait > 0)
+        throw new HttpRefusal(
+          429,
+          `Too many failed sign-ins for this account: try again in ${Math.ceil(wait / 60_000)} minutes.`,
+          {},
+          { 'Retry-After': Math.ceil(wait / 1000) },
+        );
       const result = await signIn(store, username, password);
       if (!result) {
-        guard.failed(username);
-        return reply.code(401).send({ error: 'Wrong user name or password.' });
+        signIns.failed(username);
+        throw new HttpRefusal(401, 'Wrong user name or password.');
       }
-      guard.succeeded(username);
+      signIns.succeeded(username);
       reply.setCookie(SESSION_COOKIE, result.sessionId, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secureFor(req, opts.secureCookies),
+        ...sessionCookie(req, secureCookies),
         maxAge: SESSION_HOURS * 3600,
       });
       return { user: result.principal.name, role: result.principal.role };
     },
-  );
-
-  app.post(
-    '/api/auth/logout',
-    { config: { access: 'public', tag: 'auth', summary: 'Sign out: ends the session' } },
-    async (req, reply) => {
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/auth/logout',
+    tag: 'auth',
+    access: 'public',
+    summary: 'Sign out: ends the session',
+    handle: async ({ store, secureCookies }, { req, reply }) => {
       const sid = req.cookies[SESSION_COOKIE];
       if (sid) await signOut(store, sid);
-      reply.clearCookie(SESSION_COOKIE, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secureFor(req, opts.secureCookies),
-      });
+      reply.clearCookie(SESSION_COOKIE, sessionCookie(req, secureCookies));
       return { ok: true };
     },
-  );
-
-  app.get(
-    '/api/auth/me',
-    { config: { access: 'public', tag: 'auth', summary: 'Who is signed in (401 when nobody)' } },
-    async (req, reply) => {
-      if (!req.principal) return reply.code(401).send({ error: 'Not signed in.' });
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/auth/me',
+    tag: 'auth',
+    access: 'public',
+    summary: 'Who is signed in (401 when nobody)',
+    handle: async (_ctx, { req }) => {
+      if (!req.principal) throw new HttpRefusal(401, 'Not signed in.');
       return { user: req.principal.name, role: req.principal.role, kind: req.principal.kind };
     },
-  );
-}
+  }),
+];

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { UserError } from '../../platform/errors.ts';
 import {
+  ActionInputSchema,
+  addAction,
   CrashFilterSchema,
   evaluateActions,
   hexQuery,
@@ -10,6 +12,8 @@ import {
   HinQuerySchema,
   hotspotQuery,
   HotspotQuerySchema,
+  kdeQuery,
+  KdeQuerySchema,
   listActions,
   loadCrashes,
   publicStreets,
@@ -20,34 +24,31 @@ import {
   summariseCrashes,
   targetQuery,
   TargetQuerySchema,
+  toAsciiGrid,
 } from '../../domains/collisions/index.ts';
-import type { ApiRoute, RouteContext } from './routes.ts';
-
-const route = <S extends z.ZodType>(r: {
-  url: string;
-  public?: boolean;
-  summary: string;
-  tag: string;
-  query: S;
-  handle(ctx: RouteContext, q: z.output<S>): Promise<unknown>;
-}): ApiRoute => r as ApiRoute;
+import { EDITORS, READERS } from './auth.ts';
+import { defineRoute } from './route.ts';
 
 /** The Safer Streets API: the same query layer as `cityops streets …`. */
-export const STREETS_ROUTES: ApiRoute[] = [
-  route({
+export const COLLISION_ROUTES = [
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/summary',
     tag: 'streets',
     query: StreetsSummaryQuerySchema,
     summary: 'Crashes by KABCO severity with EPDO (named weight set); per year, severity or mode',
-    handle: ({ store }, q) => streetsSummary(store, q),
+    handle: ({ store }, { query: q }) => streetsSummary(store, q),
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/crashes',
     tag: 'streets',
     query: CrashFilterSchema,
     summary:
       'Crashes matching the filter: counts by severity with EPDO (hsm), and the located ones as GeoJSON points (staff only: exact locations)',
-    handle: async ({ store }, q) => {
+    handle: async ({ store }, { query: q }) => {
       const set = await loadCrashes(store, q);
       const located = set.crashes.filter((c) => c.lat !== null && c.lon !== null);
       return {
@@ -71,48 +72,60 @@ export const STREETS_ROUTES: ApiRoute[] = [
       };
     },
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/hexagons',
     tag: 'streets',
     query: HexQuerySchema,
     summary: 'Crash counts, KA, KSI and EPDO per H3 hexagon (GeoJSON)',
-    handle: ({ store }, q) => hexQuery(store, q),
+    handle: ({ store }, { query: q }) => hexQuery(store, q),
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/hotspots',
     tag: 'streets',
     query: HotspotQuerySchema,
     summary: 'Getis-Ord Gi* hot and cold spots on H3 hexagons with false-discovery-rate correction',
-    handle: ({ store }, q) => hotspotQuery(store, q),
+    handle: ({ store }, { query: q }) => hotspotQuery(store, q),
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/rank',
     tag: 'streets',
     query: RankQuerySchema,
     summary:
       'Intersections or corridors ranked by crashes, KA, KSI or EPDO; top N, within a district polygon',
-    handle: ({ store }, q) => rankQuery(store, q),
+    handle: ({ store }, { query: q }) => rankQuery(store, q),
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/hin',
     tag: 'streets',
     query: HinQuerySchema,
     summary:
       'High-injury network (sliding windows): corridors, "p% of miles carry q% of KSI", parameters',
-    handle: async ({ store }, q) => {
+    handle: async ({ store }, { query: q }) => {
       const r = await hinQuery(store, q);
       return { ...r, geojson: hinGeoJson(r) };
     },
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/target',
     tag: 'streets',
     query: TargetQuerySchema,
     summary:
       'Progress to a reduction target: baseline, glide path, yearly and rolling-12-month counts, exact intervals and test',
-    handle: ({ store }, q) => targetQuery(store, q),
+    handle: ({ store }, { query: q }) => targetQuery(store, q),
   }),
-  route({
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/actions',
     tag: 'streets',
     query: z.strictObject({}),
@@ -120,7 +133,36 @@ export const STREETS_ROUTES: ApiRoute[] = [
       'Engineering, education and enforcement actions (POST to add one: analysts and admins)',
     handle: ({ store }) => listActions(store),
   }),
-  route({
+  defineRoute({
+    method: 'POST',
+    url: '/api/v1/streets/actions',
+    tag: 'streets',
+    access: EDITORS,
+    body: ActionInputSchema,
+    invalidBody: 'Invalid action',
+    status: 201,
+    summary: 'Add an engineering, education or enforcement action',
+    handle: ({ store }, { body, req }) => addAction(store, body, req.principal!.name),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/streets/kde.asc',
+    tag: 'streets',
+    access: READERS,
+    query: KdeQuerySchema,
+    reply: 'text',
+    summary: 'Kernel density surface as an Esri ASCII grid',
+    handle: async ({ store }, { query, reply }) => {
+      const r = await kdeQuery(store, query);
+      reply
+        .header('Content-Disposition', 'attachment; filename="cityops-kde.asc"')
+        .header('X-Projection', r.proj);
+      return toAsciiGrid(r.surface);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    access: READERS,
     url: '/api/v1/streets/evaluate',
     tag: 'streets',
     query: z.strictObject({
@@ -133,7 +175,7 @@ export const STREETS_ROUTES: ApiRoute[] = [
     }),
     summary:
       'Before/after evaluation of actions: naive (labelled biased) and comparison group (Empirical Bayes needs an SPF: CLI --spf)',
-    handle: async ({ store }, q) => {
+    handle: async ({ store }, { query: q }) => {
       const all = await listActions(store);
       const chosen = q.ids
         .split(',')
@@ -151,10 +193,12 @@ export const STREETS_ROUTES: ApiRoute[] = [
       });
     },
   }),
-  route({
+  defineRoute({
+    method: 'GET',
     url: '/api/public/streets',
     tag: 'public',
-    public: true,
+    access: 'public',
+    shared: true,
     query: z.strictObject({}),
     summary:
       'Road safety for residents: yearly counts, target progress with intervals, HIN statement, corridors, crash counts on hexagons of ~0.7 km² (cells under 3 crashes withheld)',

@@ -1,41 +1,32 @@
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  parseLiveItem,
-  REPLAY_SOURCE,
-  type LiveEvent,
-  type LiveService,
-} from '../../domains/fire/index.ts';
+import { parseLiveItem, REPLAY_SOURCE, type LiveEvent } from '../../domains/fire/index.ts';
 import { FEEDERS, READERS } from './auth.ts';
+import { defineRoute, HttpRefusal } from './route.ts';
 
 const IngestQuery = z.strictObject({ source: z.enum(['cad', REPLAY_SOURCE]).default('cad') });
+/** The envelope; each item is validated on its own, so a refusal can name the item's index. */
+const IngestBody = z.array(z.unknown()).min(1).max(5000);
+const StreamQuery = z.object({ lastEventId: z.string().max(20).optional() });
 
-export function registerLive(app: FastifyInstance, live: LiveService): void {
-  app.post(
-    '/api/v1/cad/events',
-    {
-      bodyLimit: 1024 * 1024,
-      config: {
-        access: FEEDERS,
-        tag: 'live',
-        summary: 'Post unit-status events from CAD (JSON array, 1 to 5,000); answered after commit',
-        rateLimit: {
-          max: 6000,
-          timeWindow: '1 minute',
-          keyGenerator: (req) => req.principal?.name ?? req.ip,
-        },
-      },
+/** The live routes: CAD posts unit-status events, the board reads the picture and its updates. */
+export const LIVE_ROUTES = [
+  defineRoute({
+    method: 'POST',
+    url: '/api/v1/cad/events',
+    tag: 'live',
+    access: FEEDERS,
+    query: IngestQuery,
+    body: IngestBody,
+    invalidBody:
+      'Send a JSON array of 1 to 5,000 unit-status events {id, incident, unit, status, at} or wide unit responses {incident, unit, dispatched, enroute, on_scene, …}',
+    bodyLimit: 1024 * 1024,
+    rateLimit: {
+      max: 6000,
+      timeWindow: '1 minute',
+      keyGenerator: (req) => req.principal?.name ?? req.ip,
     },
-    async (req, reply) => {
-      const q = IngestQuery.safeParse(req.query ?? {});
-      if (!q.success) return reply.code(400).send({ error: 'source must be cad or replay' });
-      const body = req.body;
-      if (!Array.isArray(body) || body.length === 0 || body.length > 5000) {
-        return reply.code(400).send({
-          error:
-            'Send a JSON array of 1 to 5,000 unit-status events {id, incident, unit, status, at} or wide unit responses {incident, unit, dispatched, enroute, on_scene, …}.',
-        });
-      }
+    summary: 'Post unit-status events from CAD (JSON array, 1 to 5,000); answered after commit',
+    handle: async ({ live }, { query, body, req }) => {
       const errors: { index: number; field: string; message: string }[] = [];
       const events: LiveEvent[] = [];
       body.forEach((item, index) => {
@@ -45,50 +36,38 @@ export function registerLive(app: FastifyInstance, live: LiveService): void {
           for (const i of r.issues)
             errors.push({ index, field: i.path.join('.') || '(item)', message: i.message });
       });
-      if (errors.length) {
-        return reply.code(400).send({
-          error: `${new Set(errors.map((e) => e.index)).size} of ${body.length} events are invalid; none was accepted.`,
-          errors,
-        });
-      }
+      if (errors.length)
+        throw new HttpRefusal(
+          400,
+          `${new Set(errors.map((e) => e.index)).size} of ${body.length} events are invalid; none was accepted.`,
+          { errors },
+        );
       return live.ingest(
         events,
         req.principal!.name,
-        q.data.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined,
+        query.source === REPLAY_SOURCE ? REPLAY_SOURCE : undefined,
       );
     },
-  );
-
-  app.get(
-    '/api/v1/live/state',
-    {
-      config: {
-        access: READERS,
-        tag: 'live',
-        summary: 'The live picture: active incidents, units, stations, alerts',
-      },
-    },
-    async () => (await live.snapshot()).state,
-  );
-
-  // a HEAD of an endless stream would never complete its head: GET only
-  app.get(
-    '/api/v1/live/stream',
-    {
-      exposeHeadRoute: false,
-      config: {
-        access: READERS,
-        tag: 'live',
-        summary: 'Server-Sent Events: a snapshot, then updates (resume with Last-Event-ID)',
-      },
-    },
-    async (req, reply) => {
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/live/state',
+    tag: 'live',
+    access: READERS,
+    summary: 'The live picture: active incidents, units, stations, alerts',
+    handle: async ({ live }) => (await live.snapshot()).state,
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/live/stream',
+    tag: 'live',
+    access: READERS,
+    query: StreamQuery,
+    reply: 'stream',
+    summary: 'Server-Sent Events: a snapshot, then updates (resume with Last-Event-ID)',
+    handle: async ({ live }, { query, req, reply }) => {
       const header = req.headers['last-event-id'];
-      const last = Number(
-        Array.isArray(header)
-          ? header[0]
-          : (header ?? (req.query as Record<string, string>)?.lastEventId),
-      );
+      const last = Number(Array.isArray(header) ? header[0] : (header ?? query.lastEventId));
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -129,5 +108,5 @@ export function registerLive(app: FastifyInstance, live: LiveService): void {
         clearInterval(heartbeat);
       });
     },
-  );
-}
+  }),
+];

@@ -75,7 +75,7 @@ export function Plan() {
   };
 
   useEffect(() => {
-    void api<{ stations: PlanStation[] }>('/api/v1/plan/stations')
+    void api<{ stations: PlanStation[] }>('/api/v1/coverage/stations')
       .then((r) => setStations(r.stations))
       .catch((e: Error) => setError(e.message));
     void cityMap(mapEl.current!).then(({ map: m }) => {
@@ -131,7 +131,7 @@ export function Plan() {
 
   useEffect(() => {
     const ctrl = new AbortController();
-    api<ScenarioAnswer>(`/api/v1/plan/scenario?${query()}&bands=true`, { signal: ctrl.signal })
+    api<ScenarioAnswer>(`/api/v1/coverage/scenario?${query()}&bands=true`, { signal: ctrl.signal })
       .then((r) => {
         setAnswer(r);
         setError('');
@@ -194,7 +194,7 @@ export function Plan() {
   const place = async () => {
     setPlacement(null);
     try {
-      setPlacement(await api<Placement>(`/api/v1/plan/place?${query()}&k=2&timeLimit=5`));
+      setPlacement(await api<Placement>(`/api/v1/coverage/place?${query()}&k=2&timeLimit=5`));
     } catch (e) {
       setError((e as Error).message);
     }
@@ -235,7 +235,7 @@ export function Plan() {
         </button>
         <a
           class="button"
-          href={`/api/v1/plan/bands?${query()}`}
+          href={`/api/v1/coverage/bands?${query()}`}
           download="cityops-drive-time-bands.geojson"
         >
           Download bands (GeoJSON)
