@@ -212,11 +212,12 @@ describe('the web app in Chromium', () => {
     // one goal's page: its measures, actions and capital projects only
     await page.click('nav.goals >> text=Quality of life and safety');
     await expect.poll(() => page.url()).toMatch(/goal=safety/);
-    const capital = await page.locator('#capital tbody tr').allInnerTexts();
-    expect(capital.map((r) => r.split('\t')[0])).toEqual([
-      'Rebuild Fire Station 4 (seismic)',
-      'Protected bike lanes, phase 2',
-    ]);
+    // the URL changes before the page re-renders: wait for the rows, not the URL
+    const capitalNames = async () =>
+      (await page.locator('#capital tbody tr').allInnerTexts()).map((r) => r.split('\t')[0]);
+    await expect
+      .poll(capitalNames)
+      .toEqual(['Rebuild Fire Station 4 (seismic)', 'Protected bike lanes, phase 2']);
     expect(await page.locator('#actions tbody tr').count()).toBe(2);
     // report an actual through the form; the measure's row shows it after the reload
     await page.goto(`${base}/#/strategy`);
