@@ -59,16 +59,8 @@ async function runImport(store: Store, c: ImportCase, file: string): Promise<Ans
     }
     case 'stations':
       return importStationsFile(store, file);
-    case 'roads': {
-      const r = await importRoadsFile(store, file);
-      return {
-        batchId: r.batchId,
-        rowsRead: r.features,
-        inserted: r.segments,
-        quarantined: r.quarantined,
-        warnings: {},
-      };
-    }
+    case 'roads':
+      return importRoadsFile(store, file);
   }
 }
 

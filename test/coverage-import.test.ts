@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { importRoadsFile } from '../src/domains/coverage/roads.ts';
 import { importLayerFile, importStationsFile } from '../src/domains/coverage/stations.ts';
 import type { Store } from '../src/platform/db.ts';
 import { openTemp, ROOT, tempDir } from './helpers.ts';
@@ -91,5 +92,18 @@ describe('stations and layers import through the one pipeline', () => {
       field: 'geometry',
       reason: 'geometry Point is not a Polygon or MultiPolygon',
     });
+  });
+
+  it('roads (OSM XML): a re-import of the same extract leaves every way alone', async () => {
+    ({ store } = await openTemp());
+    const file = join(GEO, 'sf-mission-osm-2014.osm.gz');
+    const first = await importRoadsFile(store, file, { source: 'mission' });
+    expect(first.inserted).toBe(first.segments);
+    const again = await importRoadsFile(store, file, { source: 'mission' });
+    expect([again.inserted, again.updated, again.unchanged]).toEqual([0, 0, first.segments]);
+    expect(await count(`SELECT * FROM road_segments WHERE source = 'mission'`)).toBe(
+      first.segments,
+    );
+    expect(again.lengthKm).toBeCloseTo(first.lengthKm, 9);
   });
 });
