@@ -57,26 +57,10 @@ async function runImport(store: Store, c: ImportCase, file: string): Promise<Ans
       const r = await loadActuals(store, await currentPlan(store), file);
       return { batchId: 0, rowsRead: r.rows, inserted: r.rows, quarantined: 0, warnings: {} };
     }
-    case 'stations': {
-      const r = await importStationsFile(store, file);
-      return {
-        batchId: r.batchId,
-        rowsRead: r.stations + r.quarantined,
-        inserted: r.stations,
-        quarantined: r.quarantined,
-        warnings: {},
-      };
-    }
-    case 'roads': {
-      const r = await importRoadsFile(store, file);
-      return {
-        batchId: r.batchId,
-        rowsRead: r.features,
-        inserted: r.segments,
-        quarantined: r.quarantined,
-        warnings: {},
-      };
-    }
+    case 'stations':
+      return importStationsFile(store, file);
+    case 'roads':
+      return importRoadsFile(store, file);
   }
 }
 

@@ -236,10 +236,23 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       const c = await loadCoverageContext(store);
       expect(coverage(c, applyScenario(c)).residents!.coveredShare).toBe(covered ? 1 : 0);
     }
+    // a polygon without a count goes to the quarantine by feature number (it refused the whole file
+    // before the one pipeline); a file of such polygons only leaves the layer as it was
+    const before = await store.all('SELECT feature_id, value FROM map_layers ORDER BY 1');
     write(() => -1);
-    await expect(importLayerFile(store, file, 'population', { valueField: 'POP' })).rejects.toThrow(
-      /feature 1: POP is "-1", not a count/,
+    const bad = await importLayerFile(store, file, 'population', { valueField: 'POP' });
+    expect([bad.rowsRead, bad.quarantined, bad.inserted, bad.updated]).toEqual([
+      tracts.features.length,
+      tracts.features.length,
+      0,
+      0,
+    ]);
+    const q = await store.one<{ line: number; field: string; reason: string }>(
+      'SELECT line, field, reason FROM quarantine WHERE batch_id = $1 ORDER BY line LIMIT 1',
+      [bad.batchId],
     );
+    expect(q).toEqual({ line: 1, field: 'properties.POP', reason: 'POP is "-1", not a count' });
+    expect(await store.all('SELECT feature_id, value FROM map_layers ORDER BY 1')).toEqual(before);
   });
 
   it('the CLI (`cityops coverage`, alias `plan`) prints minutes, coveredShare, incidents and stations; stations import by CSV with units; bad rows quarantined', async () => {

@@ -104,17 +104,11 @@ describe('staging temp files', () => {
   });
 
   it('roads: a refused import and a successful one leave nothing', async () => {
-    const empty = join(inputs, 'no-roads.geojson');
-    writeFileSync(
-      empty,
-      JSON.stringify({
-        type: 'FeatureCollection',
-        features: [
-          { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [0, 0] } },
-        ],
-      }),
-    );
-    await expectNoTempFilesAfter(() => importRoadsFile(store, empty), 'refused');
+    // refused once its staging dir exists: the collection's features are not a list (a file of bad
+    // features is no refusal since the one pipeline: it imports with every feature quarantined)
+    const notRoads = join(inputs, 'not-roads.geojson');
+    writeFileSync(notRoads, JSON.stringify({ type: 'FeatureCollection', features: 'none' }));
+    await expectNoTempFilesAfter(() => importRoadsFile(store, notRoads), 'refused');
     await expectNoTempFilesAfter(
       () => importRoadsFile(store, ROADS, { source: 'temp-test' }),
       'ok',

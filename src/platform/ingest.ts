@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { encodingNote, inspectFile, MAX_RAW_KEPT, readCsv, type FileInfo } from './sources.ts';
+import {
+  encodingNote,
+  fileSize,
+  inspectFile,
+  MAX_RAW_KEPT,
+  readCsv,
+  type FileInfo,
+  type ReadHandlers,
+  type TextReport,
+} from './sources.ts';
 import type { Store } from './db.ts';
 import {
   makeStagingDir,
@@ -22,8 +31,11 @@ import {
  *
  * So a file whose every row is rejected, a re-import (idempotent: unchanged rows are left alone), a
  * failed import (its temp files removed) behave the same in every domain.
+ *
+ * A record is a CSV row's values (`R = string[]`, the default reader) or whatever the source's own
+ * `read` yields: a GeoJSON feature (`readGeoJsonFeatures`), an OSM way.
  */
-export interface ImportSource {
+export interface ImportSource<R = string[]> {
   /** import_batches.domain */
   domain: string;
   /** the profile or mapping read with (summary and import_batches.profile) */
@@ -34,10 +46,20 @@ export interface ImportSource {
   stage: { columns: string[]; types: Record<string, string>; key: string };
   /** CSV delimiter when the source fixes one */
   delimiter?: string;
-  /** Resolves the columns; throws a UserError naming what is missing. */
-  header(names: string[]): void;
-  /** Turns one record into a stage row (`row.accept`) or a rejection (`row.reject`). */
-  row(values: string[], line: number, row: RowSink): void;
+  /** the file is binary (OSM PBF): only its existence and size are checked, not its text */
+  binary?: boolean;
+  /**
+   * Reads the records, each with the line (or feature number) the quarantine names; without it the
+   * file is CSV, read with `header`.
+   */
+  read?(file: string, info: FileInfo, handlers: ReadHandlers<R>): Promise<TextReport>;
+  /** CSV: resolves the columns; throws a UserError naming what is missing. */
+  header?(names: string[]): void;
+  /**
+   * Turns one record into stage rows (`row.accept`, once or more: a MultiLineString is several
+   * roads) or a rejection (`row.reject`); accepting nothing and rejecting nothing skips it.
+   */
+  row(record: R, line: number, row: RowSink): void;
   /** After the last row: extra staging tables the apply step joins (e.g. outliers found over the whole file). */
   finish?(extra: ExtraStaging): void;
   /**
@@ -50,8 +72,18 @@ export interface ImportSource {
     tables: { stage: string; changes: string; extra: Record<string, string> },
     batchId: number,
   ): Promise<void>;
-  /** the domain table whose rows the pipeline replaces for changed keys, and its key column */
-  table: { name: string; key: string };
+  /**
+   * The domain table whose rows the pipeline replaces for changed keys, its key column, and the
+   * column and value that pick this source's rows in it (`source` = `source` unless given; null when
+   * the table holds this source only).
+   */
+  table: { name: string; key: string; scope?: { column: string; value: string } | null };
+  /**
+   * The file is the whole source (stations, a map layer, a road network): keys it no longer holds are
+   * removed. A file in which no record was accepted removes nothing, so a file of bad rows never
+   * empties a table.
+   */
+  replaces?: boolean;
 }
 
 export interface RowSink {
@@ -72,13 +104,13 @@ export interface ImportProgress {
   onProgress?(bytesRead: number, totalBytes: number): void;
 }
 
-export async function runImport(
+export async function runImport<R>(
   store: Store,
   file: string,
-  source: ImportSource,
+  source: ImportSource<R>,
   opts: ImportProgress = {},
 ): Promise<BatchSummary> {
-  const info = inspectFile(file);
+  const info: FileInfo = source.binary ? { size: fileSize(file), kind: 'csv' } : inspectFile(file);
   const dir = makeStagingDir(source.domain);
   try {
     const staged = await stageFile(dir, file, info, source, opts);
@@ -100,11 +132,24 @@ interface Staged {
   note: string | null;
 }
 
-async function stageFile(
+/** The default reader: CSV rows, the header resolved by the source. */
+function csvRecords<R>(source: ImportSource<R>): NonNullable<ImportSource<R>['read']> {
+  return (file, _info, handlers) =>
+    readCsv(
+      file,
+      {
+        ...(handlers as unknown as ReadHandlers<string[]>),
+        onHeader: (names) => source.header?.(names),
+      },
+      source.delimiter,
+    );
+}
+
+async function stageFile<R>(
   dir: string,
   file: string,
   info: FileInfo,
-  source: ImportSource,
+  source: ImportSource<R>,
   opts: ImportProgress,
 ): Promise<Staged> {
   const columns = ['line', 'seq', ...source.stage.columns];
@@ -142,25 +187,21 @@ async function stageFile(
       return stage.rows;
     },
   };
-  const decoded = await readCsv(
-    file,
-    {
-      onHeader: (h) => source.header(h),
-      onRecord(values, at) {
-        rowsRead++;
-        line = at;
-        rawText = JSON.stringify(values);
-        source.row(values, at, sink);
-      },
-      onError(e) {
-        rowsRead++;
-        quarantined++;
-        quarantine.write([e.line, null, e.message, e.raw]);
-      },
-      onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
+  const read = source.read ?? csvRecords(source);
+  const decoded = await read(file, info, {
+    onRecord(record, at) {
+      rowsRead++;
+      line = at;
+      rawText = JSON.stringify(record);
+      source.row(record, at, sink);
     },
-    source.delimiter,
-  );
+    onError(e) {
+      rowsRead++;
+      quarantined++;
+      quarantine.write([e.line, null, e.message, e.raw]);
+    },
+    onProgress: (bytes) => opts.onProgress?.(bytes, info.size),
+  });
   source.finish?.({
     table(name, cols, types) {
       const f = new StageFile(join(dir, `${name}.csv`), cols, types);
@@ -183,11 +224,11 @@ async function sha256(file: string): Promise<string> {
   return sha.digest('hex');
 }
 
-async function commit(
+async function commit<R>(
   store: Store,
   file: string,
   sha: string,
-  source: ImportSource,
+  source: ImportSource<R>,
   s: Staged,
 ): Promise<BatchSummary> {
   const { key } = source.stage;
@@ -214,14 +255,18 @@ async function commit(
     total: number;
   }>(`SELECT (SELECT count(*) FROM ${changes} WHERE is_new) AS inserted,
     (SELECT count(*) FROM ${changes} WHERE NOT is_new) AS updated, (SELECT count(*) FROM ${stageTable}) AS total`))!;
+  // a source the file replaces loses the keys the file no longer holds (unless the file staged none)
+  const replaces = source.replaces && k.total > 0;
+  const gone = replaces ? `source_row_id NOT IN (SELECT ${key} FROM ${stageTable})` : 'false';
+  const removed = (await store.one<{ n: number }>(
+    `SELECT count(*)::INTEGER AS n FROM source_rows WHERE source = $1 AND ${gone}`,
+    [source.source],
+  ))!.n;
   await store.run(
-    `DELETE FROM source_rows WHERE source = $1 AND source_row_id IN (SELECT key FROM ${changes} WHERE NOT is_new)`,
+    `DELETE FROM source_rows WHERE source = $1 AND (source_row_id IN (SELECT key FROM ${changes} WHERE NOT is_new) OR ${gone})`,
     [source.source],
   );
-  await store.run(
-    `DELETE FROM ${source.table.name} WHERE source = $1 AND ${source.table.key} IN (SELECT key FROM ${changes} WHERE NOT is_new)`,
-    [source.source],
-  );
+  await deleteReplacedRows(store, source, stageTable, changes, replaces);
   await store.run(
     `INSERT INTO source_rows SELECT $1, s.${key}, $2, s.line, s.raw FROM ${stageTable} s SEMI JOIN ${changes} c ON c.key = s.${key}`,
     [source.source, batchId],
@@ -259,7 +304,35 @@ async function commit(
     updated: k.updated,
     unchanged,
     quarantined: s.quarantined,
+    ...(removed ? { removed } : {}),
     warnings,
     ...(s.note ? { notes: [s.note] } : {}),
   };
+}
+
+/**
+ * Deletes the domain rows the apply step rewrites: those of changed keys and, when the file
+ * replaces its source, every row of the source it does not leave unchanged (so rows written before
+ * their source kept raw rows are replaced too, not doubled).
+ */
+async function deleteReplacedRows<R>(
+  store: Store,
+  source: ImportSource<R>,
+  stageTable: string,
+  changes: string,
+  replaces: boolean | undefined,
+): Promise<void> {
+  const { name, key } = source.table;
+  const scope =
+    source.table.scope === undefined
+      ? { column: 'source', value: source.source }
+      : source.table.scope;
+  const ofSource = scope ? `${scope.column} = $1` : 'true';
+  const rewritten = replaces
+    ? `${key} IN (SELECT key FROM ${changes}) OR ${key} NOT IN (SELECT ${source.stage.key} FROM ${stageTable})`
+    : `${key} IN (SELECT key FROM ${changes} WHERE NOT is_new)`;
+  await store.run(
+    `DELETE FROM ${name} WHERE ${ofSource} AND (${rewritten})`,
+    scope ? [scope.value] : [],
+  );
 }

@@ -17,8 +17,8 @@ export interface FileInfo {
   kind: FileKind;
 }
 
-/** Refuses missing, empty and binary files with a message that names the file. */
-export function inspectFile(path: string): FileInfo {
+/** The size of a file that exists and is not empty; else a UserError naming it. */
+export function fileSize(path: string): number {
   let size: number;
   try {
     const st = statSync(path);
@@ -31,6 +31,12 @@ export function inspectFile(path: string): FileInfo {
     );
   }
   if (size === 0) throw new UserError(`${path} is empty: nothing to import.`);
+  return size;
+}
+
+/** Refuses missing, empty and binary files with a message that names the file. */
+export function inspectFile(path: string): FileInfo {
+  const size = fileSize(path);
   let head = Buffer.alloc(Math.min(size, 65536));
   const fd = openSync(path, 'r');
   try {
@@ -469,4 +475,78 @@ export function readJsonRecords(
     });
     stream.on('error', (e) => reject(new UserError(`Cannot read ${path}: ${e.message}`)));
   });
+}
+
+/** One feature of a GeoJSON FeatureCollection, as read: the source judges its properties and geometry. */
+export interface GeoJsonFeature {
+  type?: unknown;
+  properties?: Record<string, unknown> | null;
+  geometry?: { type?: string; coordinates?: unknown } | null;
+}
+
+/**
+ * No GeoJSON feature is nested this deep (a MultiPolygon's positions are at depth 6); a deeper one
+ * would overflow the stack of JSON.stringify when its raw row is kept.
+ */
+export const MAX_FEATURE_DEPTH = 64;
+
+/** Whether a JSON value nests deeper than `max`, walked without recursion. */
+function nestedDeeper(value: object, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Object.values(v as object))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Reads the features of a GeoJSON FeatureCollection (gzip and encoding as for the other readers);
+ * each is a record whose "line" is its 1-based index in `features`, the number the quarantine
+ * names. The document is parsed whole: GeoJSON's one top-level object has no record boundaries
+ * to stream by (boundaries, stations and road extracts are tens of MB at most). `holds` says what
+ * the collection should hold ("station points"), for the message when the file is not one.
+ */
+export async function readGeoJsonFeatures(
+  path: string,
+  holds: string,
+  handlers: ReadHandlers<GeoJsonFeature>,
+): Promise<TextReport> {
+  const { raw, text: stream, decoding } = openText(path);
+  let bytes = 0;
+  raw.on('data', (chunk) => {
+    bytes += chunk.length;
+    handlers.onProgress?.(bytes);
+  });
+  const parts: string[] = [];
+  try {
+    for await (const s of stream) parts.push(s as string);
+  } catch (e) {
+    throw new UserError(`Cannot read ${path}: ${(e as Error).message}`);
+  }
+  let doc: { type?: unknown; features?: unknown };
+  try {
+    doc = JSON.parse(parts.join('').replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new UserError(
+      `${path} is not readable GeoJSON: it is not valid JSON (${(e as Error).message})`,
+    );
+  }
+  if (doc?.type !== 'FeatureCollection' || !Array.isArray(doc.features))
+    throw new UserError(`${path}: a GeoJSON FeatureCollection of ${holds} is expected`);
+  doc.features.forEach((f: unknown, i: number) => {
+    const index = i + 1;
+    if (f === null || typeof f !== 'object' || Array.isArray(f))
+      handlers.onError({ line: index, message: `feature ${index} is not a JSON object`, raw: '' });
+    else if (nestedDeeper(f, MAX_FEATURE_DEPTH))
+      handlers.onError({
+        line: index,
+        message: `feature ${index} is nested more than ${MAX_FEATURE_DEPTH} levels deep; a GeoJSON feature is not`,
+        raw: '',
+      });
+    else handlers.onRecord(f as GeoJsonFeature, index);
+  });
+  return decoding.report();
 }

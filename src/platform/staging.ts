@@ -166,6 +166,8 @@ export interface BatchSummary {
   updated: number;
   unchanged: number;
   quarantined: number;
+  /** rows of a source the file replaces (stations, a layer, a road network) that it no longer holds */
+  removed?: number;
   warnings: Record<string, number>;
   /** what the user should read beside the counts (a file that is not all UTF-8); absent when none */
   notes?: string[];
