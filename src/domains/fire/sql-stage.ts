@@ -1,4 +1,5 @@
 import type { FileScan } from '../../platform/file-scan.ts';
+import { ReadByRows } from '../../platform/ingest.ts';
 import { localToUtc } from '../../platform/time.ts';
 import { DEFAULT_MEMORY_LIMIT, type Store } from '../../platform/db.ts';
 import { UserError } from '../../platform/errors.ts';
@@ -53,7 +54,8 @@ export function fastPathBlocker(mapping: WideMapping, header: string[]): string 
  * The file turned out not to be plain (one record per line, each with the header's fields): the
  * import is rolled back and read row by row, which reports each bad row with its line.
  */
-export class NotPlainFile extends Error {}
+/** The file is not plain after all (a quirk read_csv reads otherwise than the row reader): read it by rows. */
+export class NotPlainFile extends ReadByRows {}
 
 const TIME_FIELDS = ['call_received', 'call_created', 'closed_at', ...UNIT_STAMPS] as const;
 const TEXT_FIELDS = [
