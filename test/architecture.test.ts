@@ -108,3 +108,73 @@ describe('architecture: the folders keep to their import rules', () => {
     expect(bad).toEqual([]);
   });
 });
+
+/**
+ * The web app reads the API through src/contracts (docs/ARCHITECTURE.md, "the web client"): the
+ * answer types are declared there once, the server's routes are checked against them, and the
+ * web app neither re-declares nor casts them.
+ */
+const WEB = join(ROOT, 'web', 'src');
+const CONTRACTS = join(SRC, 'contracts');
+const webFiles = sourceFiles(WEB);
+const contractFiles = files.filter((f) => area(f).layer === 'contracts');
+const contractTypes = new Set(
+  contractFiles.flatMap((f) =>
+    [...readFileSync(f, 'utf8').matchAll(/export (?:interface|type) (\w+)/g)].map((m) => m[1]!),
+  ),
+);
+
+/** Each import or re-export with its specifier, and whether it brings types only. */
+function statements(file: string): { spec: string; typeOnly: boolean; target: string | null }[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)(\s+type)?\b[^;]*?\bfrom\s*'([^']+)'/gms)].map(
+    (m) => ({
+      spec: m[2]!,
+      typeOnly: m[1] !== undefined || /^export type \*/.test(m[0]),
+      target: m[2]!.startsWith('.') ? resolve(dirname(file), m[2]!) : null,
+    }),
+  );
+}
+
+describe('architecture: the web app reads the API through src/contracts', () => {
+  it('src/contracts is pure types: it imports only other contracts and GeoJSON types', () => {
+    expect(contractFiles.length).toBeGreaterThan(0);
+    const bad = contractFiles.flatMap((f) =>
+      statements(f)
+        .filter(
+          (s) =>
+            !s.typeOnly ||
+            (s.target ? !s.target.startsWith(CONTRACTS + '/') : s.spec !== 'geojson'),
+        )
+        .map((s) => `${relative(SRC, f)} -> ${s.spec}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('web/ takes nothing from the server but the contracts, and only their types', () => {
+    const bad = webFiles.flatMap((f) =>
+      statements(f)
+        .filter((s) => s.target && !s.target.startsWith(WEB + '/'))
+        .filter((s) => !s.typeOnly || !s.target!.startsWith(CONTRACTS + '/'))
+        .map((s) => `${relative(ROOT, f)} -> ${s.spec}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('web/ declares no answer type of its own and casts no answer', () => {
+    const names = [...contractTypes].join('|');
+    const rules: [string, RegExp][] = [
+      ['re-declares a contract type', new RegExp(`\\b(?:interface|type) (?:${names})\\b`)],
+      ['casts to a contract type', new RegExp(`\\bas (?:${names})\\b`)],
+      ['casts fetched JSON', /\.json\(\)\s*as\b/],
+      ['forces an answer into GeoJSON', /\bas (?:unknown as )?GeoJSON\./],
+      // the path decides the answer's type; a type argument would override it
+      ['names the answer type of a request', /(?<!function )\b(?:api|get|useQuery)<[^>(]/],
+    ];
+    const bad = webFiles.flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return rules.filter(([, re]) => re.test(text)).map(([why]) => `${relative(ROOT, f)} ${why}`);
+    });
+    expect(bad).toEqual([]);
+  });
+});

@@ -1,23 +1,11 @@
+import type { CityFacts } from '../../src/contracts/index.ts';
+import { api } from './api';
+
 /** The city this server shows (GET /api/public/city), fetched once per page load. */
-export interface City {
-  name: string;
-  timeZone: string;
-  attribution: string;
-  bounds: [[number, number], [number, number]] | null;
-  layers: string[];
-  periods: {
-    fire: { from: string; to: string } | null;
-    collisions: { from: string; to: string } | null;
-  };
-}
+let pending: Promise<CityFacts> | null = null;
 
-let pending: Promise<City> | null = null;
-
-export function city(): Promise<City> {
-  pending ??= fetch('/api/public/city').then((r) => {
-    if (!r.ok) throw new Error(`The city settings could not be read (${r.status})`);
-    return r.json() as Promise<City>;
-  });
+export function city(): Promise<CityFacts> {
+  pending ??= api('/api/public/city');
   return pending;
 }
 

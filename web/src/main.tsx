@@ -1,6 +1,6 @@
 import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, query, Unauthorized, type Filters } from './api';
+import { post, query, useQuery, type Filters } from './api';
 import { Board } from './pages/board';
 import { Login } from './pages/login';
 import type { StreetFilters } from './pages/streets';
@@ -63,21 +63,16 @@ function useRoute(): [string, string] {
 }
 
 function App() {
-  const [user, setUser] = useState<{ user: string; role: string } | null | undefined>(undefined);
+  // nobody signed in (401), or the server unreachable: the sign-in form
+  const me = useQuery((get) => get('/api/auth/me').catch(() => null), []);
+  const user = me.data;
   const [path, search] = useRoute();
-  const check = () =>
-    api<{ user: string; role: string }>('/api/auth/me')
-      .then(setUser)
-      .catch((e) => setUser(e instanceof Unauthorized ? null : null));
-  useEffect(() => {
-    void check();
-  }, []);
   if (user === undefined) return <p class="muted">Loading…</p>;
-  if (user === null) return <Login onDone={check} />;
+  if (user === null) return <Login onDone={me.reload} />;
   if (path === '/report') return <Report search={search} />;
   const logout = async () => {
-    await api('/api/auth/logout', { method: 'POST', body: '{}' });
-    setUser(null);
+    await post('/api/auth/logout', {});
+    me.reload();
   };
   const nav = (to: string, label: string) => (
     <a href={`#${to}`} class={path === to ? 'active' : ''}>

@@ -1,6 +1,7 @@
 import { Map as MapLibre, Marker, Popup, setWorkerUrl, type GeoJSONSource } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url';
+import { api } from './api';
 import { city } from './city';
 
 setWorkerUrl(workerUrl);
@@ -13,10 +14,12 @@ export async function cityMap(
   container: HTMLElement,
 ): Promise<{ map: MapLibre; stations: GeoJSON.FeatureCollection }> {
   const { bounds, layers, attribution } = await city();
+  const none: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+  // a layer that cannot be read leaves the map without it rather than without a map
   const layer = (name: string): Promise<GeoJSON.FeatureCollection> =>
     layers.includes(name)
-      ? fetch(`/api/public/geo/${name}`).then((r) => r.json())
-      : Promise.resolve({ type: 'FeatureCollection', features: [] });
+      ? api('/api/public/geo/:layer', { layer: name }).catch(() => none)
+      : Promise.resolve(none);
   const [boundary, stations] = await Promise.all([layer('boundary'), layer('stations')]);
   const map = new MapLibre({
     container,

@@ -1,3 +1,4 @@
+import type { Feature, MultiPolygon } from 'geojson';
 import { cellsToMultiPolygon, latLngToCell } from 'h3-js';
 import { UserError } from '../../platform/errors.ts';
 import { quantile } from '../../platform/stats.ts';
@@ -292,7 +293,7 @@ export function bandsGeoJson(
   };
   const cellValue = (v: (node: number) => number) =>
     new Map([...byCell].map(([c, nodes]) => [c, median(nodes.map(v))]));
-  const features: unknown[] = [];
+  const features: Feature<MultiPolygon>[] = [];
   const feature = (cells: string[], properties: Record<string, unknown>) => {
     if (cells.length)
       features.push({

@@ -1,3 +1,4 @@
+import type { Feature, FeatureCollection } from 'geojson';
 import type { Store } from '../../platform/db.ts';
 import { boundsOf, extentOf, positions, type Bounds } from '../../platform/geo.ts';
 
@@ -24,17 +25,13 @@ export async function mappedExtent(store: Store): Promise<Bounds | null> {
   );
 }
 
-interface GeoJsonCollection {
-  type: 'FeatureCollection';
-  features: unknown[];
-}
-const collection = (features: unknown[]): GeoJsonCollection => ({
+const collection = (features: Feature[]): FeatureCollection => ({
   type: 'FeatureCollection',
   features,
 });
 
 /** A map layer as GeoJSON: the imported polygons of that name, or the stations as points. */
-export async function layerGeoJson(store: Store, layer: string): Promise<GeoJsonCollection | null> {
+export async function layerGeoJson(store: Store, layer: string): Promise<FeatureCollection | null> {
   if (layer === 'stations') {
     const rows = await store.all<{
       station_id: string;

@@ -114,7 +114,7 @@ export class CoverageService {
       today: strip(today),
       scenario: strip(what),
       comparison: compare(today, what),
-      uncovered: { type: 'MultiPoint', coordinates: uncovered },
+      uncovered: { type: 'MultiPoint' as const, coordinates: uncovered },
       bands: opts.bands
         ? bandsGeoJson(ctx, stations, [q.minutes, q.minutes + 2, q.minutes + 4], {
             perStation: false,

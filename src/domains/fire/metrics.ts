@@ -551,7 +551,7 @@ export interface MetricsResult {
   standard: { id: string; name: string } | null;
   incidents: number;
   unitResponses: number;
-  segments: Partial<SegmentResults>;
+  segments: SegmentResults;
 }
 
 export interface GroupedMetricsResult {
@@ -659,9 +659,10 @@ export function computeMetrics(
   const cols = segmentColumns(f, config, standard, factsOf, segments);
   const std = standard ? { id: standard.id, name: standard.name } : null;
   if (!by || by.length === 0) {
+    // without `segments` (the only way this overload is called) every segment is computed
     const seg = Object.fromEntries(
       segments.map((s) => [s, resultsFor(cols[s]!, new Int32Array(cols[s]!.values.length), 1)[0]!]),
-    );
+    ) as SegmentResults;
     return { standard: std, incidents: f.incidents.n, unitResponses: f.responses.n, segments: seg };
   }
   const { gi, gr, labels } = groupCodes(f, by, config, factsOf);

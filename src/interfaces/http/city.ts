@@ -2,7 +2,8 @@ import { collisionExtent, collisionPeriod } from '../../domains/collisions/index
 import { layerGeoJson, mapLayerNames, mappedExtent } from '../../domains/coverage/index.ts';
 import type { FireService } from '../../domains/fire/index.ts';
 import type { Store } from '../../platform/db.ts';
-import { unionOf, type Bounds } from '../../platform/geo.ts';
+import { unionOf } from '../../platform/geo.ts';
+import type { CityFacts } from '../../contracts/index.ts';
 
 export { layerGeoJson };
 
@@ -12,20 +13,6 @@ export { layerGeoJson };
  * else the stations, else the middle 98% of the data), the map layers that were imported, and the
  * months each domain has data for (pages default to the latest).
  */
-export interface CityFacts {
-  name: string;
-  timeZone: string;
-  attribution: string;
-  bounds: Bounds | null;
-  layers: string[];
-  periods: { fire: Period | null; collisions: Period | null };
-}
-/** First and last month with data, YYYY-MM. */
-export interface Period {
-  from: string;
-  to: string;
-}
-
 export async function cityFacts(store: Store, fire: FireService): Promise<CityFacts> {
   const config = fire.config;
   return {

@@ -50,13 +50,15 @@ export const COLLISION_ROUTES = [
       'Crashes matching the filter: counts by severity with EPDO (hsm), and the located ones as GeoJSON points (staff only: exact locations)',
     handle: async ({ store }, { query: q }) => {
       const set = await loadCrashes(store, q);
-      const located = set.crashes.filter((c) => c.lat !== null && c.lon !== null);
+      const located = set.crashes.filter(
+        (c): c is typeof c & { lat: number; lon: number } => c.lat !== null && c.lon !== null,
+      );
       return {
-        type: 'FeatureCollection',
+        type: 'FeatureCollection' as const,
         summary: summariseCrashes(set.crashes, 'hsm'),
         excluded: { noLocation: set.excluded.noLocation + set.crashes.length - located.length },
         features: located.map((c) => ({
-          type: 'Feature',
+          type: 'Feature' as const,
           properties: {
             id: c.id,
             date: c.date,
@@ -67,7 +69,7 @@ export const COLLISION_ROUTES = [
             pedestrian: c.pedestrian,
             bicycle: c.bicycle,
           },
-          geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
+          geometry: { type: 'Point' as const, coordinates: [c.lon, c.lat] },
         })),
       };
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import { z } from 'zod';
+import type { GetAnswers } from '../../contracts/index.ts';
 import type { SignInGuard } from '../../domains/accounts/index.ts';
 import type { CoverageService } from '../../domains/coverage/index.ts';
 import type { FireService, LiveService } from '../../domains/fire/index.ts';
@@ -40,6 +41,14 @@ export const CONTENT_TYPES: Record<ReplyKind, string> = {
 type Schema = z.ZodType | undefined;
 type Out<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
 
+type Method = 'GET' | 'POST';
+/** What a handler must answer: the contract's type for a GET the contract names, else its own. */
+type Answer<M extends Method, U extends string, R> = M extends 'GET'
+  ? U extends keyof GetAnswers
+    ? GetAnswers[U]
+    : R
+  : R;
+
 /** One request as a handler sees it: the validated inputs, and the request and reply for headers. */
 export interface Call<Q extends Schema, B extends Schema, P extends Schema> {
   query: Out<Q>;
@@ -54,13 +63,14 @@ export interface Call<Q extends Schema, B extends Schema, P extends Schema> {
  * checked on the route the router matched (auth.ts), and its handler returns what is sent.
  */
 export interface RouteDeclaration<
+  M extends Method,
   U extends string,
   Q extends Schema,
   B extends Schema,
   P extends Schema,
   R,
 > {
-  method: 'GET' | 'POST';
+  method: M;
   url: U;
   /** older paths answering the same, with the same access, marked deprecated in the API document */
   aliases?: readonly string[];
@@ -81,22 +91,26 @@ export interface RouteDeclaration<
   shared?: boolean;
   rateLimit?: RateLimitOptions;
   bodyLimit?: number;
-  handle(ctx: RouteContext, call: Call<Q, B, P>): Promise<R>;
+  handle(ctx: RouteContext, call: Call<Q, B, P>): Promise<Answer<M, U, R>>;
 }
 
 /** Any declaration, as the registrar and the API document walk them. */
-export type AnyRoute = RouteDeclaration<string, Schema, Schema, Schema, unknown>;
+export type AnyRoute = RouteDeclaration<Method, string, Schema, Schema, Schema, unknown>;
 
-/** Declares a route; the literal url and the handler's answer stay in its type. */
+/**
+ * Declares a route; the method, the literal url and the handler's answer stay in its type, and a
+ * GET named in src/contracts must answer the contract's type.
+ */
 export const defineRoute = <
+  const M extends Method,
   const U extends string,
   R,
   Q extends Schema = undefined,
   B extends Schema = undefined,
   P extends Schema = undefined,
 >(
-  route: RouteDeclaration<U, Q, B, P, R>,
-): RouteDeclaration<U, Q, B, P, R> => route;
+  route: RouteDeclaration<M, U, Q, B, P, R>,
+): RouteDeclaration<M, U, Q, B, P, R> => route;
 
 /**
  * A refusal with its HTTP status, thrown by a handler (as Hono's HTTPException): the error

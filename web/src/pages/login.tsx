@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api } from '../api';
+import { post } from '../api';
 
 export function Login({ onDone }: { onDone: () => void }) {
   const [error, setError] = useState('');
@@ -7,10 +7,7 @@ export function Login({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     try {
-      await api('/api/auth/login', {
-        method: 'POST',
-        body: JSON.stringify({ username: f.get('username'), password: f.get('password') }),
-      });
+      await post('/api/auth/login', { username: f.get('username'), password: f.get('password') });
       onDone();
     } catch (err) {
       setError((err as Error).message);

@@ -1,79 +1,40 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
+import type { GroupedFireMetrics, SegmentId } from '../../../src/contracts/index.ts';
 import {
-  api,
   fmtPct,
   fmtS,
   query,
   SEGMENT_LABELS,
   SEGMENTS,
+  useQuery,
   type Filters,
-  type Segment,
+  type Get,
 } from '../api';
 import { Card, Chart, FilterBar, Grade, Table } from '../components';
 import { cityMap, type MapLibre } from '../map';
 
-type Metrics = Record<string, unknown> & {
-  incidents: number;
-  unitResponses: number;
-  standard: { name: string };
-};
-type Grouped = { groups: (Record<string, Segment> & { key: string; incidents: number })[] };
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-interface Data {
-  metrics: Metrics;
-  trend: Grouped;
-  trendBy: 'day' | 'month';
-  stations: Grouped;
-  volume: { hourOfWeek: number[][]; incidents: number };
-  uhu: {
-    units?: {
-      unit: string;
-      unitType: string;
-      responses: number;
-      busyHours: number;
-      uhu: number;
-      byHour: number[];
-    }[];
-    byUnitType?: {
-      unitType: string;
-      units: number;
-      meanUhu: number;
-      maxUhu: number;
-      maxUnit: string;
-    }[];
-    byHour?: number[];
-  };
-  concurrency: {
-    atArrivalSameArea: Record<string, number>;
-    maxInProgress: number;
-    firstUnitTravelByLevel: { level: string; n: number; p50: number | null; p90: number | null }[];
-  };
-  reliability: {
-    stations: {
-      station: string;
-      incidents: number;
-      firstDueFirst: number;
-      reliability: number | null;
-      firstDueBusy: number;
-      coveredBy: Record<string, number>;
-    }[];
-  };
-  erf: {
-    persons: number;
-    incidents: number;
-    assembled: number;
-    minutes: { minute: number; share: number }[];
-  };
-  quality: {
-    missingStamps: Record<string, number>;
-    outOfOrder: Record<string, number>;
-    overCap: Record<string, number>;
-    missingCoordinates: number;
-    unknownUnitTypes: { unitType: string; responses: number }[];
-    imports: { quarantined: number; warnings: Record<string, number> };
-  };
+/** Everything the dashboard shows, for one set of filters. */
+async function loadDashboard(get: Get, filters: Filters) {
+  const days =
+    filters.from && filters.to ? (Date.parse(filters.to) - Date.parse(filters.from)) / 86400000 : 0;
+  const trendBy = days > 0 && days <= 92 ? 'day' : 'month';
+  const [metrics, trend, stations, volume, uhu, concurrency, reliability, erf, quality] =
+    await Promise.all([
+      get('/api/v1/fire/metrics', filters),
+      get('/api/v1/fire/metrics', { ...filters, by: trendBy }),
+      get('/api/v1/fire/metrics', { ...filters, by: 'station' }),
+      get('/api/v1/fire/volume', filters),
+      get('/api/v1/fire/utilization', filters),
+      get('/api/v1/fire/concurrency', filters),
+      get('/api/v1/fire/reliability', filters),
+      get('/api/v1/fire/erf', filters),
+      get('/api/v1/fire/quality', filters),
+    ]);
+  return { metrics, trend, trendBy, stations, volume, uhu, concurrency, reliability, erf, quality };
 }
+type Data = Awaited<ReturnType<typeof loadDashboard>>;
 
 export function readFilters(search: string): Filters {
   const p = new URLSearchParams(search);
@@ -95,54 +56,7 @@ export function Performance({
   onFilters: (f: Filters) => void;
 }) {
   const filters = readFilters(search);
-  const [data, setData] = useState<Data | null>(null);
-  const [error, setError] = useState('');
-  const q = query(filters);
-
-  useEffect(() => {
-    let stale = false;
-    const days =
-      filters.from && filters.to
-        ? (Date.parse(filters.to) - Date.parse(filters.from)) / 86400000
-        : 0;
-    const trendBy = days > 0 && days <= 92 ? 'day' : 'month';
-    void (async () => {
-      try {
-        const [metrics, trend, stations, volume, uhu, concurrency, reliability, erf, quality] =
-          await Promise.all([
-            api<Metrics>(`/api/v1/fire/metrics?${q}`),
-            api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: trendBy })}`),
-            api<Grouped>(`/api/v1/fire/metrics?${query(filters, { by: 'station' })}`),
-            api<Data['volume']>(`/api/v1/fire/volume?${q}`),
-            api<Data['uhu']>(`/api/v1/fire/utilization?${q}`),
-            api<Data['concurrency']>(`/api/v1/fire/concurrency?${q}`),
-            api<Data['reliability']>(`/api/v1/fire/reliability?${q}`),
-            api<Data['erf']>(`/api/v1/fire/erf?${q}`),
-            api<Data['quality']>(`/api/v1/fire/quality?${q}`),
-          ]);
-        if (!stale) {
-          setData({
-            metrics,
-            trend,
-            trendBy,
-            stations,
-            volume,
-            uhu,
-            concurrency,
-            reliability,
-            erf,
-            quality,
-          });
-          setError('');
-        }
-      } catch (e) {
-        if (!stale) setError((e as Error).message);
-      }
-    })();
-    return () => {
-      stale = true;
-    };
-  }, [q]);
+  const { data, error } = useQuery((get) => loadDashboard(get, filters), [query(filters)]);
 
   return (
     <div class="page">
@@ -159,48 +73,41 @@ export function Performance({
 
 function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
   const m = data.metrics;
-  const seg = (s: string) => m[s] as Segment;
   const segRows = SEGMENTS.map((s) => [
     SEGMENT_LABELS[s]!,
-    seg(s).n,
-    fmtS(seg(s).p50),
-    fmtS(seg(s).p90),
-    typeof seg(s).objective === 'number'
-      ? fmtS(seg(s).objective as number)
-      : seg(s).objective
-        ? 'varies'
-        : '–',
-    fmtPct(seg(s).compliance),
-    seg(s).pass === null ? 'not graded' : seg(s).pass ? 'PASS' : 'FAIL',
-    Object.entries(seg(s).excluded)
+    m[s].n,
+    fmtS(m[s].p50),
+    fmtS(m[s].p90),
+    typeof m[s].objective === 'number' ? fmtS(m[s].objective) : m[s].objective ? 'varies' : '–',
+    fmtPct(m[s].compliance),
+    m[s].pass === null ? 'not graded' : m[s].pass ? 'PASS' : 'FAIL',
+    Object.entries(m[s].excluded)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || '–',
   ]);
-  const trendSegs = ['totalResponse', 'turnout', 'travel', 'callProcessing'];
+  const trendSegs: SegmentId[] = ['totalResponse', 'turnout', 'travel', 'callProcessing'];
   return (
     <>
       <section class="kpis" data-testid="kpis">
-        {['callProcessing', 'turnout', 'travel', 'totalResponse'].map((s) => (
+        {(['callProcessing', 'turnout', 'travel', 'totalResponse'] as const).map((s) => (
           <div
-            class={`kpi ${seg(s).pass === null ? '' : seg(s).pass ? 'pass' : 'fail'}`}
+            class={`kpi ${m[s].pass === null ? '' : m[s].pass ? 'pass' : 'fail'}`}
             data-segment={s}
           >
             <small>{SEGMENT_LABELS[s]} · 90th percentile</small>
-            <b data-testid={`p90-${s}`}>{fmtS(seg(s).p90)}</b>
+            <b data-testid={`p90-${s}`}>{fmtS(m[s].p90)}</b>
             <span>
-              n {seg(s).n.toLocaleString()} · {fmtPct(seg(s).compliance)} within{' '}
-              {typeof seg(s).objective === 'number'
-                ? fmtS(seg(s).objective as number)
-                : 'objective'}{' '}
-              <Grade pass={seg(s).pass} />
+              n {m[s].n.toLocaleString()} · {fmtPct(m[s].compliance)} within{' '}
+              {typeof m[s].objective === 'number' ? fmtS(m[s].objective) : 'objective'}{' '}
+              <Grade pass={m[s].pass} />
             </span>
           </div>
         ))}
       </section>
       <p class="muted">
         {m.incidents.toLocaleString()} incidents, {m.unitResponses.toLocaleString()} unit responses;
-        graded against {m.standard.name}. Percentiles are exact (nearest rank); every excluded value
-        is counted.
+        graded against {m.standard?.name ?? 'no standard'}. Percentiles are exact (nearest rank);
+        every excluded value is counted.
       </p>
       <Table
         title="Response-time segments"
@@ -230,15 +137,17 @@ function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
               grid: { left: 10, right: 20, top: 30, bottom: 20, containLabel: true },
               xAxis: { type: 'value', name: 'seconds' },
               yAxis: { type: 'category', data: ['median incident'] },
-              series: [
-                ['Call processing', 'callProcessing'],
-                ['Turnout', 'firstUnitTurnout'],
-                ['Travel', 'firstUnitTravel'],
-              ].map(([name, s]) => ({
+              series: (
+                [
+                  ['Call processing', 'callProcessing'],
+                  ['Turnout', 'firstUnitTurnout'],
+                  ['Travel', 'firstUnitTravel'],
+                ] as const
+              ).map(([name, s]) => ({
                 name,
                 type: 'bar',
                 stack: 'total',
-                data: [(m[s!] as Segment).p50 ?? 0],
+                data: [m[s].p50 ?? 0],
               })),
             }}
           />
@@ -281,7 +190,7 @@ function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
             series: trendSegs.map((s) => ({
               name: SEGMENT_LABELS[s],
               type: 'line',
-              data: data.trend.groups.map((g) => (g[s] as Segment).p90),
+              data: data.trend.groups.map((g) => g[s].p90),
             })),
           }}
         />
@@ -330,13 +239,13 @@ function Dashboard({ data, filters }: { data: Data; filters: Filters }) {
         rows={data.stations.groups.map((g) => [
           g.key,
           g.incidents,
-          fmtS(g.totalResponse!.p90),
-          fmtPct(g.totalResponse!.compliance),
-          g.totalResponse!.pass === null ? '–' : g.totalResponse!.pass ? 'PASS' : 'FAIL',
+          fmtS(g.totalResponse.p90),
+          fmtPct(g.totalResponse.compliance),
+          g.totalResponse.pass === null ? '–' : g.totalResponse.pass ? 'PASS' : 'FAIL',
           fmtS(g.firstUnitTravel!.p90),
         ])}
         cellClass={(r, c) =>
-          c === 4 ? (data.stations.groups[r]!.totalResponse!.pass ? 'pass' : 'fail') : ''
+          c === 4 ? (data.stations.groups[r]!.totalResponse.pass ? 'pass' : 'fail') : ''
         }
       />
       <div class="grid2">
@@ -489,7 +398,7 @@ function cliArgs(f: Filters): string {
 }
 
 /** Stations coloured by whether their area's total response meets the standard. */
-export function StationMap({ stations }: { stations: Grouped }) {
+export function StationMap({ stations }: { stations: GroupedFireMetrics }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let map: MapLibre | null = null;
@@ -505,11 +414,7 @@ export function StationMap({ stations }: { stations: Grouped }) {
           properties: {
             ...f.properties,
             grade:
-              !g || g.totalResponse!.pass === null
-                ? 'none'
-                : g.totalResponse!.pass
-                  ? 'pass'
-                  : 'fail',
+              !g || g.totalResponse.pass === null ? 'none' : g.totalResponse.pass ? 'pass' : 'fail',
           },
         };
       });

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, fmtPct, fmtS } from '../api';
+import type { CoverageStation, Placement } from '../../../src/contracts/index.ts';
+import { api, fmtPct, fmtS, query, useQuery } from '../api';
 import { cityMap, Marker, setData, type MapLibre } from '../map';
 
 /**
@@ -7,77 +8,40 @@ import { cityMap, Marker, setData, type MapLibre } from '../map';
  * stations, which can be dragged, closed or added (click the map); every change asks the server for
  * today against the what-if, which answers in milliseconds.
  */
-interface Unit {
-  id: string;
-  type: string;
-  staffing: number;
-  busyFraction: number;
-}
-interface PlanStation {
-  id: string;
-  name: string | null;
-  lat: number;
-  lon: number;
-  onNetwork: boolean;
-  units: Unit[];
-}
-interface Side {
-  coveredShare: number;
-  covered: number;
-  incidents: number;
-  predictedTravel: { p90: number | null };
-  probabilistic: { expectedCoveredShare: number };
-  erf: { coveredShare: number };
-}
-interface ScenarioAnswer {
-  today: Side;
-  scenario: Side & { clip: string; calibration: { factor: number } };
-  comparison: { newlyCovered: number; lost: number };
-  uncovered: GeoJSON.MultiPoint;
-  bands: GeoJSON.FeatureCollection;
-  ms: number;
-}
-interface Placement {
-  best: { sites: { lat: number; lon: number }[]; coveredShare: number };
-  greedy: { value: number };
-  refined: { value: number; bound: number; status: string } | null;
-  gap: { best: number } | null;
-}
-
+const NO_STATIONS: CoverageStation[] = [];
 const BAND_COLOURS = ['#2b8a3e', '#f59f00', '#e8590c'];
 const OBJECTIVE_SHARE = 0.9; // NFPA 1710: the travel objective met for 90% of incidents
 
 export function Plan() {
-  const [stations, setStations] = useState<PlanStation[]>([]);
   const [closed, setClosed] = useState<string[]>([]);
   const [moved, setMoved] = useState<Record<string, [number, number]>>({});
   const [added, setAdded] = useState<[number, number][]>([]);
   const [minutes, setMinutes] = useState(4);
-  const [answer, setAnswer] = useState<ScenarioAnswer | null>(null);
   const [placement, setPlacement] = useState<Placement | null>(null);
-  const [error, setError] = useState('');
+  const [placeError, setPlaceError] = useState('');
+  const [ready, setReady] = useState(false);
   const mapEl = useRef<HTMLDivElement>(null);
   const map = useRef<MapLibre | null>(null);
   const markers = useRef<Marker[]>([]);
 
-  const query = () => {
-    const p = new URLSearchParams({ minutes: String(minutes) });
-    if (closed.length) p.set('close', closed.join(','));
-    if (added.length)
-      p.set('add', added.map(([lat, lon]) => `${lat.toFixed(6)},${lon.toFixed(6)}`).join(';'));
-    const mv = Object.entries(moved);
-    if (mv.length)
-      p.set(
-        'move',
-        mv.map(([id, [lat, lon]]) => `${id}:${lat.toFixed(6)},${lon.toFixed(6)}`).join(';'),
-      );
-    return p.toString();
+  // the what-if as the API takes it
+  const mv = Object.entries(moved);
+  const scenario = {
+    minutes,
+    close: closed.join(','),
+    add: added.map(([lat, lon]) => `${lat.toFixed(6)},${lon.toFixed(6)}`).join(';'),
+    move: mv.map(([id, [lat, lon]]) => `${id}:${lat.toFixed(6)},${lon.toFixed(6)}`).join(';'),
   };
+  const listed = useQuery((get) => get('/api/v1/coverage/stations'), []);
+  const stations = listed.data?.stations ?? NO_STATIONS;
+  const what = useQuery(
+    (get) => get('/api/v1/coverage/scenario', { ...scenario, bands: 'true' }),
+    [query(scenario)],
+  );
+  const answer = what.data;
+  const error = what.error || listed.error || placeError;
 
   useEffect(() => {
-    void api<{ stations: PlanStation[] }>('/api/v1/coverage/stations')
-      .then((r) => setStations(r.stations))
-      .catch((e: Error) => setError(e.message));
     void cityMap(mapEl.current!).then(({ map: m }) => {
       m.addSource('bands', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
       m.addSource('uncovered', {
@@ -125,29 +89,19 @@ export function Plan() {
       });
       m.on('click', (e) => setAdded((a) => [...a, [e.lngLat.lat, e.lngLat.lng]]));
       map.current = m;
-      setMinutes((x) => x); // draw once the map is ready
+      setReady(true);
     });
   }, []);
 
+  // the bands and the uncovered incidents of the latest answer, once the map is there
   useEffect(() => {
-    const ctrl = new AbortController();
-    api<ScenarioAnswer>(`/api/v1/coverage/scenario?${query()}&bands=true`, { signal: ctrl.signal })
-      .then((r) => {
-        setAnswer(r);
-        setError('');
-        if (map.current) {
-          setData(map.current, 'bands', r.bands);
-          setData(map.current, 'uncovered', {
-            type: 'FeatureCollection',
-            features: [{ type: 'Feature', properties: {}, geometry: r.uncovered }],
-          });
-        }
-      })
-      .catch((e: Error) => {
-        if (e.name !== 'AbortError') setError(e.message);
-      });
-    return () => ctrl.abort();
-  }, [closed.join(), JSON.stringify(moved), JSON.stringify(added), minutes, map.current]);
+    if (!ready || !answer || !map.current) return;
+    if (answer.bands) setData(map.current, 'bands', answer.bands);
+    setData(map.current, 'uncovered', {
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', properties: {}, geometry: answer.uncovered }],
+    });
+  }, [answer, ready]);
 
   // station markers: draggable; closed ones grey
   useEffect(() => {
@@ -189,14 +143,15 @@ export function Plan() {
         setAdded((a) => a.map((x, k) => (k === i ? [la, lo] : x))),
       ),
     );
-  }, [stations, closed.join(), JSON.stringify(moved), JSON.stringify(added), map.current]);
+  }, [stations, closed.join(), JSON.stringify(moved), JSON.stringify(added), ready]);
 
   const place = async () => {
     setPlacement(null);
+    setPlaceError('');
     try {
-      setPlacement(await api<Placement>(`/api/v1/coverage/place?${query()}&k=2&timeLimit=5`));
+      setPlacement(await api('/api/v1/coverage/place', { ...scenario, k: 2, timeLimit: 5 }));
     } catch (e) {
-      setError((e as Error).message);
+      setPlaceError((e as Error).message);
     }
   };
   const t = answer?.today,
@@ -235,7 +190,7 @@ export function Plan() {
         </button>
         <a
           class="button"
-          href={`/api/v1/coverage/bands?${query()}`}
+          href={`/api/v1/coverage/bands?${query(scenario)}`}
           download="cityops-drive-time-bands.geojson"
         >
           Download bands (GeoJSON)

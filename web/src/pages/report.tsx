@@ -1,15 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, fmtPct, fmtS, SEGMENT_LABELS, SEGMENTS, type Segment } from '../api';
+import { useEffect } from 'preact/hooks';
+import { fmtPct, fmtS, SEGMENT_LABELS, SEGMENTS, useQuery } from '../api';
 import { latestFireMonth } from '../city';
 import { Chart, Grade } from '../components';
 import { StationMap } from './performance';
-
-type Metrics = Record<string, unknown> & {
-  incidents: number;
-  unitResponses: number;
-  standard: { name: string };
-};
-type Grouped = { groups: (Record<string, Segment> & { key: string; incidents: number })[] };
 
 /** Last day of a YYYY-MM month. */
 const monthEnd = (m: string) => {
@@ -23,40 +16,21 @@ const monthEnd = (m: string) => {
  */
 export function Report({ search }: { search: string }) {
   const asked = new URLSearchParams(search).get('month');
-  const [latest, setLatest] = useState<string | null>(null);
-  useEffect(() => {
-    if (!asked) void latestFireMonth().then(setLatest);
-  }, [asked]);
-  const month = asked ?? latest;
-  const [d, setD] = useState<{
-    all: Metrics;
-    em: Metrics;
-    days: Grouped;
-    stations: Grouped;
-    quality: Record<string, unknown>;
-  } | null>(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    if (!month) return;
-    const f = `from=${month}-01&to=${monthEnd(month)}`;
-    let stale = false; // the answer for a month the user has already left is dropped
-    Promise.all([
-      api<Metrics>(`/api/v1/fire/metrics?${f}&priority=all`),
-      api<Metrics>(`/api/v1/fire/metrics?${f}&priority=emergency`),
-      api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=day`),
-      api<Grouped>(`/api/v1/fire/metrics?${f}&priority=emergency&by=station`),
-      api<Record<string, unknown>>(`/api/v1/fire/quality?${f}`),
-    ])
-      .then(([all, em, days, stations, quality]) => {
-        if (!stale) setD({ all, em, days, stations, quality });
-      })
-      .catch((e: Error) => {
-        if (!stale) setError(e.message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [month]);
+  const { data: d, error } = useQuery(
+    async (get) => {
+      const month = asked ?? (await latestFireMonth());
+      const f = { from: `${month}-01`, to: monthEnd(month) };
+      const [all, em, days, stations, quality] = await Promise.all([
+        get('/api/v1/fire/metrics', { ...f, priority: 'all' }),
+        get('/api/v1/fire/metrics', { ...f, priority: 'emergency' }),
+        get('/api/v1/fire/metrics', { ...f, priority: 'emergency', by: 'day' }),
+        get('/api/v1/fire/metrics', { ...f, priority: 'emergency', by: 'station' }),
+        get('/api/v1/fire/quality', f),
+      ]);
+      return { month, all, em, days, stations, quality };
+    },
+    [asked],
+  );
   // ready once the charts and the station map have drawn (the map needs its GeoJSON and a frame)
   useEffect(() => {
     if (d)
@@ -66,12 +40,7 @@ export function Report({ search }: { search: string }) {
   }, [d]);
   if (error) return <p class="error">{error}</p>;
   if (!d) return <p class="muted">Preparing the report…</p>;
-  const seg = (m: Metrics, s: string) => m[s] as Segment;
-  const q = d.quality as {
-    missingStamps: Record<string, number>;
-    outOfOrder: Record<string, number>;
-    imports: { quarantined: number };
-  };
+  const { month, quality: q } = d;
   return (
     <div class="report">
       <header>
@@ -83,9 +52,10 @@ export function Report({ search }: { search: string }) {
           · <a href="#/performance">Back to the dashboard</a>
         </p>
         <p>
-          Baseline (actual 90th percentile) against benchmark ({d.em.standard.name}).{' '}
-          {d.all.incidents.toLocaleString()} incidents, {d.em.incidents.toLocaleString()} emergency.
-          Exact nearest-rank percentiles; n and exclusions shown.
+          Baseline (actual 90th percentile) against benchmark (
+          {d.em.standard?.name ?? 'no standard'}). {d.all.incidents.toLocaleString()} incidents,{' '}
+          {d.em.incidents.toLocaleString()} emergency. Exact nearest-rank percentiles; n and
+          exclusions shown.
         </p>
       </header>
       <table class="report-table">
@@ -102,8 +72,8 @@ export function Report({ search }: { search: string }) {
         </thead>
         <tbody>
           {SEGMENTS.map((s) => {
-            const e = seg(d.em, s),
-              a = seg(d.all, s);
+            const e = d.em[s],
+              a = d.all[s];
             return (
               <tr>
                 <th>{SEGMENT_LABELS[s]}</th>
@@ -138,10 +108,10 @@ export function Report({ search }: { search: string }) {
             grid: { left: 50, right: 10, top: 60, bottom: 30 },
             xAxis: { type: 'category', data: d.days.groups.map((g) => g.key.slice(5)) },
             yAxis: { type: 'value', name: 's' },
-            series: ['totalResponse', 'travel', 'turnout'].map((s) => ({
+            series: (['totalResponse', 'travel', 'turnout'] as const).map((s) => ({
               name: SEGMENT_LABELS[s],
               type: 'line',
-              data: d.days.groups.map((g) => g[s]!.p90),
+              data: d.days.groups.map((g) => g[s].p90),
             })),
           }}
         />
@@ -160,8 +130,8 @@ export function Report({ search }: { search: string }) {
               {
                 type: 'bar',
                 data: d.stations.groups.map((g) => ({
-                  value: g.totalResponse!.p90,
-                  itemStyle: { color: g.totalResponse!.pass ? '#2f9e44' : '#e03131' },
+                  value: g.totalResponse.p90,
+                  itemStyle: { color: g.totalResponse.pass ? '#2f9e44' : '#e03131' },
                 })),
               },
             ],

@@ -1,82 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
-import { api, fmtPct } from '../api';
+import { useState } from 'preact/hooks';
+import type { MeasureStatus } from '../../../src/contracts/index.ts';
+import { fmtPct, post, useQuery } from '../api';
 import { Chart, Table } from '../components';
-
-interface Measure {
-  goal: string;
-  measure: string;
-  name: string;
-  unit: string;
-  direction: string;
-  period: string | null;
-  actual: number | null;
-  target: number | null;
-  status: string;
-  trend: string | null;
-  source: string;
-}
-interface Alignment {
-  fy: number;
-  total: number;
-  generalFundTotal: number | null;
-  priorTotal: number | null;
-  population: number | null;
-  goals: {
-    goal: string;
-    name: string;
-    amount: number;
-    share: number;
-    generalFund: number | null;
-    generalFundShare: number | null;
-    prior: number | null;
-    change: number | null;
-    perResident: number | null;
-  }[];
-}
-interface Pbb {
-  maxScore: number;
-  programs: {
-    id: string;
-    name: string;
-    department: string;
-    cost: number;
-    score: number;
-    rank: number;
-    quartile: number;
-  }[];
-  quartiles: { quartile: number; programs: number; cost: number; share: number }[];
-}
-interface Action {
-  goal: string;
-  objective: string;
-  name: string;
-  owner: string;
-  due: string;
-  status: string;
-  percentComplete: number;
-  overdue: boolean;
-}
-interface Capital {
-  fy: number;
-  total: number;
-  projects: {
-    id: string;
-    name: string;
-    department: string;
-    goals: string[];
-    thisYear: number;
-    fundedToDate: number;
-    totalCost: number;
-    operatingImpact: number;
-  }[];
-}
-interface Criterion {
-  id: string;
-  name: string;
-  state: string;
-  evidence: string;
-  links: string[];
-}
 
 const STATUS: Record<string, string> = {
   on_track: 'on track',
@@ -101,32 +26,20 @@ const money = (x: number) => `$${(x / 1e6).toFixed(1)}M`;
 /** Staff view of the plan: measures and status, dollars by goal, and What Works Cities evidence. */
 export function Strategy({ search }: { search: string }) {
   const goal = new URLSearchParams(search).get('goal');
-  const [d, setD] = useState<{
-    status: { city: string; measures: Measure[] };
-    alignment: Alignment;
-    wwc: Criterion[];
-    pbb: Pbb;
-    actions: Action[];
-    capital: Capital;
-  } | null>(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    Promise.all([
-      api<{ city: string; measures: Measure[] }>('/api/v1/strategy/status'),
-      api<Alignment>('/api/v1/strategy/alignment'),
-      api<Criterion[]>('/api/v1/strategy/wwc'),
-    ])
-      .then(async ([status, alignment, wwc]) =>
-        setD({
-          status,
-          alignment,
-          wwc,
-          pbb: await api<Pbb>(`/api/v1/strategy/pbb?fy=${alignment.fy}`),
-          actions: await api<Action[]>('/api/v1/strategy/actions'),
-          capital: await api<Capital>(`/api/v1/strategy/capital?fy=${alignment.fy + 1}`),
-        }),
-      )
-      .catch((e: Error) => setError(e.message));
+  const { data: d, error } = useQuery(async (get) => {
+    const [status, alignment, wwc] = await Promise.all([
+      get('/api/v1/strategy/status'),
+      get('/api/v1/strategy/alignment'),
+      get('/api/v1/strategy/wwc'),
+    ]);
+    return {
+      status,
+      alignment,
+      wwc,
+      pbb: await get('/api/v1/strategy/pbb', { fy: alignment.fy }),
+      actions: await get('/api/v1/strategy/actions'),
+      capital: await get('/api/v1/strategy/capital', { fy: alignment.fy + 1 }),
+    };
   }, []);
   if (error)
     return (
@@ -328,19 +241,16 @@ export function Strategy({ search }: { search: string }) {
 }
 
 /** Report an actual for a measure without a live source (analysts and admins). */
-function ActualForm({ measures, onSaved }: { measures: Measure[]; onSaved: () => void }) {
+function ActualForm({ measures, onSaved }: { measures: MeasureStatus[]; onSaved: () => void }) {
   const [message, setMessage] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     try {
-      await api('/api/v1/strategy/actuals', {
-        method: 'POST',
-        body: JSON.stringify({
-          measure: f.get('measure'),
-          period: f.get('period'),
-          value: Number(f.get('value')),
-        }),
+      await post('/api/v1/strategy/actuals', {
+        measure: f.get('measure'),
+        period: f.get('period'),
+        value: Number(f.get('value')),
       });
       setMessage('Recorded.');
       onSaved();

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api';
+import type { ActionEvaluation, StreetAction } from '../../../src/contracts/index.ts';
+import { api, post, query, useQuery, type Get } from '../api';
 import { Card, Chart, Table } from '../components';
 import { plainMap, setData, type MapLibre } from '../map';
 
@@ -20,99 +21,36 @@ export interface StreetFilters {
   by: 'epdo' | 'ksi' | 'ka' | 'crashes';
 }
 
-type Counts = {
-  crashes: number;
-  bySeverity: Record<string, number>;
-  killed: number;
-  injured: number;
-  epdo: { weights: string; value: number };
-};
-type Fc = {
-  type: 'FeatureCollection';
-  features: {
-    properties: Record<string, unknown>;
-    geometry: { type: string; coordinates: unknown };
-  }[];
-};
-interface Ranked {
-  rank: number;
-  name: string;
-  crashes: number;
-  ka: number;
-  ksi: number;
-  epdo: number;
-  lat: number | null;
-  lon: number | null;
-}
-interface Hot {
-  cell: string;
-  value: number;
-  z: number;
-  q: number;
-  class: number;
-  polygon: number[][][];
-}
-interface Hin {
-  statement: string;
-  method: string;
-  parameters: {
-    windowMiles: number;
-    stepMiles: number;
-    toleranceM: number;
-    scoreLabel: string;
-    cover: number;
-  };
-  network: { miles: number; basis: string };
-  hin: {
-    miles: number;
-    corridors: { name: string; miles: number; crashes: number; ka: number; ksi: number }[];
-  };
-  geojson: Fc;
-}
-interface TargetYear {
-  year: number;
-  value: number;
-  low: number;
-  high: number;
-  glidePath: number | null;
-  onTrack: boolean | null;
-  complete: boolean;
-}
-interface Target {
-  label: string;
-  baseline: { value: number; years: number[] };
-  target: { value: number; year: number; reduction: number };
-  years: TargetYear[];
-  months: { month: string; rolling12: number | null }[];
-  latest12: {
-    period: string;
-    value: number;
-    low: number;
-    high: number;
-    verdict: string;
-    significant: boolean;
-    onTrack: boolean;
-  } | null;
-}
-interface Action {
-  id: number;
-  kind: string;
-  title: string;
-  lat: number;
-  lon: number;
-  radiusM: number;
-  started: string;
-  finished?: string;
-  road?: string;
-}
+/** The filters every streets query takes (the map layer and the ranking's choice are the page's). */
+const crashFilters = ({ mode, severity, from, to, hours, city }: StreetFilters) => ({
+  mode,
+  severity,
+  from,
+  to,
+  hours,
+  city,
+});
 
-const params = (f: StreetFilters, extra: Record<string, string | number> = {}) => {
-  const p = new URLSearchParams();
-  for (const k of ['mode', 'severity', 'from', 'to', 'hours', 'city'] as const)
-    if (f[k]) p.set(k, f[k]!);
-  for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
-  return p.toString();
-};
+const NO_ACTIONS: StreetAction[] = [];
+
+/** Everything the page shows for one set of filters; hot spots and the target need enough data. */
+async function loadStreets(get: Get, filters: StreetFilters) {
+  const f = crashFilters(filters);
+  const [crashes, rank, hot, hin, target, hex] = await Promise.all([
+    get('/api/v1/streets/crashes', f),
+    get('/api/v1/streets/rank', { ...f, kind: filters.kind, by: filters.by, top: 20 }),
+    get('/api/v1/streets/hotspots', { ...f, top: 200 }).catch(() => ({
+      cells: [],
+      hot: 0,
+      cold: 0,
+      method: '',
+    })),
+    get('/api/v1/streets/hin', f),
+    get('/api/v1/streets/target', { ...f, baselineYears: 3 }).catch(() => null),
+    get('/api/v1/streets/hexagons', f),
+  ]);
+  return { crashes, rank, hot, hin, target, hex };
+}
 const HOT_COLOURS: Record<string, string> = {
   '3': '#b2182b',
   '2': '#ef8a62',
@@ -131,64 +69,25 @@ export function Streets({
   onFilters: (f: StreetFilters) => void;
   role: string;
 }) {
-  const [data, setD] = useState<{
-    crashes: Fc & { summary: Counts; excluded: { noLocation: number } };
-    rank: { locations: Ranked[]; unplaced: number };
-    hot: { cells: Hot[]; hot: number; cold: number; method: string };
-    hin: Hin;
-    target: Target | null;
-    hex: Fc;
-  } | null>(null);
-  const [actions, setActions] = useState<Action[]>([]);
-  const [error, setError] = useState('');
-  const [evaluation, setEvaluation] = useState<Record<string, unknown> | null>(null);
+  const streets = useQuery(
+    (get) => loadStreets(get, filters),
+    [query(crashFilters(filters)), filters.kind, filters.by],
+  );
+  const data = streets.data;
+  const listed = useQuery((get) => get('/api/v1/streets/actions'), []);
+  const actions = listed.data ?? NO_ACTIONS;
+  const [failure, setFailure] = useState('');
+  const error = failure || streets.error;
+  const [evaluation, setEvaluation] = useState<ActionEvaluation | null>(null);
   const mapEl = useRef<HTMLDivElement>(null);
   const map = useRef<MapLibre | null>(null);
-  const q = params(filters);
-
-  useEffect(() => {
-    setError('');
-    let stale = false; // a slower answer to earlier filters must not overwrite the current ones
-    Promise.all([
-      api<Fc & { summary: Counts; excluded: { noLocation: number } }>(
-        `/api/v1/streets/crashes?${q}`,
-      ),
-      api<{ locations: Ranked[]; unplaced: number }>(
-        `/api/v1/streets/rank?${params(filters, { kind: filters.kind, by: filters.by, top: 20 })}`,
-      ),
-      api<{ cells: Hot[]; hot: number; cold: number; method: string }>(
-        `/api/v1/streets/hotspots?${params(filters, { top: 200 })}`,
-      ).catch(() => ({ cells: [], hot: 0, cold: 0, method: '' })),
-      api<Hin>(`/api/v1/streets/hin?${q}`),
-      api<Target>(`/api/v1/streets/target?${params(filters, { baselineYears: 3 })}`).catch(
-        () => null,
-      ),
-      api<Fc>(`/api/v1/streets/hexagons?${q}`),
-    ])
-      .then(([crashes, rank, hot, hin, target, hex]) => {
-        if (!stale) setD({ crashes, rank, hot, hin, target, hex });
-      })
-      .catch((e: Error) => {
-        if (!stale) setError(e.message);
-      });
-    return () => {
-      stale = true;
-    };
-  }, [q, filters.kind, filters.by]);
-  const loadActions = () =>
-    api<Action[]>('/api/v1/streets/actions')
-      .then(setActions)
-      .catch(() => setActions([]));
-  useEffect(() => {
-    void loadActions();
-  }, []);
 
   // the map: created once data first arrives (fitted to it), then its sources are updated
   useEffect(() => {
     if (!data || !mapEl.current) return;
     const draw = (m: MapLibre) => {
-      setData(m, 'crashes', data.crashes as unknown as GeoJSON.FeatureCollection);
-      setData(m, 'hex', data.hex as unknown as GeoJSON.FeatureCollection);
+      setData(m, 'crashes', data.crashes);
+      setData(m, 'hex', data.hex);
       setData(m, 'hot', {
         type: 'FeatureCollection',
         features: data.hot.cells.map((c) => ({
@@ -197,7 +96,7 @@ export function Streets({
           geometry: { type: 'Polygon', coordinates: c.polygon },
         })),
       });
-      setData(m, 'hin', data.hin.geojson as unknown as GeoJSON.FeatureCollection);
+      setData(m, 'hin', data.hin.geojson);
       setData(m, 'actions', {
         type: 'FeatureCollection',
         features: actions.map((a) => ({
@@ -221,7 +120,7 @@ export function Streets({
     let lo = [Infinity, Infinity],
       hi = [-Infinity, -Infinity];
     for (const f of data.crashes.features) {
-      const [x, y] = f.geometry.coordinates as number[];
+      const [x, y] = f.geometry.coordinates;
       lo = [Math.min(lo[0]!, x!), Math.min(lo[1]!, y!)];
       hi = [Math.max(hi[0]!, x!), Math.max(hi[1]!, y!)];
     }
@@ -348,12 +247,13 @@ export function Streets({
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     const body = Object.fromEntries([...f.entries()].filter(([, v]) => v !== ''));
+    setFailure('');
     try {
-      await api('/api/v1/streets/actions', { method: 'POST', body: JSON.stringify(body) });
+      await post('/api/v1/streets/actions', body);
       (e.target as HTMLFormElement).reset();
-      await loadActions();
+      listed.reload();
     } catch (err) {
-      setError((err as Error).message);
+      setFailure((err as Error).message);
     }
   };
   const t = data?.target;
@@ -668,11 +568,12 @@ export function Streets({
                 <td>
                   <button
                     class="small"
-                    onClick={() =>
-                      api<Record<string, unknown>>(`/api/v1/streets/evaluate?ids=${a.id}`)
+                    onClick={() => {
+                      setFailure('');
+                      api('/api/v1/streets/evaluate', { ids: a.id })
                         .then(setEvaluation)
-                        .catch((e: Error) => setError(e.message))
-                    }
+                        .catch((e: Error) => setFailure(e.message));
+                    }}
                   >
                     Evaluate
                   </button>
@@ -703,24 +604,23 @@ export function Streets({
   );
 }
 
-function Evaluation({ r }: { r: Record<string, unknown> }) {
-  const naive = r.naive as { cmf: number | null; before: number; after: number; caution: string };
-  const cg = r.comparisonGroup as {
-    cmf?: number;
-    se?: number;
-    significance?: string;
-    unavailable?: string;
-  };
+function Evaluation({ r }: { r: ActionEvaluation }) {
+  const { naive, comparisonGroup: cg } = r;
   return (
     <div class="evaluation" data-testid="evaluation">
       <p>
         <b>Naive CMF {naive.cmf === null ? '–' : naive.cmf.toFixed(2)}</b> ({naive.before} →{' '}
         {naive.after} crashes). <span class="muted">{naive.caution}</span>
       </p>
-      <p>
-        <b>Comparison-group CMF {cg.cmf === undefined ? '–' : cg.cmf.toFixed(2)}</b>{' '}
-        {cg.se !== undefined ? `(SE ${cg.se.toFixed(2)}, ${cg.significance})` : cg.unavailable}
-      </p>
+      {'unavailable' in cg ? (
+        <p>
+          <b>Comparison-group CMF –</b> {cg.unavailable}
+        </p>
+      ) : (
+        <p>
+          <b>Comparison-group CMF {cg.cmf.toFixed(2)}</b> (SE {cg.se.toFixed(2)}, {cg.significance})
+        </p>
+      )}
       <p class="muted">
         Empirical Bayes needs a safety performance function and traffic volumes:{' '}
         <code>cityops streets action evaluate ID --spf spf.json</code>.
