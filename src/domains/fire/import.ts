@@ -20,12 +20,12 @@ import {
   type BatchSummary,
 } from '../../platform/staging.ts';
 import { loadMappingFile, type Mapping, type WideMapping } from './mapping.ts';
-import { normaliseHeader } from '../../platform/validation.ts';
 import { fastPathBlocker, NotPlainFile, stageWithSql } from './sql-stage.ts';
 import { scanFile, type FileScan } from '../../platform/file-scan.ts';
-import { UNIT_STAMPS, type Category } from './model.ts';
+import { STATUS_TO_STAMP, UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser,
+  recordGetter,
   requiredFields,
   resolveColumns,
   wideNormaliser,
@@ -350,26 +350,6 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
       mapping?.delimiter,
     );
   } else {
-    const lookupFor = (rec: Record<string, unknown>): FieldGetter => {
-      const m = mapping!;
-      const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
-      return (field) => {
-        const ref = (m.columns as Record<string, string | string[] | undefined>)[field];
-        if (!ref) return null;
-        for (const name of Array.isArray(ref) ? ref : [ref]) {
-          const key = keys.get(normaliseHeader(name));
-          if (key !== undefined) {
-            const v = rec[key];
-            return v === null || v === undefined
-              ? null
-              : typeof v === 'object'
-                ? JSON.stringify(v)
-                : String(v);
-          }
-        }
-        return null;
-      };
-    };
     const onRecord = (rec: Record<string, unknown>, line: number) => {
       refuseDeepNesting(rec, name, line);
       if (!mapping) setup('unit_responses' in rec || 'dispatch' in rec ? neris : cadStatusEvents);
@@ -387,7 +367,7 @@ async function collect(src: RecordSource, opts: ImportOptions, dir: string): Pro
         return;
       }
       rowsRead++;
-      handleRecord(lookupFor(rec), rec, line);
+      handleRecord(recordGetter(mapping!, rec), rec, line);
     };
     if ('records' in src) {
       src.records.forEach((rec, k) => onRecord(rec, k + 1)); // "line" is the item's position in the batch
@@ -911,8 +891,11 @@ async function applyEvents(
     [source, batchId],
   );
   steps.next();
-  const stampOf = (status: string) =>
-    `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${status}')`;
+  // each stamp column from the latest-received event of the status that sets it (src/contracts/live.ts)
+  const statusSetting = (column: string) =>
+    Object.keys(STATUS_TO_STAMP).find((s) => STATUS_TO_STAMP[s] === column)!;
+  const stampOf = (column: string) =>
+    `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${statusSetting(column)}')`;
   await store.run(
     `DELETE FROM unit_responses WHERE response_id IN (SELECT incident_id || '|' || unit_id FROM touched_units)`,
   );
@@ -924,7 +907,7 @@ async function applyEvents(
       arg_max(e.home_station, e.seq) FILTER (WHERE e.home_station IS NOT NULL),
       coalesce(arg_max(e.own_agency, e.seq) FILTER (WHERE e.own_agency IS NOT NULL), true),
       NULL,
-      ${['dispatched', 'enroute', 'staging', 'on_scene', 'transporting', 'at_hospital', 'available', 'in_quarters'].map(stampOf).join(', ')},
+      ${UNIT_STAMPS.map(stampOf).join(', ')},
       NULL, arg_max(e.staffing, e.seq) FILTER (WHERE e.staffing IS NOT NULL), $2
     FROM unit_status_events e SEMI JOIN touched_units USING (incident_id, unit_id)
       -- a unit response a file recorded first stays the one response; the events are kept as events
