@@ -142,6 +142,61 @@ async function check(seed: number): Promise<void> {
 }
 
 describe('one live fold: database, live model and restarted model agree', () => {
+  it('a medic through staging to the hospital, sent without a call-received time (issue 14)', async () => {
+    const t = T0;
+    const steps = [
+      ['dispatched', 0],
+      ['enroute', 60],
+      ['staging', 300],
+      ['on_scene', 420],
+      ['transporting', 1200],
+      ['at_hospital', 1800],
+    ] as const;
+    const events: LiveEvent[] = steps.map(([status, dt], k) => ({
+      id: `m${k}`,
+      incident: 'X9',
+      unit: 'M1',
+      status,
+      at: iso(t + dt),
+      ...(k === 0 ? { unit_type: 'MEDIC', home_station: '3', type: 'Medical Incident' } : {}),
+    }));
+    const { store } = await openTemp();
+    const live = new LiveModel(LA);
+    await importFireRecords(store, events as unknown as Record<string, unknown>[], 'api:test', {
+      profile: 'cad-status-events',
+    });
+    live.apply(events, t + 2000);
+    const expected = {
+      unit: 'M1',
+      unitType: 'MEDIC_ALS',
+      homeStation: '3',
+      status: 'at_hospital',
+      since: t + 1800,
+      dispatched: t,
+      enroute: t + 60,
+      staging: t + 300,
+      onScene: t + 420,
+      transport: t + 1200,
+      hospital: t + 1800,
+      cleared: null,
+      inQuarters: null,
+    };
+    const views = {
+      database: await liveState(store, t + 2000),
+      live: live.snapshot(t + 2000),
+      restarted: (await LiveModel.load(store, t + 2000, LA)).snapshot(t + 2000),
+    };
+    for (const [name, view] of Object.entries(views)) {
+      expect(
+        view.incidents.map((i) => [i.id, i.received, i.category]),
+        name,
+      ).toEqual([['X9', null, 'EMS']]);
+      expect(view.incidents[0]!.units, name).toEqual([expected]);
+      expect(view.stations, name).toEqual([{ station: '3', available: [], committed: ['M1'] }]);
+    }
+    store.close();
+  });
+
   it('on random event sequences over every status, re-sent and out of order', async () => {
     const only = process.env.LIVE_FOLD_SEED;
     const seeds = only ? [Number(only)] : Array.from({ length: 40 }, (_, k) => 1000 + k);
