@@ -299,32 +299,33 @@ export interface StoredEvent {
  * re-sent event with), the responses files recorded, and the rest of the station roster.
  */
 export async function liveRecord(store: Store, now: number) {
-  await store.run(
-    `CREATE OR REPLACE TEMP TABLE live_window AS
-    SELECT i.incident_id FROM incidents i LEFT JOIN unit_responses u USING (incident_id)
+  // the incidents that started within the window (a call received then, or none and a first stamp then)
+  const recent = `(SELECT i.incident_id FROM incidents i LEFT JOIN unit_responses u USING (incident_id)
+    WHERE i.call_received IS NULL OR epoch(i.call_received) > $1 - ${LIVE_WINDOW}
     GROUP BY i.incident_id, i.call_received
-    HAVING coalesce(epoch(i.call_received), min(${FIRST_STAMP})) > $1 - ${LIVE_WINDOW}`,
+    HAVING coalesce(epoch(i.call_received), min(${FIRST_STAMP})) > $1 - ${LIVE_WINDOW})`;
+  const incidents = await store.all<Record<string, unknown>>(
+    `SELECT ${INCIDENT_SELECT} FROM incidents i SEMI JOIN ${recent} w USING (incident_id)`,
     [now],
   );
-  const incidents = await store.all<Record<string, unknown>>(
-    `SELECT ${INCIDENT_SELECT} FROM incidents i SEMI JOIN live_window USING (incident_id)`,
-  );
   const fileResponses = await store.all<Record<string, unknown>>(
-    `SELECT u.incident_id, ${RESPONSE_SELECT} FROM unit_responses u SEMI JOIN live_window USING (incident_id)
+    `SELECT u.incident_id, ${RESPONSE_SELECT} FROM unit_responses u SEMI JOIN ${recent} w USING (incident_id)
     WHERE u.source_row_id IS NOT NULL`,
+    [now],
   );
   const events = await store.all<Record<string, unknown>>(
     `SELECT e.event_id, e.incident_id, e.unit_id, e.status, epoch(e.status_at) AS at, e.seq, r.raw,
       e.unit_type, e.own_agency, e.home_station
-    FROM unit_status_events e SEMI JOIN live_window USING (incident_id)
+    FROM unit_status_events e SEMI JOIN ${recent} w USING (incident_id)
       JOIN source_rows r ON r.source = e.source AND r.source_row_id = e.event_id
     ORDER BY e.seq`,
+    [now],
   );
   const others = await store.all<{ home_station: string; unit_id: string }>(
-    `SELECT DISTINCT home_station, unit_id FROM unit_responses u ANTI JOIN live_window USING (incident_id)
+    `SELECT DISTINCT home_station, unit_id FROM unit_responses u ANTI JOIN ${recent} w USING (incident_id)
     WHERE home_station IS NOT NULL AND own_agency`,
+    [now],
   );
-  await store.run('DROP TABLE live_window');
   return {
     incidents: incidents.map(incidentOf),
     fileResponses: fileResponses.map((r) => ({
