@@ -15,11 +15,11 @@ import { inspectFile, readJsonRecords, TextDecoding } from '../../platform/sourc
 import type { Store } from '../../platform/db.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
 import { loadMappingFile, type EventMapping, type Mapping, type WideMapping } from './mapping.ts';
-import { normaliseHeader } from '../../platform/validation.ts';
 import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
-import { UNIT_STAMPS, type Category } from './model.ts';
+import { STATUS_TO_STAMP, UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser,
+  recordGetter,
   requiredFields,
   resolveColumns,
   wideNormaliser,
@@ -177,27 +177,6 @@ function wideStager(m: WideMapping): Stager {
   };
 }
 
-/** A getter over one JSON record's fields, by the mapping's column names (matched as headers are). */
-function jsonFields(m: Mapping, rec: Record<string, unknown>): FieldGetter {
-  const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
-  return (field) => {
-    const ref = (m.columns as Record<string, string | string[] | undefined>)[field];
-    if (!ref) return null;
-    for (const name of Array.isArray(ref) ? ref : [ref]) {
-      const key = keys.get(normaliseHeader(name));
-      if (key !== undefined) {
-        const v = rec[key];
-        return v === null || v === undefined
-          ? null
-          : typeof v === 'object'
-            ? JSON.stringify(v)
-            : String(v);
-      }
-    }
-    return null;
-  };
-}
-
 /**
  * How a CAD export is read: its mapping (given, or told from the header or the first JSON record)
  * decides the stage shape (one row per unit response, or one per status event), and fire's SQL
@@ -289,7 +268,7 @@ function fireSource(label: string, opts: ImportOptions): ImportSource<CadRecord>
       refuseDeepNesting(record, name, line);
       if (!mapping)
         use('unit_responses' in record || 'dispatch' in record ? neris : cadStatusEvents);
-      if (mapping !== neris) return stager!(jsonFields(mapping!, record), sink);
+      if (mapping !== neris) return stager!(recordGetter(mapping!, record), sink);
       const flat = flattenNeris(record);
       if ('error' in flat) return sink.reject(flat.error.field, flat.error.reason);
       sink.counts(flat.rows.length);
@@ -556,8 +535,11 @@ async function applyEvents(store: Store, t: ApplyTables, batchId: number, source
     [source, batchId],
   );
   t.step();
-  const stampOf = (status: string) =>
-    `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${status}')`;
+  // each stamp column from the latest-received event of the status that sets it (src/contracts/live.ts)
+  const statusSetting = (column: string) =>
+    Object.keys(STATUS_TO_STAMP).find((s) => STATUS_TO_STAMP[s] === column)!;
+  const stampOf = (column: string) =>
+    `arg_max(e.status_at, e.seq) FILTER (WHERE e.status = '${statusSetting(column)}')`;
   await store.run(
     `DELETE FROM unit_responses WHERE response_id IN (SELECT incident_id || '|' || unit_id FROM touched_units)`,
   );
@@ -569,7 +551,7 @@ async function applyEvents(store: Store, t: ApplyTables, batchId: number, source
       arg_max(e.home_station, e.seq) FILTER (WHERE e.home_station IS NOT NULL),
       coalesce(arg_max(e.own_agency, e.seq) FILTER (WHERE e.own_agency IS NOT NULL), true),
       NULL,
-      ${['dispatched', 'enroute', 'staging', 'on_scene', 'transporting', 'at_hospital', 'available', 'in_quarters'].map(stampOf).join(', ')},
+      ${UNIT_STAMPS.map(stampOf).join(', ')},
       NULL, arg_max(e.staffing, e.seq) FILTER (WHERE e.staffing IS NOT NULL), $2
     FROM unit_status_events e SEMI JOIN touched_units USING (incident_id, unit_id)
       -- a unit response a file recorded first stays the one response; the events are kept as events

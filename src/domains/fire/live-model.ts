@@ -1,67 +1,142 @@
+import { UNIT_STATUS_STAMPS, type UnitStatus } from '../../contracts/live.ts';
 import { localFields } from '../../platform/time.ts';
 import type { Store } from '../../platform/db.ts';
 import {
   alertsFor,
-  liveState,
+  incidentAt,
+  LIVE_WINDOW,
+  liveRecord,
+  noStamps,
+  startedAt,
   stationEmptyAlerts,
-  statusOf,
+  stationsOf,
+  type FoldedResponse,
+  type IncidentFields,
   type LiveAlert,
   type LiveEvent,
   type LiveIncident,
   type LiveState,
+  type StoredEvent,
 } from './live.ts';
-import type { Category } from './model.ts';
+import { eventNormaliser, recordGetter } from './normalise.ts';
 import { cadStatusEvents } from './profiles/cad-status-events.ts';
 
 /**
  * The live picture kept in memory, so an update reaches the board in milliseconds instead of after
- * a database round trip. It starts from the database (liveState) and applies each event batch the
- * way the importer folds events into unit responses (a later event of a status replaces the earlier),
- * with the same code maps as the cad-status-events profile. The database stays the record: events
- * are stored by the importer before the sender is answered.
+ * a database round trip. The database stays the record (events are stored by the importer before
+ * the sender is answered); the model folds each batch exactly as the import does, so that the
+ * board, the database (liveState) and a model loaded after a restart agree:
+ *
+ * - each event is read by the importer's own normaliser (codes, unit types, categories, agencies);
+ * - in a batch, of events sharing an id the last is kept; an event re-sent unchanged (same id, same
+ *   raw row) is not new and changes nothing; one re-sent changed replaces the earlier of its id;
+ * - a unit's stamp of a status is that of the latest *received* event of the status (batch, then
+ *   position in it), not the latest `at`: a correction sent later wins even when it is earlier in
+ *   time, as the import's fold of unit_status_events does (arg_max by seq);
+ * - an incident's fields are merged per batch as the import's upsert does: each field from the
+ *   batch's last row that has it, the call received from the batch's earliest, else kept.
+ *
+ * Incidents are kept while they are within LIVE_WINDOW, ended ones too: a late event may reopen one.
  */
-interface Stamps {
-  dispatched: number | null;
-  enroute: number | null;
-  onScene: number | null;
-  transport: number | null;
-  hospital: number | null;
-  cleared: number | null;
-}
 interface ModelUnit {
-  unit: string;
-  unitType: string;
-  homeStation: string | null;
-  stamps: Stamps;
+  /** its status events by id */
+  events: Map<string, StoredEvent>;
+  /** the response a file recorded first: it stays the one response, events do not change it */
+  file: FoldedResponse | null;
+  /** the fold of the above, kept until an event changes it */
+  folded: FoldedResponse | null;
 }
-interface ModelIncident extends Omit<LiveIncident, 'units' | 'active'> {
+interface ModelIncident {
+  fields: IncidentFields;
   units: Map<string, ModelUnit>;
 }
 
-const STAMP_OF: Record<string, keyof Stamps> = {
-  dispatched: 'dispatched',
-  enroute: 'enroute',
-  on_scene: 'onScene',
-  transporting: 'transport',
-  at_hospital: 'hospital',
-  available: 'cleared',
-};
+const normalise = eventNormaliser(cadStatusEvents);
+/** the import's sequence of an event: its batch, then its position in the batch */
+const SEQ_PER_BATCH = 1_000_000_000;
 
-const upper = (m: Record<string, string>) =>
-  new Map(Object.entries(m).map(([k, v]) => [k.toUpperCase(), v]));
-const UNIT_TYPES = upper(cadStatusEvents.unitTypes);
-const CATEGORIES = upper(cadStatusEvents.categories);
-const OTHER_AGENCY = new Set(cadStatusEvents.otherAgencyUnitTypes.map((s) => s.toUpperCase()));
-const EMERGENCY = new Set(cadStatusEvents.emergencyPriorities.map((s) => s.toUpperCase()));
-const seconds = (iso: string | undefined) => (iso === undefined ? null : Date.parse(iso) / 1000);
+/** A unit's response folded from its events: each stamp from the latest-received event of its status. */
+function foldEvents(unit: string, events: Iterable<StoredEvent>): FoldedResponse | null {
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  if (!sorted.length) return null;
+  const r: FoldedResponse = {
+    unit,
+    unitType: 'OTHER',
+    homeStation: null,
+    ownAgency: true,
+    stamps: noStamps(),
+  };
+  for (const e of sorted) {
+    r.stamps[UNIT_STATUS_STAMPS[e.status].field] = e.at;
+    if (e.unitType !== null) r.unitType = e.unitType;
+    if (e.ownAgency !== null) r.ownAgency = e.ownAgency;
+    if (e.homeStation !== null) r.homeStation = e.homeStation;
+  }
+  return r;
+}
+
+const blankIncident = (id: string): IncidentFields => ({
+  id,
+  type: null,
+  category: 'OTHER',
+  priority: null,
+  emergency: null,
+  received: null,
+  lat: null,
+  lon: null,
+  address: null,
+  station: null,
+});
+
+/** A normalised event of a batch, with what the import stages for it. */
+interface Row {
+  event: StoredEvent;
+  received: number | null;
+  fields: Partial<Omit<IncidentFields, 'received'>>;
+}
+
+function rowOf(e: LiveEvent, line: number, batch: number): Row | null {
+  const r = normalise(recordGetter(cadStatusEvents, e));
+  if (!r.ok) return null; // the import quarantines it
+  const { event, incident: i, unit: u } = r;
+  return {
+    event: {
+      id: event.event_id,
+      incident: event.incident_id,
+      unit: event.unit_id,
+      status: event.status as UnitStatus,
+      at: event.at,
+      seq: batch * SEQ_PER_BATCH + line,
+      raw: JSON.stringify(e), // as the import keeps the raw row, to compare a re-sent event
+      unitType: u.unit_type ?? null,
+      ownAgency: u.own_agency ?? null,
+      homeStation: u.home_station ?? null,
+    },
+    received: i.call_received ?? null,
+    fields: {
+      type: i.incident_type,
+      category: i.category,
+      priority: i.priority,
+      emergency: i.emergency,
+      lat: i.lat,
+      lon: i.lon,
+      address: i.address,
+      station: i.station_area,
+    },
+  };
+}
 
 /** Overnight fatigue (docs/fire-metrics.md §5): more than 2 runs, or more than 120 min committed, between 22:00 and 06:00. */
 export const NIGHT = { startHour: 22, endHour: 6, maxRuns: 2, maxBusySeconds: 7200 } as const;
 
 export class LiveModel {
   private incidents = new Map<string, ModelIncident>();
-  /** units known per home station */
-  private roster = new Map<string, Set<string>>();
+  /** every event held, by id (an id re-sent may move to another unit) */
+  private events = new Map<string, StoredEvent>();
+  /** "station|unit" of the department's units on responses not held here */
+  private roster = new Set<string>();
+  /** the last batch applied (or loaded): the next one gets the next */
+  private batch = 0;
   /** per unit, the current night's runs and busy time */
   private nights = new Map<
     string,
@@ -72,103 +147,87 @@ export class LiveModel {
 
   static async load(store: Store, now: number, timeZone: string): Promise<LiveModel> {
     const model = new LiveModel(timeZone);
-    const state = await liveState(store, now);
-    for (const i of state.incidents) {
-      model.incidents.set(i.id, {
-        ...i,
-        units: new Map(
-          i.units.map((u) => [
-            u.unit,
-            {
-              unit: u.unit,
-              unitType: u.unitType,
-              homeStation: u.homeStation,
-              stamps: {
-                dispatched: u.dispatched,
-                enroute: u.enroute,
-                onScene: u.onScene,
-                transport: null,
-                hospital: null,
-                cleared: u.cleared,
-              },
-            },
-          ]),
-        ),
-      });
+    const record = await liveRecord(store, now);
+    for (const fields of record.incidents)
+      model.incidents.set(fields.id, { fields, units: new Map() });
+    for (const { incident, ...r } of record.fileResponses) {
+      const unit = model.unitOf(incident, r.unit);
+      unit.file = unit.folded = r;
     }
-    for (const s of state.stations)
-      model.roster.set(s.station, new Set([...s.available, ...s.committed]));
+    for (const e of record.events) {
+      model.unitOf(e.incident, e.unit).events.set(e.id, e);
+      model.events.set(e.id, e);
+      model.batch = Math.max(model.batch, Math.floor(e.seq / SEQ_PER_BATCH));
+    }
+    for (const inc of model.incidents.values())
+      for (const [id, u] of inc.units) u.folded = u.file ?? foldEvents(id, u.events.values());
+    for (const [station, unit] of record.roster) model.roster.add(`${station}|${unit}`);
     return model;
   }
 
-  /** Applies a batch; returns the incidents it touched, as the board shows them now. */
+  private incidentOf(id: string): ModelIncident {
+    let inc = this.incidents.get(id);
+    if (!inc) this.incidents.set(id, (inc = { fields: blankIncident(id), units: new Map() }));
+    return inc;
+  }
+
+  private unitOf(incident: string, unit: string): ModelUnit {
+    const inc = this.incidentOf(incident);
+    let u = inc.units.get(unit);
+    if (!u) inc.units.set(unit, (u = { events: new Map(), file: null, folded: null }));
+    return u;
+  }
+
+  /** Applies a batch (one import); returns the incidents it changed, as the board shows them now. */
   apply(events: LiveEvent[], now: number): LiveIncident[] {
-    const touched = new Set<string>();
-    for (const e of events) {
-      const unitTypeCode = e.unit_type?.toUpperCase();
-      if (unitTypeCode && OTHER_AGENCY.has(unitTypeCode)) continue; // other agencies are not on the department's board
-      let inc = this.incidents.get(e.incident);
-      if (!inc) {
-        inc = {
-          id: e.incident,
-          type: null,
-          category: 'OTHER',
-          priority: null,
-          emergency: null,
-          received: null,
-          lat: null,
-          lon: null,
-          address: null,
-          station: null,
-          units: new Map(),
-        };
-        this.incidents.set(e.incident, inc);
+    const batch = ++this.batch;
+    // of events sharing an id the last is kept; "line" is the position in the batch, as in the import
+    const kept = new Map<string, Row>();
+    events.forEach((e, k) => {
+      const row = rowOf(e, k + 1, batch);
+      if (!row) return;
+      kept.delete(row.event.id);
+      kept.set(row.event.id, row);
+    });
+    const rows = [...kept.values()].sort((a, b) => a.event.seq - b.event.seq);
+    const changed = rows.filter((r) => this.events.get(r.event.id)?.raw !== r.event.raw);
+    const touched = new Set(changed.map((r) => r.event.incident));
+    for (const id of touched)
+      this.mergeFields(
+        id,
+        rows.filter((r) => r.event.incident === id),
+      );
+    const refold = new Map<ModelUnit, [incident: string, unit: string]>();
+    for (const { event: e } of changed) {
+      const old = this.events.get(e.id);
+      if (old) {
+        const from = this.unitOf(old.incident, old.unit);
+        from.events.delete(e.id);
+        refold.set(from, [old.incident, old.unit]);
+        touched.add(old.incident);
       }
-      if (e.type !== undefined) {
-        inc.type = e.type;
-        inc.category = (CATEGORIES.get(e.type.toUpperCase()) ?? 'OTHER') as Category;
-      }
-      if (e.priority !== undefined) {
-        inc.priority = e.priority;
-        inc.emergency = EMERGENCY.has(e.priority.toUpperCase());
-      }
-      if (e.received !== undefined)
-        inc.received = Math.min(inc.received ?? Infinity, seconds(e.received)!);
-      if (e.lat !== undefined) inc.lat = e.lat;
-      if (e.lon !== undefined) inc.lon = e.lon;
-      if (e.address !== undefined) inc.address = e.address;
-      if (e.station_area !== undefined) inc.station = e.station_area;
-      let unit = inc.units.get(e.unit);
-      if (!unit) {
-        unit = {
-          unit: e.unit,
-          unitType: 'OTHER',
-          homeStation: null,
-          stamps: {
-            dispatched: null,
-            enroute: null,
-            onScene: null,
-            transport: null,
-            hospital: null,
-            cleared: null,
-          },
-        };
-        inc.units.set(e.unit, unit);
-      }
-      if (unitTypeCode) unit.unitType = UNIT_TYPES.get(unitTypeCode) ?? 'OTHER';
-      if (e.home_station !== undefined) {
-        unit.homeStation = e.home_station;
-        let r = this.roster.get(e.home_station);
-        if (!r) this.roster.set(e.home_station, (r = new Set()));
-        r.add(e.unit);
-      }
-      unit.stamps[STAMP_OF[e.status]!] = seconds(e.at);
-      this.countNight(e.unit, e.incident, unit.stamps);
-      touched.add(e.incident);
+      const to = this.unitOf(e.incident, e.unit);
+      to.events.set(e.id, e);
+      this.events.set(e.id, e);
+      refold.set(to, [e.incident, e.unit]);
+    }
+    for (const [u, [incident, unit]] of refold) {
+      u.folded = u.file ?? foldEvents(unit, u.events.values());
+      if (u.folded?.ownAgency) this.countNight(unit, incident, u.folded);
     }
     const out = [...touched].map((id) => this.view(this.incidents.get(id)!, now));
-    for (const i of out) if (!i.active) this.incidents.delete(i.id);
+    this.prune(now);
     return out;
+  }
+
+  /** The import's upsert of an incident: each field from the batch's last row having it, the call received from its earliest. */
+  private mergeFields(id: string, rows: Row[]): void {
+    const fields = this.incidentOf(id).fields as unknown as Record<string, unknown>;
+    for (const r of rows)
+      for (const [k, v] of Object.entries(r.fields))
+        if (v !== null && v !== undefined) fields[k] = v;
+    const received = rows.map((r) => r.received).filter((t) => t !== null);
+    if (received.length) fields.received = Math.min(...received);
   }
 
   /** The night (local day index of its evening) an instant belongs to, or null in the daytime. */
@@ -179,7 +238,7 @@ export class LiveModel {
     return null;
   }
 
-  private countNight(unit: string, incident: string, st: Stamps): void {
+  private countNight(unit: string, incident: string, { stamps: st }: FoldedResponse): void {
     if (st.dispatched === null) return;
     const night = this.nightOf(st.dispatched);
     if (night === null) return;
@@ -211,49 +270,44 @@ export class LiveModel {
     return out;
   }
 
+  private responses(inc: ModelIncident): FoldedResponse[] {
+    return [...inc.units.values()].flatMap((u) => (u.folded ? [u.folded] : []));
+  }
+
   private view(inc: ModelIncident, now: number): LiveIncident {
-    const visible = (t: number | null) => (t !== null && t <= now ? t : null);
-    const units = [...inc.units.values()]
-      .filter((u) => u.stamps.dispatched === null || u.stamps.dispatched <= now)
-      .map((u) => {
-        const [status, since] = statusOf(u.stamps, now);
-        return {
-          unit: u.unit,
-          unitType: u.unitType,
-          homeStation: u.homeStation,
-          status,
-          since,
-          dispatched: visible(u.stamps.dispatched),
-          enroute: visible(u.stamps.enroute),
-          onScene: visible(u.stamps.onScene),
-          cleared: visible(u.stamps.cleared),
-        };
-      });
-    return { ...inc, units, active: units.some((u) => u.status !== 'available') };
+    return incidentAt(inc.fields, this.responses(inc), now);
   }
 
-  stations(now: number): LiveState['stations'] {
-    const committed = new Set<string>();
+  /** Lets go of incidents that started before LIVE_WINDOW: they are off the board for good. */
+  private prune(now: number): void {
+    for (const [id, inc] of this.incidents) {
+      const responses = this.responses(inc);
+      if (!(startedAt(inc.fields, responses) <= now - LIVE_WINDOW)) continue;
+      for (const r of responses)
+        if (r.ownAgency && r.homeStation !== null) this.roster.add(`${r.homeStation}|${r.unit}`);
+      for (const u of inc.units.values()) for (const e of u.events.keys()) this.events.delete(e);
+      this.incidents.delete(id);
+    }
+  }
+
+  private stations(incidents: LiveIncident[]): LiveState['stations'] {
+    const roster = new Set(this.roster);
     for (const inc of this.incidents.values())
-      for (const u of this.view(inc, now).units)
-        if (u.status !== 'available') committed.add(u.unit);
-    return [...this.roster]
-      .map(([station, units]) => ({
-        station,
-        available: [...units].filter((u) => !committed.has(u)).sort(),
-        committed: [...units].filter((u) => committed.has(u)).sort(),
-      }))
-      .sort((a, b) => a.station.localeCompare(b.station, 'en', { numeric: true }));
+      for (const r of this.responses(inc))
+        if (r.ownAgency && r.homeStation !== null) roster.add(`${r.homeStation}|${r.unit}`);
+    const pairs = [...roster].map((k) => k.split('|') as [string, string]);
+    return stationsOf(pairs, incidents);
   }
 
-  /** The whole picture now (for a client's first snapshot); drops incidents that have ended. */
+  private active(now: number): LiveIncident[] {
+    return [...this.incidents.values()].map((i) => this.view(i, now)).filter((i) => i.active);
+  }
+
+  /** The whole picture now (for a client's first snapshot). */
   snapshot(now: number): LiveState {
-    const incidents = [...this.incidents.values()]
-      .map((i) => this.view(i, now))
-      .filter((i) => i.active);
-    const live = new Set(incidents.map((i) => i.id));
-    for (const id of [...this.incidents.keys()]) if (!live.has(id)) this.incidents.delete(id);
-    const stations = this.stations(now);
+    this.prune(now);
+    const incidents = this.active(now);
+    const stations = this.stations(incidents);
     return {
       now,
       incidents,
@@ -268,7 +322,7 @@ export class LiveModel {
 
   /** An update for touched incidents, with the station board and alerts as they stand. */
   update(touched: LiveIncident[], now: number): LiveState {
-    const stations = this.stations(now);
+    const stations = this.stations(this.active(now));
     const units = touched.flatMap((i) => i.units.map((u) => u.unit));
     return {
       now,

@@ -1,3 +1,5 @@
+import { UNIT_STATUS_STAMPS, UNIT_STATUSES } from '../../contracts/live.ts';
+
 /** The canonical fire/EMS model (docs/fire-metrics.md §2), aligned with NERIS. */
 
 export const UNIT_TYPES = [
@@ -63,15 +65,8 @@ export interface ResponseRecord extends Record<UnitStamp, number | null> {
   staffing: number | null;
 }
 
-/** Live/narrow CAD statuses and the unit stamp each one sets. */
-export const STATUS_TO_STAMP: Record<string, UnitStamp> = {
-  dispatched: 'dispatched',
-  enroute: 'enroute',
-  staging: 'staging',
-  on_scene: 'on_scene',
-  transporting: 'transport_started',
-  at_hospital: 'at_hospital',
-  available: 'cleared',
-  in_quarters: 'in_quarters',
-};
-export const STATUSES = Object.keys(STATUS_TO_STAMP);
+/** Live/narrow CAD statuses and the unit stamp each one sets (the one table of src/contracts/live.ts). */
+export const STATUS_TO_STAMP: Record<string, UnitStamp> = Object.fromEntries(
+  UNIT_STATUSES.map((s) => [s, UNIT_STATUS_STAMPS[s].column]),
+);
+export const STATUSES: string[] = UNIT_STATUSES;

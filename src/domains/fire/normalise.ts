@@ -81,6 +81,27 @@ export function requiredFields(mapping: Mapping): string[] {
     : ['incident_id', 'unit_id'];
 }
 
+/** The field getter of a JSON record (a posted event, a line of a JSON file): keys match the mapping's column names case-insensitively. */
+export function recordGetter(mapping: Mapping, rec: Record<string, unknown>): FieldGetter {
+  const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
+  return (field) => {
+    const ref = (mapping.columns as Record<string, string | string[] | undefined>)[field];
+    if (!ref) return null;
+    for (const name of Array.isArray(ref) ? ref : [ref]) {
+      const key = keys.get(normaliseHeader(name));
+      if (key !== undefined) {
+        const v = rec[key];
+        return v === null || v === undefined
+          ? null
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : String(v);
+      }
+    }
+    return null;
+  };
+}
+
 /** A case-insensitive code lookup (source codes vary in case between exports). */
 function codeMap<T>(map: Record<string, T>): (code: string) => T | undefined {
   const m = new Map(Object.entries(map).map(([k, v]) => [k.trim().toUpperCase(), v]));

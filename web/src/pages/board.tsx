@@ -1,70 +1,67 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtS } from '../api';
 import { cityMap, setData, type MapLibre } from '../map';
+import type {
+  LiveAlert,
+  LiveIncident,
+  LiveState,
+  LiveStation,
+  UnitStatus,
+} from '../../../src/contracts/live';
 
-interface Unit {
-  unit: string;
-  unitType: string;
-  homeStation: string | null;
-  status: string;
-  since: number;
-  dispatched: number | null;
-  enroute: number | null;
-  onScene: number | null;
-  cleared: number | null;
-}
-interface Incident {
-  id: string;
-  type: string | null;
-  category: string;
-  priority: string | null;
-  emergency: boolean | null;
-  received: number | null;
-  lat: number | null;
-  lon: number | null;
-  address: string | null;
-  station: string | null;
-  active: boolean;
-  units: Unit[];
-}
-interface Alert {
-  kind: string;
-  message: string;
-  incident?: string;
-  unit?: string;
-  station?: string;
-}
-interface Station {
-  station: string;
-  available: string[];
-  committed: string[];
-}
-
-export const STATUS_COLOURS: Record<string, string> = {
+/** Every status's colour: typed by the one status table, so a new status cannot go uncoloured. */
+export const STATUS_COLOURS: Record<UnitStatus, string> = {
   dispatched: '#f59f00',
   enroute: '#fab005',
+  staging: '#e8590c',
   on_scene: '#e03131',
   transporting: '#7048e8',
   at_hospital: '#1c7ed6',
   available: '#2f9e44',
+  in_quarters: '#087f5b',
 };
-const STATUS_ORDER = [
-  'on_scene',
-  'enroute',
-  'dispatched',
-  'transporting',
-  'at_hospital',
-  'available',
-];
+/** How urgent each status makes an incident look (lower first). */
+const URGENCY: Record<UnitStatus, number> = {
+  on_scene: 0,
+  staging: 1,
+  enroute: 2,
+  dispatched: 3,
+  transporting: 4,
+  at_hospital: 5,
+  available: 6,
+  in_quarters: 7,
+};
 
 /** The status that best describes an incident: the most urgent among its units. */
-const leadStatus = (i: Incident) =>
-  STATUS_ORDER.find((s) => i.units.some((u) => u.status === s)) ?? 'available';
+const leadStatus = (i: LiveIncident): UnitStatus =>
+  i.units.map((u) => u.status).sort((a, b) => URGENCY[a] - URGENCY[b])[0] ?? 'available';
+
+export interface BoardState {
+  incidents: Map<string, LiveIncident>;
+  stations: LiveStation[];
+  alerts: LiveAlert[];
+}
+export const EMPTY_BOARD: BoardState = { incidents: new Map(), stations: [], alerts: [] };
+
+/**
+ * The board's one reducer. A snapshot replaces the picture; an update replaces the incidents it
+ * carries (an inactive one leaves the board) and the station board, and the alerts of the
+ * incidents it touched (alerts without an incident always come whole with each message).
+ */
+export function foldBoard(prev: BoardState, d: LiveState, snapshot: boolean): BoardState {
+  const incidents = snapshot ? new Map<string, LiveIncident>() : new Map(prev.incidents);
+  for (const i of d.incidents) {
+    if (i.active) incidents.set(i.id, i);
+    else incidents.delete(i.id);
+  }
+  const touched = new Set(d.incidents.map((i) => i.id));
+  const kept = snapshot ? [] : prev.alerts.filter((a) => a.incident && !touched.has(a.incident));
+  return { incidents, stations: d.stations, alerts: [...kept, ...d.alerts] };
+}
 
 export function Board() {
-  const [incidents, setIncidents] = useState<Map<string, Incident>>(new Map());
-  const [stations, setStations] = useState<Station[]>([]);
-  const [alerts, setAlerts] = useState<Alert[]>([]);
+  const [board, setBoard] = useState<BoardState>(EMPTY_BOARD);
+  const { incidents, stations, alerts } = board;
   const [connected, setConnected] = useState(false);
   const [lastId, setLastId] = useState<string>('');
   const [, tick] = useState(0);
@@ -81,26 +78,8 @@ export function Board() {
     // EventSource reconnects by itself and sends Last-Event-ID, so the server replays what was missed
     const es = new EventSource('/api/v1/live/stream');
     const apply = (e: MessageEvent, snapshot: boolean) => {
-      const d = JSON.parse(e.data) as {
-        incidents: Incident[];
-        stations: Station[];
-        alerts: Alert[];
-      };
       setLastId(e.lastEventId);
-      setIncidents((prev) => {
-        const next = snapshot ? new Map<string, Incident>() : new Map(prev);
-        for (const i of d.incidents) {
-          if (i.active) next.set(i.id, i);
-          else next.delete(i.id);
-        }
-        return next;
-      });
-      setStations(d.stations);
-      setAlerts((prev) => {
-        const touched = new Set(d.incidents.map((i) => i.id));
-        const kept = snapshot ? [] : prev.filter((a) => a.incident && !touched.has(a.incident));
-        return [...kept, ...d.alerts];
-      });
+      setBoard((prev) => foldBoard(prev, JSON.parse(e.data) as LiveState, snapshot));
     };
     es.addEventListener('snapshot', (e) => apply(e as MessageEvent, true));
     es.addEventListener('update', (e) => apply(e as MessageEvent, false));
@@ -268,8 +247,14 @@ export function Board() {
                       {u.enroute !== null && u.status === 'enroute'
                         ? ` travel ${fmtS(now - u.enroute)}`
                         : ''}
+                      {u.staging !== null && u.status === 'staging'
+                        ? ` staging ${fmtS(now - u.staging)}`
+                        : ''}
                       {u.onScene !== null && u.status === 'on_scene'
                         ? ` on scene ${fmtS(now - u.onScene)}`
+                        : ''}
+                      {u.transport !== null && u.status === 'transporting'
+                        ? ` transport ${fmtS(now - u.transport)}`
                         : ''}
                     </small>
                   </span>
