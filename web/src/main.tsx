@@ -1,6 +1,7 @@
 import { render, type FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { post, query, useQuery, type Filters } from './api';
+import { city } from './city';
 import { Board } from './pages/board';
 import { Login } from './pages/login';
 import type { StreetFilters } from './pages/streets';
@@ -65,6 +66,7 @@ function useRoute(): [string, string] {
 function App() {
   // nobody signed in (401), or the server unreachable: the sign-in form
   const me = useQuery((get) => get('/api/auth/me').catch(() => null), []);
+  const place = useQuery(() => city(), []);
   const user = me.data;
   const [path, search] = useRoute();
   if (user === undefined) return <p class="muted">Loading…</p>;
@@ -82,9 +84,10 @@ function App() {
   return (
     <>
       <nav class="top">
-        <b>CityOps</b> {nav('/board', 'Live board')} {nav('/performance', 'Performance')}{' '}
-        {nav('/plan', 'Planning')} {nav('/streets', 'Safer streets')}{' '}
-        {nav('/strategy', 'Strategy & budget')}
+        <b>CityOps</b>
+        {place.data && <span class="place">{place.data.name}</span>} {nav('/board', 'Live board')}{' '}
+        {nav('/performance', 'Performance')} {nav('/plan', 'Planning')}{' '}
+        {nav('/streets', 'Safer streets')} {nav('/strategy', 'Strategy & budget')}
         <a href={reportLink(search)}>Monthly report</a> <a href="/public">Public page</a>
         <span class="spacer" />{' '}
         <span class="muted">

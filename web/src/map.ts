@@ -13,7 +13,7 @@ setWorkerUrl(workerUrl);
 export async function cityMap(
   container: HTMLElement,
 ): Promise<{ map: MapLibre; stations: GeoJSON.FeatureCollection }> {
-  const { bounds, layers, attribution } = await city();
+  const { name, bounds, layers, attribution } = await city();
   const none: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
   // a layer that cannot be read leaves the map without it rather than without a map
   const layer = (name: string): Promise<GeoJSON.FeatureCollection> =>
@@ -21,6 +21,13 @@ export async function cityMap(
       ? api('/api/public/geo/:layer', { layer: name }).catch(() => none)
       : Promise.resolve(none);
   const [boundary, stations] = await Promise.all([layer('boundary'), layer('stations')]);
+  // the map's text alternative: what it shows
+  const shown = [
+    boundary.features.length ? 'its outline' : 'no outline (none imported)',
+    `${stations.features.length} fire stations`,
+  ];
+  container.setAttribute('role', 'region');
+  container.setAttribute('aria-label', `Map of ${name}: ${shown.join(', ')}`);
   const map = new MapLibre({
     container,
     style: {

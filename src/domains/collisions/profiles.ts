@@ -50,6 +50,8 @@ export type TimeFormat = 'hhmm' | 'h:mm';
 export interface CollisionProfile {
   name: string;
   description: string;
+  /** who publishes such files, for the source line of public pages */
+  publisher?: string;
   columns: Partial<Record<CrashField, string[]>>;
   required: CrashField[];
   dateFormats: DateFormat[];
@@ -97,6 +99,7 @@ const SWITRS_COLUMNS: CollisionProfile['columns'] = {
 export const PROFILES: Record<string, CollisionProfile> = {
   tims: {
     name: 'tims',
+    publisher: 'SWITRS (California Highway Patrol), geocoded by UC Berkeley SafeTREC TIMS',
     description:
       'TIMS (UC Berkeley SafeTREC) Crashes.csv: SWITRS plus geocoded POINT_X/POINT_Y; older short names too',
     columns: { ...SWITRS_COLUMNS, px: ['POINT_X'], py: ['POINT_Y'] },
@@ -110,6 +113,7 @@ export const PROFILES: Record<string, CollisionProfile> = {
   },
   switrs: {
     name: 'switrs',
+    publisher: 'SWITRS (California Highway Patrol)',
     description: 'raw CHP SWITRS collision table (CollisionRecords.txt; tab or comma separated)',
     columns: SWITRS_COLUMNS,
     required: ['case_id', 'date', 'severity'],
@@ -122,6 +126,7 @@ export const PROFILES: Record<string, CollisionProfile> = {
   },
   ccrs: {
     name: 'ccrs',
+    publisher: 'CCRS (California Highway Patrol)',
     description:
       'California CCRS Crashes table, with the InjuredWitnessPassengers table for severity (--injured FILE)',
     columns: {
@@ -147,6 +152,7 @@ export const PROFILES: Record<string, CollisionProfile> = {
   },
   nyc: {
     name: 'nyc',
+    publisher: 'NYPD Motor Vehicle Collisions (NYC Open Data)',
     description:
       'NYC Open Data Motor Vehicle Collisions – Crashes (h9gi-nx95); no KABCO: K if killed, I (injury, level unknown) if injured',
     columns: {

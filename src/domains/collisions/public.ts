@@ -6,6 +6,7 @@ import { hinQuery, HinQuerySchema } from './queries.ts';
 import { rankLocations } from './rank.ts';
 import { streetsSummary } from './summary.ts';
 import { targetProgress } from './target.ts';
+import { PROFILES } from './profiles.ts';
 
 /**
  * What residents see of road safety: yearly counts, progress to the injury-reduction target with its
@@ -44,6 +45,7 @@ export async function publicStreets(store: Store) {
   const last5 = all.crashes.filter((c) => c.year >= years.at(-1)! - 4);
   const corridors = rankLocations(last5, { kind: 'corridor', by: 'ksi', weights: 'hsm', top: 10 });
   return {
+    sources: await publishers(store),
     years: summary.groups!.map((g) => ({
       year: Number(g.key),
       crashes: shownCount(g.crashes),
@@ -100,3 +102,11 @@ export async function publicStreets(store: Store) {
   };
 }
 export type PublicStreets = NonNullable<Awaited<ReturnType<typeof publicStreets>>>;
+
+/** Who published the collision files imported, by their profiles (a mapping file names none). */
+async function publishers(store: Store): Promise<string[]> {
+  const rows = await store.all<{ profile: string }>(
+    "SELECT DISTINCT profile FROM import_batches WHERE domain = 'collisions' AND finished_at IS NOT NULL ORDER BY profile",
+  );
+  return rows.flatMap((r) => PROFILES[r.profile]?.publisher ?? []);
+}

@@ -85,7 +85,17 @@ function hexMap(h: PublicStreets['hexagons']): string {
   return `<svg viewBox="0 0 ${W} ${H.toFixed(0)}" class="map" role="img" aria-label="Crashes per hexagon">${paths}</svg><p class="legend">Crashes per hexagon: ${legend}</p>`;
 }
 
-export async function streetsPage(store: Store): Promise<string> {
+/** The publishers of the files imported, else the configuration's attribution. */
+const sourceLine = (sources: string[], attribution: string) => {
+  const named = sources.length ? sources.join('; ') : attribution;
+  return named ? ` Source: ${esc(named)}.` : '';
+};
+
+/** The public road-safety page of the configured city. */
+export async function streetsPage(
+  store: Store,
+  city: { name: string; attribution: string },
+): Promise<string> {
   const p = await publicStreets(store);
   const body = !p
     ? '<p>No collision data has been loaded yet.</p>'
@@ -111,7 +121,7 @@ ${hexMap(p.hexagons)}
 <section><h2>Year by year</h2><table><thead><tr><th>year</th><th>crashes</th><th>fatal</th><th>serious injury</th><th>other visible injury</th><th>complaint of pain</th><th>people killed</th><th>people injured</th></tr></thead>
 <tbody>${p.years.map((y) => `<tr><th>${y.year}</th><td>${few(y.crashes)}</td><td>${few(y.bySeverity.K)}</td><td>${few(y.bySeverity.A)}</td><td>${few(y.bySeverity.B)}</td><td>${few(y.bySeverity.C)}</td><td>${few(y.killed)}</td><td>${few(y.injured)}</td></tr>`).join('')}</tbody></table></section>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Safer streets — how we are doing</title>
+<title>Safer streets in ${esc(city.name)} — how we are doing</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9;line-height:1.5}main{max-width:860px;margin:0 auto;padding:1.2rem}
 section{background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:1rem 1.2rem;margin:1rem 0}.muted{color:#6b7280;font-size:.92em}
@@ -121,8 +131,8 @@ table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{padding:.3rem .5r
 .target{stroke:#1864ab;stroke-width:1.5}.target-label{fill:#1864ab!important}.map path{stroke:#fff;stroke-width:.5}
 .legend span{margin-right:.8rem}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 </style></head><body><main>
-<h1>Safer streets: how we are doing</h1>
-<p>Every fatal and injury crash reported to the police, counted the same way every year. Source: SWITRS (California Highway Patrol), geocoded by UC Berkeley SafeTREC TIMS.</p>
+<h1>Safer streets in ${esc(city.name)}: how we are doing</h1>
+<p>Every fatal and injury crash reported to the police, counted the same way every year.${sourceLine(p ? p.sources : [], city.attribution)}</p>
 ${body}
 <p class="muted">Open data: <a href="/api/public/streets">this page as JSON</a> · <a href="/public/plan">our goals</a> · <a href="/public">emergency response</a></p>
 </main></body></html>`;

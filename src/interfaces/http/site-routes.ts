@@ -107,7 +107,7 @@ export const PAGE_ROUTES = [
     shared: true,
     reply: 'html',
     summary: 'Public road-safety page',
-    handle: ({ store }) => streetsPage(store),
+    handle: ({ store, fire }) => streetsPage(store, fire.config),
   }),
   defineRoute({
     method: 'GET',

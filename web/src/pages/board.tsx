@@ -79,7 +79,9 @@ export function Board() {
     const es = new EventSource('/api/v1/live/stream');
     const apply = (e: MessageEvent, snapshot: boolean) => {
       setLastId(e.lastEventId);
-      setBoard((prev) => foldBoard(prev, JSON.parse(e.data) as LiveState, snapshot));
+      // the stream's data is the server's LiveState (src/contracts/live.ts), as JSON
+      const state: LiveState = JSON.parse(e.data);
+      setBoard((prev) => foldBoard(prev, state, snapshot));
     };
     es.addEventListener('snapshot', (e) => apply(e as MessageEvent, true));
     es.addEventListener('update', (e) => apply(e as MessageEvent, false));
