@@ -33,7 +33,9 @@ export interface Segment {
 /** The filters an answer was computed for, echoed back. */
 export interface FireFilters {
   timeZone: string;
+  /** First local date included, YYYY-MM-DD (by call received). */
   from?: string;
+  /** Last local date included, YYYY-MM-DD. */
   to?: string;
   priority?: 'all' | 'emergency';
   category?: string[];
@@ -93,6 +95,7 @@ export interface UnitUtilization {
   /** busy time ÷ staffed time (24 h a day) */
   uhu: number;
   transports: number;
+  /** transports ÷ unit hours (the EMS definition) */
   transportsPerUnitHour: number;
   /** UHU in each local hour of day, 0–23 */
   byHour: number[];

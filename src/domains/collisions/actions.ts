@@ -4,6 +4,10 @@ import { isoDay } from '../../platform/params.ts';
 import type { Store } from '../../platform/db.ts';
 import { isKA, type Crash } from './crashes.ts';
 import { haversineM, normaliseRoadName } from '../../platform/geo.ts';
+import type { ActionEvaluation } from '../../contracts/collisions.ts';
+
+/** One treated site's counts before and after its action. */
+type SiteCounts = ActionEvaluation['sites'][number];
 
 /**
  * Safety actions (the "three Es": engineering, education, enforcement), where and when they happened,
@@ -138,18 +142,6 @@ export function atSite(c: Crash, a: Action): boolean {
   if (!a.road) return true;
   const r = normaliseRoadName(a.road);
   return normaliseRoadName(c.primary) === r || normaliseRoadName(c.secondary) === r;
-}
-
-export interface SiteCounts {
-  action: number;
-  title: string;
-  before: number;
-  after: number;
-  beforeKa: number;
-  afterKa: number;
-  beforeYears: number;
-  afterYears: number;
-  periods: { before: [string, string]; after: [string, string] };
 }
 
 export function evaluateActions(

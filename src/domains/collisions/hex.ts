@@ -2,22 +2,15 @@ import { cellToBoundary, cellToLatLng, gridDisk, latLngToCell } from 'h3-js';
 import { benjaminiHochberg, normalUpperTail } from '../../platform/distributions.ts';
 import { isKA, ksiPeople, type Crash } from './crashes.ts';
 import { WEIGHT_SETS } from './summary.ts';
+import type { HexagonCounts } from '../../contracts/collisions.ts';
 
 /**
  * Crashes binned to H3 hexagons (docs/collisions.md §4) with counts, KSI and EPDO per cell, and Getis-Ord Gi*
  * hot spots on them (docs/collisions.md §5) with a Benjamini–Hochberg false-discovery-rate correction.
  */
+/** One H3 cell's counts. */
+export type HexCell = HexagonCounts;
 export type HexValue = 'crashes' | 'ksi' | 'epdo';
-
-export interface HexCell {
-  cell: string;
-  lat: number;
-  lon: number;
-  crashes: number;
-  ka: number;
-  ksi: number;
-  epdo: number;
-}
 
 export function hexBins(crashes: Crash[], resolution: number, weights: string): HexCell[] {
   const w = WEIGHT_SETS[weights]!;

@@ -1,6 +1,7 @@
 import { ksiPeople, isKA, type Crash } from './crashes.ts';
 import { localPlane, normaliseRoadName, pointToSegment, type Plane } from '../../platform/geo.ts';
 import { WEIGHT_SETS } from './summary.ts';
+import type { HighInjuryNetwork, HinCorridor } from '../../contracts/collisions.ts';
 
 /**
  * High-injury network by sliding windows (docs/collisions.md §6). Streets are dissolved by name into
@@ -41,6 +42,9 @@ export const HIN_DEFAULTS: HinOptions = {
   requireNameMatch: true,
 };
 
+/** The network and its statement; the HTTP answer adds the filter, a note and the lines (contracts). */
+export type HinResult = Omit<HighInjuryNetwork, 'note' | 'filter' | 'geojson'>;
+
 interface Chain {
   name: string;
   pts: { x: number; y: number }[];
@@ -60,35 +64,6 @@ interface Window {
   ksi: number;
   ka: number;
   crashes: number[];
-}
-
-export interface HinCorridor {
-  name: string;
-  fromM: number;
-  toM: number;
-  miles: number;
-  crashes: number;
-  ka: number;
-  ksi: number;
-  coordinates: [number, number][];
-}
-
-export interface HinResult {
-  method: 'network' | 'road-name';
-  parameters: HinOptions & { windowMiles: number; stepMiles: number; scoreLabel: string };
-  years: [number, number] | null;
-  network: { chains: number; miles: number; basis: string };
-  crashes: { total: number; ksi: number; snapped: number; unsnapped: number; noLocation: number };
-  hin: {
-    miles: number;
-    ksi: number;
-    crashes: number;
-    ka: number;
-    shareOfMiles: number;
-    shareOfKsi: number;
-    corridors: HinCorridor[];
-  };
-  statement: string;
 }
 
 function cumulative(pts: { x: number; y: number }[]): number[] {

@@ -1,6 +1,7 @@
 import { isKA, ksiPeople, type Crash } from './crashes.ts';
 import { normaliseRoadName } from '../../platform/geo.ts';
 import { WEIGHT_SETS } from './summary.ts';
+import type { RankedLocation } from '../../contracts/collisions.ts';
 
 /**
  * Locations ranked by crashes, KA crashes, KSI people or EPDO. An intersection is the unordered pair of
@@ -10,20 +11,6 @@ import { WEIGHT_SETS } from './summary.ts';
  */
 export type RankBy = 'crashes' | 'ka' | 'ksi' | 'epdo';
 export type LocationKind = 'intersection' | 'corridor';
-
-export interface RankedLocation {
-  rank: number;
-  name: string;
-  crashes: number;
-  ka: number;
-  ksi: number;
-  epdo: number;
-  bySeverity: Record<string, number>;
-  lat: number | null;
-  lon: number | null;
-  firstDate: string;
-  lastDate: string;
-}
 
 export interface Ranking {
   kind: LocationKind;

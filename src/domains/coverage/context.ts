@@ -2,6 +2,8 @@ import { UserError } from '../../platform/errors.ts';
 import type { RoadWay } from './osm.ts';
 import type { Store } from '../../platform/db.ts';
 import { buildGraph, type Graph } from './graph.ts';
+import type { Calibration } from '../../contracts/coverage.ts';
+export type { Calibration };
 
 /**
  * What planning works on: the road graph of one network, the stations with their apparatus and how busy
@@ -49,16 +51,6 @@ export interface Demand {
   firstTravel: number | null;
   firstService: number | null;
 }
-export interface Calibration {
-  factor: number;
-  n: number;
-  medianAbsErrorS: number;
-  observedP90: number;
-  predictedP90: number;
-  fittedAt: string;
-  network: string;
-}
-
 /** Where people live, for coverage of residents: population polygons, else census tracts at equal weight (a proxy). */
 export interface Residents {
   layer: string;

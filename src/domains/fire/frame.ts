@@ -2,6 +2,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../../platform/errors.ts';
 import { addDays, localDateStart, offsetAt } from '../../platform/time.ts';
 import type { Store } from '../../platform/db.ts';
+import type { FireFilters } from '../../contracts/fire.ts';
 
 /**
  * A columnar, in-memory view of the incidents and unit responses that match a filter. Every fire
@@ -9,16 +10,7 @@ import type { Store } from '../../platform/db.ts';
  * Times are epoch seconds (NaN = missing stamp); text columns are dictionary-coded, so a frame of
  * millions of rows is a handful of typed arrays rather than millions of strings.
  */
-export interface Filters {
-  /** First local date included, YYYY-MM-DD (by call received). */
-  from?: string;
-  /** Last local date included, YYYY-MM-DD. */
-  to?: string;
-  priority?: 'all' | 'emergency';
-  category?: string[];
-  station?: string[];
-  unitType?: string[];
-}
+export type Filters = Omit<FireFilters, 'timeZone'>;
 
 /** A dictionary-coded text column: the value of row k is labels[codes[k]] (null where missing). */
 export interface Dict {

@@ -3,6 +3,7 @@ import { localFields, offsetAt } from '../../platform/time.ts';
 import type { FireConfig } from './config.ts';
 import { text, type Frame } from './frame.ts';
 import { arrivalTime, incidentFacts, isCounted, responsesByIncident } from './metrics.ts';
+import type { UnitUtilization } from '../../contracts/fire.ts';
 
 /**
  * Operational metrics (docs/fire-metrics.md §5): unit hour utilization, concurrency, first-due reliability and
@@ -74,20 +75,6 @@ function spreadByHour(s: number, e: number, tz: string, byHour: Float64Array): v
     byHour[lf.hour]! += next - t;
     t = next;
   }
-}
-
-export interface UnitUtilization {
-  unit: string;
-  unitType: string;
-  responses: number;
-  busyHours: number;
-  /** busy time ÷ staffed time (24 h a day) */
-  uhu: number;
-  transports: number;
-  /** transports ÷ unit hours (the EMS definition) */
-  transportsPerUnitHour: number;
-  /** UHU in each local hour of day, 0–23 */
-  byHour: number[];
 }
 
 export interface UtilizationResult {

@@ -1,31 +1,13 @@
 import type { FireConfig } from './config.ts';
 import { filterWindow, incidentWhere, type Filters } from './frame.ts';
 import type { Store } from '../../platform/db.ts';
+import type { FireQuality } from '../../contracts/fire.ts';
 
 /**
  * Data-quality report (docs/fire-metrics.md §5): missing and out-of-order stamps, implausible intervals, missing
  * coordinates, unknown codes, by source and month, plus what imports quarantined or warned about.
  */
-export interface QualityReport {
-  incidents: number;
-  unitResponses: number;
-  missingStamps: Record<string, number>;
-  outOfOrder: Record<string, number>;
-  overCap: Record<string, number>;
-  missingCoordinates: number;
-  missingStationArea: number;
-  unknownUnitTypes: { unitType: string; responses: number }[];
-  bySource: { source: string; incidents: number; unitResponses: number }[];
-  byMonth: {
-    month: string;
-    incidents: number;
-    unitResponses: number;
-    missingEnroute: number;
-    missingOnScene: number;
-    outOfOrder: number;
-  }[];
-  imports: { batches: number; quarantined: number; warnings: Record<string, number> };
-}
+export type QualityReport = Omit<FireQuality, 'filters'>;
 
 const ORDER_CHECKS: [string, string, string][] = [
   ['dispatched before call received', 'i.call_received', 'u.dispatched'],

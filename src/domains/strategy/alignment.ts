@@ -3,6 +3,7 @@ import { UserError } from '../../platform/errors.ts';
 import type { Store } from '../../platform/db.ts';
 import type { BudgetSummary } from '../budget/index.ts';
 import { loadPlanFile, parsePlan, type Plan } from './plan.ts';
+import type { GoalAlignment } from '../../contracts/strategy.ts';
 
 /** The plan in force: a file given, else the latest plan loaded into the database. */
 export async function currentPlan(store: Store, file?: string): Promise<Plan> {
@@ -64,19 +65,6 @@ export async function budgetByGoal(
     lines: byDept.reduce((a, r) => a + r.lines, 0),
     rows: rows.map((r) => ({ ...r, share: total ? r.amount / total : 0 })),
   };
-}
-
-export interface GoalAlignment {
-  goal: string;
-  name: string;
-  amount: number;
-  share: number;
-  /** the same for the general fund alone, when the plan names it */
-  generalFund: number | null;
-  generalFundShare: number | null;
-  prior: number | null;
-  change: number | null;
-  perResident: number | null;
 }
 
 /** Dollars by goal in one fiscal year against the year before, and per resident. */

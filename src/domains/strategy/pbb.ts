@@ -1,5 +1,6 @@
 import type { Store } from '../../platform/db.ts';
 import { ATTRIBUTES, type Plan } from './plan.ts';
+import type { ProgramScore } from '../../contracts/strategy.ts';
 
 /**
  * Priority-based budgeting: each program's cost is its share of its department's adopted expense;
@@ -7,16 +8,6 @@ import { ATTRIBUTES, type Plan } from './plan.ts';
  * Programs are ranked and cut into quartiles by count (Q1 = most relevant to the results), and the
  * resource-alignment view shows the dollars in each quartile.
  */
-export interface ProgramScore {
-  id: string;
-  name: string;
-  department: string;
-  cost: number;
-  score: number;
-  rank: number;
-  quartile: 1 | 2 | 3 | 4;
-}
-
 export interface PbbReport {
   fy: number;
   maxScore: number;

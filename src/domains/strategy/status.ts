@@ -5,32 +5,15 @@ import type { Store } from '../../platform/db.ts';
 import { injuryCrashWindows } from '../collisions/index.ts';
 import { recordedActuals } from './actuals.ts';
 import type { Plan, PlanMeasure } from './plan.ts';
+import type { MeasureState, MeasureStatus } from '../../contracts/strategy.ts';
 
 /**
  * Measure status (docs/strategy-budget.md §1): the latest actual against the target of its fiscal
  * year: on track, near (within the measure's tolerance), off track, no data, no target; and the
  * trend against the prior period, flat within a dead-band.
  */
-export type Status = 'on_track' | 'near' | 'off_track' | 'no_data' | 'no_target';
-export type Trend = 'improving' | 'worsening' | 'flat' | null;
-
-export interface MeasureStatus {
-  goal: string;
-  objective: string;
-  measure: string;
-  name: string;
-  unit: string;
-  direction: 'lower' | 'higher';
-  source: string;
-  period: string | null;
-  fiscalYear: number | null;
-  actual: number | null;
-  n: number | null;
-  target: number | null;
-  status: Status;
-  prior: number | null;
-  trend: Trend;
-}
+export type Status = MeasureState;
+export type Trend = MeasureStatus['trend'];
 
 export function statusOf(
   m: Pick<PlanMeasure, 'direction' | 'nearTolerance'>,
