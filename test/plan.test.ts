@@ -296,8 +296,12 @@ describe('strategic planning on the San Francisco network and CAD file', () => {
       'station,name,lat,lon,units\n1,One,37.7794565,-122.4041202,E01:ENGINE:4;T01:TRUCK\n2,Two,north,-122.40,\n',
     );
     const imp = cli(['import', 'stations', csv, '--db', db]);
-    expect(imp.stdout).toMatch(/Imported 1 stations \(1 with apparatus/);
-    expect(imp.stdout).toMatch(/1 rows quarantined/);
+    // the one import summary: the pipeline's counts, then the domain's own line
+    expect(imp.stdout).toMatch(/\n {2}read {9}2\n/);
+    expect(imp.stdout).toMatch(
+      /\n {2}quarantined {2}1 {3}\(see: cityops quarantine list --batch \d+\)/,
+    );
+    expect(imp.stdout).toMatch(/\n {2}stations {5}1 \(1 with apparatus in the file/);
     ({ store } = await openTemp());
   });
 });

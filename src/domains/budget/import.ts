@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from '../../platform/errors.ts';
 import { normaliseHeader } from '../../platform/validation.ts';
 import type { Store } from '../../platform/db.ts';
-import { runImport, type ImportSource } from '../../platform/ingest.ts';
+import { runImport, type ImportOptions, type ImportSource } from '../../platform/ingest.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
 import { fiscalLabel, fiscalYearEnd, parseAmount, phaseOf } from './fiscal.ts';
 import { BUDGET_PROFILES, parseBudgetMapping, type BudgetMapping } from './mapping.ts';
@@ -73,9 +73,9 @@ function loadMapping(opts: { profile?: string; mappingFile?: string }): BudgetMa
 export async function importBudgetFile(
   store: Store,
   file: string,
-  opts: { profile?: string; mappingFile?: string } = {},
+  opts: { profile?: string; mappingFile?: string } & ImportOptions = {},
 ): Promise<BudgetImportSummary> {
-  return runImport(store, file, budgetSource(file, loadMapping(opts)));
+  return runImport(store, file, budgetSource(file, loadMapping(opts)), opts);
 }
 
 /** How a budget file is read: one line per row, keyed by fiscal year, phase, direction and its chart-of-accounts segments. */

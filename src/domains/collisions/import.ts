@@ -2,7 +2,7 @@ import { UserError } from '../../platform/errors.ts';
 import { isPlausibleDay, MAX_YEAR, MIN_YEAR } from '../../platform/params.ts';
 import { normaliseHeader } from '../../platform/validation.ts';
 import type { Store } from '../../platform/db.ts';
-import { runImport, type ImportSource } from '../../platform/ingest.ts';
+import { runImport, type ImportOptions, type ImportSource } from '../../platform/ingest.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
 import { haversineM } from '../../platform/geo.ts';
 import {
@@ -64,14 +64,13 @@ const TYPES = {
   state_highway: 'BOOLEAN',
 };
 
-export interface CollisionImportOptions {
+export interface CollisionImportOptions extends ImportOptions {
   profile?: string;
   mapping?: string;
   /** CCRS: the InjuredWitnessPassengers table, which gives each crash its severity. */
   injured?: string;
   /** Reported coordinates outside [west, south, east, north] are flagged rather than mapped. */
   bounds?: [number, number, number, number];
-  onProgress?(bytesRead: number, total: number): void;
 }
 
 /** More people than this killed or injured in one crash is a typing error (NUMBER_INJURED=1e9 made a county's total a billion). */

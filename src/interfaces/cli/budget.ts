@@ -15,7 +15,7 @@ import { UserError } from '../../platform/errors.ts';
 import { describeZodError } from '../../platform/validation.ts';
 import { budgetByGoal, currentPlan } from '../../domains/strategy/index.ts';
 import { withStore } from './context.ts';
-import { printJson, table } from './output.ts';
+import { importProgress, printImportSummary, printJson, table } from './output.ts';
 
 const money = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -39,23 +39,15 @@ export function registerBudget(program: Command, imp: Command): void {
         opts: { profile?: string; mapping?: string; db?: string; json?: boolean },
       ) => {
         await withStore(opts, async (store) => {
+          const progress = importProgress();
           const s = await importBudgetFile(store, file, {
             profile: opts.profile,
             mappingFile: opts.mapping,
+            onProgress: progress.onProgress,
           });
+          progress.stop();
           if (opts.json) return printJson(s);
-          process.stdout.write(
-            `Imported ${s.file} (batch ${s.batchId}, profile ${s.profile}): read ${s.rowsRead}, inserted ${s.inserted}, ` +
-              `updated ${s.updated}, unchanged ${s.unchanged}, quarantined ${s.quarantined}` +
-              `${
-                Object.keys(s.warnings).length
-                  ? `; ${Object.entries(s.warnings)
-                      .map(([k, v]) => `${k} ${v}`)
-                      .join(', ')}`
-                  : ''
-              }\n` +
-              (s.notes ?? []).map((n) => `  note: ${n}\n`).join(''),
-          );
+          printImportSummary(s);
         });
       },
     );

@@ -31,7 +31,7 @@ import {
   WEIGHT_SETS,
 } from '../../domains/collisions/index.ts';
 import { withStore } from './context.ts';
-import { csv, fmtShare, printJson, progressBar, table } from './output.ts';
+import { csv, fmtShare, importProgress, printImportSummary, printJson, table } from './output.ts';
 import type { z } from 'zod';
 
 const parse = <S extends z.ZodType>(schema: S, input: unknown): z.output<S> => {
@@ -129,31 +129,17 @@ export function registerStreets(program: Command, imp: Command): void {
           bounds = b as [number, number, number, number];
         }
         await withStore(opts, async (store) => {
-          let bar: ReturnType<typeof progressBar> | null = null;
+          const progress = importProgress();
           const s = await importCollisionsFile(store, file, {
             profile: opts.profile,
             mapping: opts.mapping,
             injured: opts.injured,
             bounds,
-            onProgress: (done, total) => {
-              if (!bar && total > 2e6) bar = progressBar('Reading', total);
-              bar?.update(done);
-            },
+            onProgress: progress.onProgress,
           });
-          (bar as ReturnType<typeof progressBar> | null)?.stop();
+          progress.stop();
           if (opts.json) return printJson(s);
-          process.stdout.write(
-            `Imported ${s.file} (batch ${s.batchId}, profile ${s.profile}): read ${s.rowsRead}, inserted ${s.inserted}, updated ${s.updated}, ` +
-              `unchanged ${s.unchanged}, quarantined ${s.quarantined}${s.quarantined ? ` (see: cityops quarantine list --batch ${s.batchId})` : ''}` +
-              `${
-                Object.keys(s.warnings).length
-                  ? `\n  warnings: ${Object.entries(s.warnings)
-                      .map(([k, v]) => `${k} ${v}`)
-                      .join(', ')}`
-                  : ''
-              }\n` +
-              (s.notes ?? []).map((n) => `  note: ${n}\n`).join(''),
-          );
+          printImportSummary(s);
         });
       },
     );

@@ -17,7 +17,7 @@ import {
   simulate,
 } from '../../domains/coverage/index.ts';
 import { withStore } from './context.ts';
-import { fmtShare, printJson, table } from './output.ts';
+import { fmtShare, printImportSummary, printJson, table } from './output.ts';
 
 type Common = {
   db?: string;
@@ -110,10 +110,14 @@ export function registerCoverage(program: Command, imp: Command): void {
       await withStore(opts, async (store) => {
         const s = await importRoadsFile(store, file, { source: opts.source });
         if (opts.json) return printJson(s);
-        process.stdout.write(
-          `Imported ${s.segments} road ways (${s.lengthKm.toFixed(1)} km, ${s.format}) as network "${s.source}"; ${s.unnamed} without a name, ` +
-            `${s.onewayUnknown} with an unknown oneway tag (treated as two-way)${s.quarantined ? `; ${s.quarantined} features quarantined (cityops quarantine list --batch ${s.batchId})` : ''}\n`,
-        );
+        printImportSummary(s, [
+          [
+            'network',
+            `"${s.source}": ${s.segments} ways, ${s.lengthKm.toFixed(1)} km (${s.format})`,
+          ],
+          ['unnamed', String(s.unnamed)],
+          ['oneway', `${s.onewayUnknown} with an unknown oneway tag (treated as two-way)`],
+        ]);
       });
     });
   imp
@@ -128,10 +132,12 @@ export function registerCoverage(program: Command, imp: Command): void {
       await withStore(opts, async (store) => {
         const s = await importStationsFile(store, file);
         if (opts.json) return printJson(s);
-        process.stdout.write(
-          `Imported ${s.stations} stations (${s.withApparatus} with apparatus in the file; the others take their units from the CAD data)` +
-            `${s.quarantined ? `; ${s.quarantined} rows quarantined (cityops quarantine list --batch ${s.batchId})` : ''}\n`,
-        );
+        printImportSummary(s, [
+          [
+            'stations',
+            `${s.stations} (${s.withApparatus} with apparatus in the file; the others take their units from the CAD data)`,
+          ],
+        ]);
       });
     });
   imp
@@ -147,9 +153,12 @@ export function registerCoverage(program: Command, imp: Command): void {
     .action(async (file: string, opts: { name: string; valueField?: string; db?: string }) => {
       await withStore(opts, async (store) => {
         const r = await importLayerFile(store, file, opts.name, { valueField: opts.valueField });
-        process.stdout.write(
-          `Imported ${r.features} polygons as layer "${r.layer}"${r.withValue ? ` with ${opts.valueField} on each` : ''}\n`,
-        );
+        printImportSummary(r, [
+          [
+            'layer',
+            `"${r.layer}": ${r.features} polygons${r.withValue ? `, ${r.withValue} with ${opts.valueField}` : ''}`,
+          ],
+        ]);
       });
     });
 

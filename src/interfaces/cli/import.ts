@@ -1,29 +1,7 @@
 import type { Command } from 'commander';
-import {
-  importFireFile,
-  PROFILES,
-  type ImportStage,
-  type ImportSummary,
-} from '../../domains/fire/index.ts';
+import { importFireFile, PROFILES } from '../../domains/fire/index.ts';
 import { withStore } from './context.ts';
-import { printJson, progressBar } from './output.ts';
-
-export function printImportSummary(s: ImportSummary): void {
-  const warnings = Object.entries(s.warnings);
-  process.stdout.write(
-    [
-      `Imported ${s.file} (batch ${s.batchId}, profile ${s.profile})`,
-      `  read         ${s.rowsRead}`,
-      `  inserted     ${s.inserted}`,
-      `  updated      ${s.updated}`,
-      `  unchanged    ${s.unchanged}`,
-      `  quarantined  ${s.quarantined}${s.quarantined ? `   (see: cityops quarantine list --batch ${s.batchId})` : ''}`,
-      `  warnings     ${warnings.length ? warnings.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`,
-      ...(s.notes ?? []).map((n) => `  note         ${n}`),
-      '',
-    ].join('\n'),
-  );
-}
+import { importProgress, printImportSummary, printJson } from './output.ts';
 
 export function registerImport(program: Command): Command {
   const imp = program.command('import').description('import source data into the database');
@@ -53,28 +31,13 @@ One import is one transaction: if it fails or is killed, the database is as it w
         opts: { profile?: string; mapping?: string; db?: string; json?: boolean },
       ) => {
         await withStore(opts, async (store) => {
-          // a bar for reading the file, then one for writing it, on files over 2 MB
-          let bar: ReturnType<typeof progressBar> | null = null;
-          let stage: ImportStage | null = null;
-          let large = false;
+          const progress = importProgress();
           const summary = await importFireFile(store, file, {
             profile: opts.profile,
             mappingFile: opts.mapping,
-            onProgress: (done, total, next) => {
-              if (next !== stage) {
-                bar?.stop();
-                if (next === 'reading') large = total > 2e6;
-                stage = next;
-                bar = !large
-                  ? null
-                  : next === 'reading'
-                    ? progressBar('Reading', total)
-                    : progressBar('Writing', total, 'steps');
-              }
-              bar?.update(done);
-            },
+            onProgress: progress.onProgress,
           });
-          (bar as ReturnType<typeof progressBar> | null)?.stop();
+          progress.stop();
           if (opts.json) printJson(summary);
           else printImportSummary(summary);
         });

@@ -1,4 +1,6 @@
 import { SingleBar } from 'cli-progress';
+import type { ImportStage } from '../../platform/ingest.ts';
+import type { BatchSummary } from '../../platform/staging.ts';
 
 /** Prints JSON to stdout, the format scripts and checks read. */
 export function printJson(value: unknown): void {
@@ -71,3 +73,59 @@ export function progressBar(
 export const fmtSeconds = (s: number | null) =>
   s === null ? null : Number.isInteger(s) ? s : Number(s.toFixed(1));
 export const fmtShare = (x: number | null) => (x === null ? null : `${(x * 100).toFixed(1)}%`);
+
+/**
+ * The one summary every import prints: the counts the pipeline keeps for every domain, the
+ * domain's own lines (`details`, already labelled), warnings and notes.
+ */
+export function printImportSummary(s: BatchSummary, details: [string, string][] = []): void {
+  const warnings = Object.entries(s.warnings);
+  const line = (label: string, value: string | number) => `  ${label.padEnd(12)} ${value}`;
+  process.stdout.write(
+    [
+      `Imported ${s.file} (batch ${s.batchId}, profile ${s.profile})`,
+      line('read', s.rowsRead),
+      line('inserted', s.inserted),
+      line('updated', s.updated),
+      line('unchanged', s.unchanged),
+      ...(s.removed ? [line('removed', s.removed)] : []),
+      line(
+        'quarantined',
+        `${s.quarantined}${s.quarantined ? `   (see: cityops quarantine list --batch ${s.batchId})` : ''}`,
+      ),
+      line('warnings', warnings.length ? warnings.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'),
+      ...details.map(([label, value]) => line(label, value)),
+      ...(s.notes ?? []).map((n) => line('note', n)),
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
+ * The progress every import shows on files over 2 MB: a bar for reading the file (megabytes),
+ * then one for writing it (steps).
+ */
+export function importProgress(): {
+  onProgress: (done: number, total: number, stage: ImportStage) => void;
+  stop: () => void;
+} {
+  let bar: ReturnType<typeof progressBar> | null = null;
+  let stage: ImportStage | null = null;
+  let large = false;
+  return {
+    onProgress(done, total, next) {
+      if (next !== stage) {
+        bar?.stop();
+        if (next === 'reading') large = total > 2e6;
+        stage = next;
+        bar = !large
+          ? null
+          : next === 'reading'
+            ? progressBar('Reading', total)
+            : progressBar('Writing', total, 'steps');
+      }
+      bar?.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}

@@ -22,7 +22,7 @@ import {
 } from '../../domains/coverage/index.ts';
 import { hasPlan, loadPlanIntoStore } from '../../domains/strategy/index.ts';
 import { resolveDbPath, Store } from '../../platform/db.ts';
-import { printImportSummary } from './import.ts';
+import { printImportSummary } from './output.ts';
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '../../../samples');
 const DEMO_USER = 'demo';
