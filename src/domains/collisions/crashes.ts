@@ -129,28 +129,11 @@ export async function loadCrashes(
         : `(collision_minute >= ${from} OR collision_minute < ${to})`,
     );
   }
-  const rows = await store.all<{
-    id: string;
-    date: string;
-    minute: number | null;
-    severity: Severity;
-    killed: number;
-    injured: number;
-    severe: number | null;
-    pedestrian: boolean;
-    bicycle: boolean;
-    motorcycle: boolean;
-    lat: number | null;
-    lon: number | null;
-    primary_rd: string | null;
-    secondary_rd: string | null;
-    intersection: boolean | null;
-    distance_ft: number | null;
-    city: string | null;
-  }>(
+  // named as Crash names them, in its order: a row is a Crash but for year and month
+  const rows = await store.all<Omit<Crash, 'year' | 'month'>>(
     `SELECT case_id AS id, strftime(collision_date, '%Y-%m-%d') AS date,
-      collision_minute AS minute, severity, killed, injured, severe_injured AS severe, pedestrian, bicycle, motorcycle, lat, lon, primary_rd, secondary_rd,
-      intersection, distance_ft, city
+      collision_minute AS minute, severity, killed, injured, severe_injured AS severe, pedestrian, bicycle, motorcycle, lat, lon,
+      primary_rd AS "primary", secondary_rd AS secondary, intersection, distance_ft AS "distanceFt", city
     FROM collisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY collision_date, case_id`,
     params,
   );
@@ -166,26 +149,13 @@ export async function loadCrashes(
       continue;
     }
     if (area && !pointInArea(r.lon!, r.lat!, area)) continue;
+    const { id, date, ...rest } = r;
     crashes.push({
-      id: r.id,
-      date: r.date,
-      year: Number(r.date.slice(0, 4)),
-      month: Number(r.date.slice(5, 7)),
-      minute: r.minute,
-      severity: r.severity,
-      killed: r.killed,
-      injured: r.injured,
-      severe: r.severe,
-      pedestrian: r.pedestrian,
-      bicycle: r.bicycle,
-      motorcycle: r.motorcycle,
-      lat: r.lat,
-      lon: r.lon,
-      primary: r.primary_rd,
-      secondary: r.secondary_rd,
-      intersection: r.intersection,
-      distanceFt: r.distance_ft,
-      city: r.city,
+      id,
+      date,
+      year: Number(date.slice(0, 4)),
+      month: Number(date.slice(5, 7)),
+      ...rest,
     });
   }
   return { crashes, filter, excluded: { noLocation } };
