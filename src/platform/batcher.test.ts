@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../src/platform/batcher.ts';
+import { Batcher } from './batcher.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestRankIndex, quantile, summarize, summarizeByGroup } from '../src/platform/stats.ts';
+import { nearestRankIndex, quantile, summarize, summarizeByGroup } from './stats.ts';
 
 /** Reference: sort and take the ceil(q·n)-th smallest. */
 const byDefinition = (v: number[], q: number) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localFields, localDateStart, timestampParser } from '../src/platform/time.ts';
+import { localFields, localDateStart, timestampParser } from './time.ts';
 
 const LA = 'America/Los_Angeles';
 const sf = timestampParser('MM/DD/YYYY hh:mm:ss A', LA);
