@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importBudgetFile } from '../src/domains/budget/import.ts';
 import { UserError } from '../src/platform/errors.ts';
-import { importFireFile } from '../src/domains/fire/import.ts';
+import { importFireFile, importFireRecords } from '../src/domains/fire/import.ts';
 import { importRoadsFile } from '../src/domains/coverage/roads.ts';
 import type { Store } from '../src/platform/db.ts';
 import { importCollisionsFile } from '../src/domains/collisions/import.ts';
@@ -25,8 +25,10 @@ let staging: string; // the importer's temp dir for this test
 let inputs: string;
 const savedTmp = process.env.TMPDIR;
 
+let second: Store;
 beforeAll(async () => {
   ({ store } = await openTemp());
+  ({ store: second } = await openTemp());
   inputs = tempDir();
   staging = join(tempDir(), 'tmp');
   mkdirSync(staging);
@@ -36,6 +38,7 @@ afterAll(() => {
   if (savedTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmp;
   store.close();
+  second.close();
 });
 
 /** This process's open files under the staging dir (deleted ones show as "… (deleted)"). */
@@ -113,6 +116,37 @@ describe('staging temp files', () => {
       () => importRoadsFile(store, ROADS, { source: 'temp-test' }),
       'ok',
     );
+  });
+
+  it('a batch of records (the live API) is staged in memory: it imports with no temp dir at all, as the same records from a file do', async () => {
+    const at = (m: number) => new Date(Date.UTC(2026, 0, 5, 10, m)).toISOString();
+    const events = ['dispatched', 'enroute', 'on_scene', 'available'].map((status, k) => ({
+      id: `mem-${k}`,
+      incident: 'MEM-1',
+      unit: 'E1',
+      status,
+      at: at(k * 3),
+      received: at(0),
+      unitType: 'ENGINE',
+    }));
+    const file = join(inputs, 'events.json');
+    writeFileSync(file, JSON.stringify(events));
+    const fromFile = second; // opened before $TMPDIR pointed at the dir this test watches
+    await importFireFile(fromFile, file, { profile: 'cad-status-events' });
+    // a temp dir that cannot exist: staging a file there would fail
+    process.env.TMPDIR = join(staging, 'missing', 'dir');
+    try {
+      const s = await importFireRecords(store, events, 'live', { profile: 'cad-status-events' });
+      expect([s.rowsRead, s.inserted, s.quarantined]).toEqual([4, 4, 0]);
+    } finally {
+      process.env.TMPDIR = staging;
+    }
+    const responses = (db: Store) =>
+      db.all(
+        "SELECT unit_id, dispatched, enroute, on_scene, cleared FROM unit_responses WHERE incident_id = 'MEM-1'",
+      );
+    expect(await responses(store)).toEqual(await responses(fromFile));
+    expect((await responses(store)).length).toBe(1);
   });
 
   it('a killed import leaves its staging dir, and the next import removes it', async () => {

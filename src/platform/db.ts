@@ -2,7 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { UserError } from './errors.ts';
 import { migrate } from './migrations.ts';
 
@@ -124,6 +129,19 @@ export class Store {
   }
 
   /** Rows as plain JS objects; BIGINT/HUGEINT become numbers so results serialise as JSON. */
+  /** Appends rows to a table with DuckDB's appender, holding the connection (a temp table of the import's). */
+  async append(table: string, fill: (appender: DuckDBAppender) => void): Promise<void> {
+    await this.exclusive(async () => {
+      const appender = await this.conn.createAppender(table);
+      try {
+        fill(appender);
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+    });
+  }
+
   async all<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
     const reader = await this.exclusive(() => this.conn.runAndReadAll(sql, params));
     const rows = reader.getRowObjectsJS() as Row[];

@@ -13,10 +13,12 @@ import {
 import type { Store } from './db.ts';
 import {
   makeStagingDir,
+  MemoryTable,
   RawFile,
   removeStagingDir,
   StageFile,
   type BatchSummary,
+  type StageTable,
 } from './staging.ts';
 
 /**
@@ -165,7 +167,7 @@ export interface RowSink {
 export interface ExtraStaging {
   /** the records read, rejected ones included */
   readonly rowsRead: number;
-  table(name: string, columns: string[], types: Record<string, string>): StageFile;
+  table(name: string, columns: string[], types: Record<string, string>): StageTable;
   warn(kind: string, count: number): void;
 }
 
@@ -210,9 +212,10 @@ export async function runImport<R>(
       // rolled back: the row path reads the file again and reports each bad row with its line
     }
   }
-  const dir = makeStagingDir(source.domain);
+  const dir = typeof input === 'string' ? makeStagingDir(source.domain) : null;
+  const tables = dir ? fileStaging(dir) : memoryStaging();
   try {
-    const staged = await stageRows(dir, input, source, opts);
+    const staged = await stageRows(tables, input, source, opts);
     const sha = scan ? (await scan).sha256 : null;
     return await store.transaction(() =>
       commit(store, { file, sha, path: 'rows' }, source, opts, async (batchId) => {
@@ -221,7 +224,8 @@ export async function runImport<R>(
       }),
     );
   } finally {
-    removeStagingDir(dir);
+    await tables.drop(store);
+    if (dir) removeStagingDir(dir);
   }
 }
 
@@ -263,11 +267,57 @@ interface Staged {
 }
 
 interface StagedRows extends Staged {
-  stage: StageFile;
-  raw: RawFile;
-  quarantine: StageFile;
-  warnings: StageFile;
-  extra: Map<string, StageFile>;
+  stage: StageTable;
+  raw: StageTable;
+  quarantine: StageTable;
+  warnings: StageTable;
+  extra: Map<string, StageTable>;
+  /** where the rows are staged: files in the import's dir, or memory tables loaded into DuckDB */
+  tables: Staging;
+}
+
+/**
+ * Makes the import's stage tables: CSV files in a private dir for a file (bounded memory), tables in
+ * memory for records already in memory (the live API: no file written for a POST).
+ */
+interface Staging {
+  table(name: string, columns: string[], types: Record<string, string>): StageTable;
+  /** the raw rows, `seq` and the record's JSON text */
+  raw(): StageTable;
+  /** Makes the tables readable by SQL, inside the transaction. */
+  load(store: Store): Promise<void>;
+  /** Removes what it made (files go with the import's dir). */
+  drop(store: Store): Promise<void>;
+}
+
+function fileStaging(dir: string): Staging {
+  return {
+    table: (name, columns, types) => new StageFile(join(dir, `${name}.csv`), columns, types),
+    raw: () => new RawFile(join(dir, 'raw.tsv')),
+    load: async () => undefined,
+    drop: async () => undefined,
+  };
+}
+
+function memoryStaging(): Staging {
+  const made: MemoryTable[] = [];
+  const table = (name: string, columns: string[], types: Record<string, string>) => {
+    const t = new MemoryTable(`staged_${name}`, columns, types);
+    made.push(t);
+    return t;
+  };
+  return {
+    table,
+    raw: () => table('raw', ['seq', 'raw'], { seq: 'INTEGER' }),
+    load: async (store) => {
+      for (const t of made) await t.load(store);
+    },
+    drop: (store) =>
+      dropTemp(
+        store,
+        made.map((t) => t.name),
+      ),
+  };
 }
 
 /** The default reader: CSV rows, the header resolved by the source. */
@@ -284,30 +334,28 @@ function csvRecords<R>(
 }
 
 async function stageRows<R>(
-  dir: string,
+  tables: Staging,
   input: string | RecordsInput<R>,
   source: ImportSource<R>,
   opts: ImportOptions,
 ): Promise<StagedRows> {
-  const raw = new RawFile(join(dir, 'raw.tsv'));
-  const quarantine = new StageFile(
-    join(dir, 'quarantine.csv'),
-    ['line', 'field', 'reason', 'raw'],
-    { line: 'INTEGER' },
-  );
-  const warnings = new StageFile(join(dir, 'warnings.csv'), ['line', 'field', 'kind', 'message'], {
+  const raw = tables.raw();
+  const quarantine = tables.table('quarantine', ['line', 'field', 'reason', 'raw'], {
     line: 'INTEGER',
   });
-  const extra = new Map<string, StageFile>();
+  const warnings = tables.table('warnings', ['line', 'field', 'kind', 'message'], {
+    line: 'INTEGER',
+  });
+  const extra = new Map<string, StageTable>();
   const warningCounts: Record<string, number> = {};
-  let stage: StageFile | null = null;
+  let stage: StageTable | null = null;
   let stageColumns: string[] = [];
   // the shape is read when the first row is staged: a source may learn it from the header
   const stageFile = () => {
     if (stage) return stage;
     const shape = source.stage;
     stageColumns = shape.columns;
-    return (stage = new StageFile(join(dir, 'stage.csv'), ['line', 'seq', ...shape.columns], {
+    return (stage = tables.table('stage', ['line', 'seq', ...shape.columns], {
       line: 'INTEGER',
       seq: 'INTEGER',
       ...shape.types,
@@ -330,7 +378,7 @@ async function stageRows<R>(
   const sink: RowSink = {
     accept(values, rawRow = recordText()) {
       const s = stageFile();
-      raw.write(s.rows, rawRow);
+      raw.write([s.rows, rawRow]);
       s.write([line, s.rows, ...stageColumns.map((c) => values[c] ?? null)]);
     },
     reject(field, reason, rawRow = recordText()) {
@@ -384,7 +432,7 @@ async function stageRows<R>(
   source.finish?.({
     rowsRead,
     table(name, cols, types) {
-      const f = new StageFile(join(dir, `${name}.csv`), cols, types);
+      const f = tables.table(name, cols, types);
       extra.set(name, f);
       return f;
     },
@@ -405,6 +453,7 @@ async function stageRows<R>(
     quarantine,
     warnings,
     extra,
+    tables,
     columns,
     rowsRead,
     quarantined,
@@ -415,6 +464,7 @@ async function stageRows<R>(
 
 /** The row reader's stage, inside the transaction: the staged rows with their raw rows; quarantine and warnings. */
 async function loadStagedRows(store: Store, s: StagedRows, batchId: number, file: string) {
+  await s.tables.load(store);
   await store.run(
     `CREATE OR REPLACE TEMP TABLE stage AS SELECT s.*, r.raw FROM ${s.stage.sql()} s JOIN ${s.raw.sql()} r USING (seq)`,
   );

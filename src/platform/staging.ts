@@ -1,6 +1,8 @@
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
+import type { DuckDBAppender } from '@duckdb/node-api';
+import type { Store } from './db.ts';
 
 /**
  * Staging files: an import streams its normalised rows to CSV files on disk (bounded memory), then
@@ -98,7 +100,7 @@ class LineWriter {
 }
 
 /** A staging CSV with a header, read back by DuckDB with declared column types (VARCHAR unless given). */
-export class StageFile {
+export class StageFile implements StageTable {
   private out: LineWriter;
   rows = 0;
   constructor(
@@ -133,14 +135,16 @@ export class StageFile {
  * Raw source rows, one `seq<TAB>json` line each. JSON text never holds a literal tab or newline,
  * so it needs no escaping (escaping it for CSV was the costliest step of an import).
  */
-export class RawFile {
+export class RawFile implements StageTable {
   private out: LineWriter;
+  readonly columns = ['seq', 'raw'];
   rows = 0;
   constructor(readonly path: string) {
     this.out = new LineWriter(path);
   }
-  write(seq: number, json: string): void {
-    this.out.push(seq + '\t' + json + '\n');
+  /** [seq, the record's JSON text] */
+  write([seq, json]: unknown[]): void {
+    this.out.push(seq + '\t' + (json as string) + '\n');
     this.rows++;
   }
   close(): void {
@@ -154,6 +158,64 @@ export class RawFile {
       `columns = {'seq': 'INTEGER', 'raw': 'VARCHAR'})`
     );
   }
+}
+
+/** Where an import stages rows: a CSV file on disk, or a table in memory (records already in memory). */
+export interface StageTable {
+  readonly columns: string[];
+  readonly rows: number;
+  write(values: unknown[]): void;
+  close(): void;
+  /** SQL that reads the rows back (a memory table once loaded) */
+  sql(): string;
+}
+
+/**
+ * Rows staged in memory and appended to a temp table with DuckDB's appender: the live API's
+ * batches, a few hundred rows, are staged without writing a file.
+ */
+export class MemoryTable implements StageTable {
+  private data: unknown[][] = [];
+  private table: string | null = null;
+  constructor(
+    readonly name: string,
+    readonly columns: string[],
+    readonly types: Record<string, string> = {},
+  ) {}
+  get rows(): number {
+    return this.data.length;
+  }
+  write(values: unknown[]): void {
+    this.data.push([...values]);
+  }
+  close(): void {}
+  /** Creates the temp table `name` and appends the rows (inside the import's transaction). */
+  async load(store: Store): Promise<void> {
+    const type = (c: string) => this.types[c] ?? 'VARCHAR';
+    await store.run(
+      `CREATE OR REPLACE TEMP TABLE ${this.name} (${this.columns.map((c) => `"${c}" ${type(c)}`).join(', ')})`,
+    );
+    await store.append(this.name, (appender) => {
+      for (const row of this.data) {
+        this.columns.forEach((c, k) => appendValue(appender, type(c), row[k]));
+        appender.endRow();
+      }
+    });
+    this.table = this.name;
+  }
+  sql(): string {
+    if (!this.table) throw new Error(`${this.name} is read before it is loaded`);
+    return this.table;
+  }
+}
+
+function appendValue(appender: DuckDBAppender, type: string, v: unknown): void {
+  if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v)))
+    return appender.appendNull();
+  if (type === 'INTEGER') return appender.appendInteger(Number(v));
+  if (type === 'DOUBLE') return appender.appendDouble(Number(v));
+  if (type === 'BOOLEAN') return appender.appendBoolean(v === true || v === 'true');
+  appender.appendVarchar(typeof v === 'string' ? v : String(v));
 }
 
 /** What every import reports, whatever it imports (one row of import_batches). */
