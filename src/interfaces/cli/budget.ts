@@ -20,6 +20,20 @@ import { importProgress, printImportSummary, printJson, table } from './output.t
 const money = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export function registerBudget(program: Command, imp: Command): void {
+  registerImportBudget(imp);
+  const budget = program.command('budget').description('budget analysis');
+  registerBudgetSummary(budget);
+  registerBudgetEditions(budget);
+  const request = budget
+    .command('request')
+    .description('budget requests: add, score, decide (every score and decision is kept)');
+  registerBudgetRequestAdd(request);
+  registerBudgetRequestScore(request);
+  registerBudgetRequestDecide(request);
+  registerBudgetRequestList(request);
+}
+
+function registerImportBudget(imp: Command): void {
   imp
     .command('budget')
     .description(
@@ -51,8 +65,9 @@ export function registerBudget(program: Command, imp: Command): void {
         });
       },
     );
+}
 
-  const budget = program.command('budget').description('budget analysis');
+function registerBudgetSummary(budget: Command): void {
   budget
     .command('summary')
     .description(
@@ -108,6 +123,9 @@ export function registerBudget(program: Command, imp: Command): void {
         });
       },
     );
+}
+
+function registerBudgetEditions(budget: Command): void {
   budget
     .command('editions')
     .description('the budget editions loaded (fiscal year × phase × direction) with totals')
@@ -125,10 +143,9 @@ export function registerBudget(program: Command, imp: Command): void {
         );
       });
     });
+}
 
-  const request = budget
-    .command('request')
-    .description('budget requests: add, score, decide (every score and decision is kept)');
+function registerBudgetRequestAdd(request: Command): void {
   request
     .command('add')
     .description('add a request tagged to goals (and measures) of the plan')
@@ -171,6 +188,9 @@ export function registerBudget(program: Command, imp: Command): void {
         process.stdout.write(`Request ${id} added.\n`);
       });
     });
+}
+
+function registerBudgetRequestScore(request: Command): void {
   request
     .command('score')
     .description('score a request 0–4 on a criterion (self, peer or council round)')
@@ -193,6 +213,9 @@ export function registerBudget(program: Command, imp: Command): void {
       );
       process.stdout.write(`Scored request ${id}.\n`);
     });
+}
+
+function registerBudgetRequestDecide(request: Command): void {
   request
     .command('decide')
     .description('decide a request with a rationale (approved/modified carry an amount)')
@@ -213,6 +236,9 @@ export function registerBudget(program: Command, imp: Command): void {
       );
       process.stdout.write(`Decision recorded for request ${id}.\n`);
     });
+}
+
+function registerBudgetRequestList(request: Command): void {
   request
     .command('list')
     .description('requests with their score, decision and history')

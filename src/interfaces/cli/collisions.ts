@@ -85,6 +85,27 @@ function filterInput(o: FilterOpts) {
 const num = (x: number | null, d = 1) => (x === null ? null : Number(x.toFixed(d)));
 
 export function registerStreets(program: Command, imp: Command): void {
+  registerImportCollisions(imp);
+  const streets = program
+    .command('streets')
+    .description(
+      'road safety: summaries, hot spots, rankings, high-injury network, targets, actions',
+    );
+  registerStreetsSummary(streets);
+  registerStreetsHotspots(streets);
+  registerStreetsRank(streets);
+  registerStreetsHin(streets);
+  registerStreetsTarget(streets);
+  registerStreetsKde(streets);
+  const action = streets
+    .command('action')
+    .description('engineering, education and enforcement actions');
+  registerStreetsActionAdd(action);
+  registerStreetsActionList(action);
+  registerStreetsActionEvaluate(action);
+}
+
+function registerImportCollisions(imp: Command): void {
   imp
     .command('collisions')
     .description('import road collisions (.gz accepted); idempotent by case id')
@@ -143,11 +164,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
-  const streets = program
-    .command('streets')
-    .description(
-      'road safety: summaries, hot spots, rankings, high-injury network, targets, actions',
-    );
+}
+
+function registerStreetsSummary(streets: Command): void {
   streets
     .command('summary')
     .description(
@@ -193,7 +212,9 @@ export function registerStreets(program: Command, imp: Command): void {
         );
       });
     });
+}
 
+function registerStreetsHotspots(streets: Command): void {
   withFilter(
     streets
       .command('hotspots')
@@ -254,7 +275,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
 
+function registerStreetsRank(streets: Command): void {
   withFilter(
     streets
       .command('rank')
@@ -327,7 +350,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
 
+function registerStreetsHin(streets: Command): void {
   withFilter(
     streets
       .command('hin')
@@ -403,7 +428,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
 
+function registerStreetsTarget(streets: Command): void {
   withFilter(
     streets
       .command('target')
@@ -458,7 +485,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
 
+function registerStreetsKde(streets: Command): void {
   withFilter(
     streets
       .command('kde')
@@ -515,10 +544,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
 
-  const action = streets
-    .command('action')
-    .description('engineering, education and enforcement actions');
+function registerStreetsActionAdd(action: Command): void {
   action
     .command('add')
     .description('record an action at a location')
@@ -567,6 +595,9 @@ export function registerStreets(program: Command, imp: Command): void {
         });
       },
     );
+}
+
+function registerStreetsActionList(action: Command): void {
   action
     .command('list')
     .description('list actions')
@@ -594,6 +625,9 @@ export function registerStreets(program: Command, imp: Command): void {
         );
       });
     });
+}
+
+function registerStreetsActionEvaluate(action: Command): void {
   action
     .command('evaluate')
     .description(

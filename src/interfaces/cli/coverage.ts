@@ -97,6 +97,21 @@ const mmss = (s: number | null) =>
   s === null ? '–' : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
 export function registerCoverage(program: Command, imp: Command): void {
+  registerImportRoads(imp);
+  registerImportStations(imp);
+  registerImportLayer(imp);
+  // "plan" was its name before the word came to mean only the strategic plan: kept as an alias
+  const coverageCommand = program
+    .command('coverage')
+    .alias('plan')
+    .description('station coverage: drive times, what-if, station placement, replay simulation');
+  registerCoverageShare(coverageCommand);
+  registerCoveragePlace(coverageCommand);
+  registerCoverageSimulate(coverageCommand);
+  registerCoverageCalibrate(coverageCommand);
+}
+
+function registerImportRoads(imp: Command): void {
   imp
     .command('roads')
     .description(
@@ -120,6 +135,9 @@ export function registerCoverage(program: Command, imp: Command): void {
         ]);
       });
     });
+}
+
+function registerImportStations(imp: Command): void {
   imp
     .command('stations')
     .description(
@@ -140,6 +158,9 @@ export function registerCoverage(program: Command, imp: Command): void {
         ]);
       });
     });
+}
+
+function registerImportLayer(imp: Command): void {
   imp
     .command('layer')
     .description('import polygons for reporting (a city boundary, census tracts) as a named layer')
@@ -161,12 +182,39 @@ export function registerCoverage(program: Command, imp: Command): void {
         ]);
       });
     });
+}
 
-  // "plan" was its name before the word came to mean only the strategic plan: kept as an alias
-  const coverageCommand = program
-    .command('coverage')
-    .alias('plan')
-    .description('station coverage: drive times, what-if, station placement, replay simulation');
+function registerCoverageCalibrate(coverageCommand: Command): void {
+  coverageCommand
+    .command('calibrate')
+    .description(
+      'fit the speed factor that makes predicted drive times match observed emergency travel, and save it',
+    )
+    .option('--network <name>', 'road network (default: the latest imported)')
+    .option('--db <path>', 'database file')
+    .option('--json', 'print JSON')
+    .action(async (o: { network?: string; db?: string; json?: boolean }) => {
+      await withStore(o, async (store) => {
+        const ctx = await loadCoverageContext(store, { network: o.network });
+        let r;
+        try {
+          r = await calibrate(store, ctx);
+        } catch (e) {
+          throw new UserError(`Cannot calibrate: ${(e as Error).message}`);
+        }
+        if (o.json) return printJson(r);
+        process.stdout.write(
+          `Speed factor ${r.factor.toFixed(3)} (apparatus drive at ${(r.factor * 100).toFixed(0)}% of posted speed) from ${r.n} responses.\n` +
+            `Median absolute error ${r.medianAbsErrorS.toFixed(0)} s; p90 observed ${mmss(r.observedP90)}, predicted ${mmss(r.predictedP90)} (posted speeds: ${mmss(r.uncalibratedP90)}).\n` +
+            `Left out: ${Object.entries(r.excluded)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}. Saved for network "${r.network}".\n`,
+        );
+      });
+    });
+}
+
+function registerCoverageShare(coverageCommand: Command): void {
   withScenario(
     coverageCommand
       .command('coverage', { isDefault: true })
@@ -262,6 +310,9 @@ export function registerCoverage(program: Command, imp: Command): void {
         });
       },
     );
+}
+
+function registerCoveragePlace(coverageCommand: Command): void {
   withScenario(
     coverageCommand
       .command('place')
@@ -310,6 +361,9 @@ export function registerCoverage(program: Command, imp: Command): void {
         });
       },
     );
+}
+
+function registerCoverageSimulate(coverageCommand: Command): void {
   withScenario(
     coverageCommand
       .command('simulate')
@@ -347,31 +401,4 @@ export function registerCoverage(program: Command, imp: Command): void {
       );
     });
   });
-  coverageCommand
-    .command('calibrate')
-    .description(
-      'fit the speed factor that makes predicted drive times match observed emergency travel, and save it',
-    )
-    .option('--network <name>', 'road network (default: the latest imported)')
-    .option('--db <path>', 'database file')
-    .option('--json', 'print JSON')
-    .action(async (o: { network?: string; db?: string; json?: boolean }) => {
-      await withStore(o, async (store) => {
-        const ctx = await loadCoverageContext(store, { network: o.network });
-        let r;
-        try {
-          r = await calibrate(store, ctx);
-        } catch (e) {
-          throw new UserError(`Cannot calibrate: ${(e as Error).message}`);
-        }
-        if (o.json) return printJson(r);
-        process.stdout.write(
-          `Speed factor ${r.factor.toFixed(3)} (apparatus drive at ${(r.factor * 100).toFixed(0)}% of posted speed) from ${r.n} responses.\n` +
-            `Median absolute error ${r.medianAbsErrorS.toFixed(0)} s; p90 observed ${mmss(r.observedP90)}, predicted ${mmss(r.predictedP90)} (posted speeds: ${mmss(r.uncalibratedP90)}).\n` +
-            `Left out: ${Object.entries(r.excluded)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', ')}. Saved for network "${r.network}".\n`,
-        );
-      });
-    });
 }

@@ -93,6 +93,15 @@ function segmentRows(source: Record<string, unknown>) {
 export function registerFire(program: Command): void {
   const fire = program.command('fire').description('fire and EMS response analytics');
 
+  registerFireMetrics(fire);
+  registerFireQuality(fire);
+  registerFireUtilization(fire);
+  registerFireConcurrency(fire);
+  registerFireReliability(fire);
+  registerFireVolume(fire);
+}
+
+function registerFireMetrics(fire: Command): void {
   withFilters(fire.command('metrics'))
     .description(
       'response-time segments: n, p50, p90 (exact, nearest rank), exclusions by reason, compliance with a standard',
@@ -167,7 +176,9 @@ Examples:
         process.stdout.write(table(head, segmentRows(m)) + '\n');
       });
     });
+}
 
+function registerFireQuality(fire: Command): void {
   withFilters(fire.command('quality'))
     .description(
       'data-quality report: missing and out-of-order stamps, implausible intervals, unknown codes, by month',
@@ -218,7 +229,9 @@ Examples:
         process.stdout.write(lines.join('\n') + '\n');
       });
     });
+}
 
+function registerFireUtilization(fire: Command): void {
   withFilters(fire.command('utilization'))
     .description(
       'unit hour utilization: busy time ÷ staffed time per unit, unit type and hour of day',
@@ -261,7 +274,9 @@ Examples:
         );
       });
     });
+}
 
+function registerFireConcurrency(fire: Command): void {
   withFilters(fire.command('concurrency'))
     .description(
       'incidents in progress when each call arrives, share of time with N or more in progress',
@@ -284,7 +299,9 @@ Examples:
         );
       });
     });
+}
 
+function registerFireReliability(fire: Command): void {
   withFilters(fire.command('reliability'))
     .description(
       "first-due reliability: share of incidents where the area's own station arrived first",
@@ -320,7 +337,9 @@ Examples:
         );
       });
     });
+}
 
+function registerFireVolume(fire: Command): void {
   withFilters(fire.command('volume'))
     .description('call volume: 7 × 24 hour-of-week grid, by day and category')
     .action(async (opts: CommonOptions) => {
