@@ -20,6 +20,11 @@ export class Batcher<T, R> {
     private readonly lingerMs = 0,
   ) {}
 
+  /** Items submitted and not yet in a flush. */
+  get waitingItems(): number {
+    return this.waiting.reduce((n, w) => n + w.items.length, 0);
+  }
+
   submit(items: T[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ items, resolve, reject });

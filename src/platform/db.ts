@@ -8,7 +8,7 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { UserError } from './errors.ts';
+import { Unavailable, UserError } from './errors.ts';
 import { migrate } from './migrations.ts';
 
 export const DEFAULT_DB = './data/cityops.duckdb';
@@ -43,6 +43,10 @@ export class Store {
   private readonly holding = new AsyncLocalStorage<true>();
   private lock: Promise<void> = Promise.resolve();
   private commits = 0;
+  /** 'closing': no new work starts; 'aborted': no statement runs (what was running is interrupted). */
+  private state: 'open' | 'closing' | 'aborted' = 'open';
+  /** Connections of withConnection in use, to interrupt on abort and wait for on close. */
+  private readonly side = new Set<DuckDBConnection>();
 
   private constructor(
     readonly path: string,
@@ -55,13 +59,33 @@ export class Store {
    * statements take turns: a statement never lands inside another caller's open transaction.
    */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.holding.getStore()) return work();
+    const guarded = () => this.guard(work);
+    if (this.holding.getStore()) return guarded();
+    if (this.state !== 'open') return Promise.reject(this.refusal());
     const previous = this.lock;
     let release!: () => void;
     this.lock = new Promise((r) => {
       release = r;
     });
-    return previous.then(work).finally(release);
+    return previous.then(guarded).finally(release);
+  }
+
+  /** Runs a statement unless aborted; one cut short by abort() fails as Unavailable, not DuckDB's "Interrupted". */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.aborted()) throw this.refusal();
+    try {
+      return await work();
+    } catch (e) {
+      throw this.aborted() ? this.refusal() : e;
+    }
+  }
+
+  private aborted(): boolean {
+    return this.state === 'aborted';
+  }
+
+  private refusal(): Unavailable {
+    return new Unavailable('The server is shutting down: send this again once it is back.');
   }
 
   /**
@@ -183,13 +207,41 @@ export class Store {
    * that build them cannot collide; reads see a consistent snapshot.
    */
   async withConnection<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.state !== 'open') throw this.refusal();
     const conn = await this.instance.connect();
+    this.side.add(conn);
     try {
       await conn.run("SET TimeZone = 'UTC'");
       return await work(conn);
+    } catch (e) {
+      throw this.aborted() ? this.refusal() : e;
     } finally {
+      this.side.delete(conn);
       conn.closeSync();
     }
+  }
+
+  /**
+   * Stops all work at once: the statements running are interrupted and no other runs, so an open
+   * transaction rolls back (a shutdown's last resort when work does not finish in time).
+   */
+  abort(): void {
+    this.state = 'aborted';
+    this.conn.interrupt();
+    for (const c of this.side) c.interrupt();
+  }
+
+  /**
+   * Closes when the work under way is done (after abort(), at once): no new work starts, the
+   * transaction running commits or rolls back, then the log is checkpointed into the file.
+   */
+  async shutdown(): Promise<void> {
+    if (this.state === 'open') this.state = 'closing';
+    await this.lock;
+    while (this.side.size) await new Promise((r) => setTimeout(r, 20));
+    // an aborted transaction has rolled back by now; what was committed goes into the file
+    if (this.path !== ':memory:') await this.conn.run('CHECKPOINT');
+    this.close();
   }
 
   close(): void {

@@ -9,6 +9,14 @@ export class UserError extends Error {
   }
 }
 
+/** Work refused for a while (the server is shutting down): the HTTP API answers 503, try again later. */
+export class Unavailable extends UserError {
+  constructor(message: string) {
+    super(message, 75); // EX_TEMPFAIL
+    this.name = 'Unavailable';
+  }
+}
+
 /** Where a problem sits in a source file, for messages and the quarantine. */
 export interface SourcePlace {
   file: string;

@@ -20,6 +20,16 @@ export class Gate {
     private readonly retryAfterSeconds = 30,
   ) {}
 
+  /** The work running and waiting now, for /api/health. */
+  get depth(): { running: number; waiting: number; slots: number; queue: number } {
+    return {
+      running: this.running,
+      waiting: this.waiting.length,
+      slots: this.slots,
+      queue: this.queue,
+    };
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= this.slots) {
       if (this.waiting.length >= this.queue) throw new GateFull(this.retryAfterSeconds);

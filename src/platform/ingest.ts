@@ -589,6 +589,12 @@ async function commit<R>(
   await dropTemp(store, WORK_TABLES);
   // Fault-injection point for the crash-safety tests: dies with the transaction open.
   if (process.env.CITYOPS_TEST_KILL_BEFORE_COMMIT === '1') process.kill(process.pid, 'SIGKILL');
+  // For the shutdown tests: holds the transaction open that long, a statement at a time.
+  const hold = Date.now() + Number(process.env.CITYOPS_TEST_HOLD_BEFORE_COMMIT_MS ?? 0);
+  while (Date.now() < hold) {
+    await store.run('SELECT 1');
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const summary: BatchSummary = {
     batchId,
     file,

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 
 /**
- * Shared query and body parameters. Dates are read only inside a plausible window: operational
- * data older than 1900 or past 2100 is a typing error, and such years made the time-zone code walk
- * millions of hours (issue 13, item 3).
+ * Shared query and body parameters. Stored dates are read only inside a plausible window:
+ * operational data older than 1900 or past 2100 is a typing error, and such years made the
+ * time-zone code walk millions of hours (issue 13, item 3).
  */
 export const MIN_YEAR = 1900;
 export const MAX_YEAR = 2100;
 
-/** True when y-m-d names a real calendar day inside the window. */
+/** True when y-m-d names a real calendar day inside MIN_YEAR..MAX_YEAR. */
 export function isPlausibleDay(text: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!m) return false;
@@ -17,20 +17,43 @@ export function isPlausibleDay(text: string): boolean {
   return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
 }
 
-/** A local calendar day, YYYY-MM-DD, real and within MIN_YEAR..MAX_YEAR. */
+/**
+ * A date a query may name runs from MIN_YEAR-01-01 to a year from today: nothing is recorded later,
+ * and a range typed half-way (`from=0202-04-07` on the way to 2024) is refused rather than computed
+ * (issue 16, item 1). Read at each request, so a server up for months keeps it current.
+ */
+export const FIRST_QUERY_DAY = `${MIN_YEAR}-01-01`;
+export function lastQueryDay(now = new Date()): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear() + 1, now.getUTCMonth(), now.getUTCDate()));
+  return d.toISOString().slice(0, 10);
+}
+
+/** True when y-m-d names a real calendar day from FIRST_QUERY_DAY to lastQueryDay(). */
+export function isQueryDay(text: string): boolean {
+  return isPlausibleDay(text) && text <= lastQueryDay();
+}
+
+/** A local calendar day, YYYY-MM-DD, real and within FIRST_QUERY_DAY..lastQueryDay(). */
 export const isoDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine(isPlausibleDay, `must be a real date between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
+  .superRefine((s, ctx) => {
+    if (!isQueryDay(s))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a real date between ${FIRST_QUERY_DAY} and ${lastQueryDay()}`,
+      });
+  });
 
-/** A calendar month, YYYY-MM, within MIN_YEAR..MAX_YEAR. */
-export const isoMonth = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month YYYY-MM')
-  .refine(
-    (s) => isPlausibleDay(`${s}-01`),
-    `must be a month between ${MIN_YEAR}-01 and ${MAX_YEAR}-12`,
-  );
+/** A calendar year a query may name: MIN_YEAR to next year. */
+export const queryYear = z.coerce
+  .number()
+  .int()
+  .superRefine((y, ctx) => {
+    const last = Number(lastQueryDay().slice(0, 4));
+    if (y < MIN_YEAR || y > last)
+      ctx.addIssue({ code: 'custom', message: `must be a year between ${MIN_YEAR} and ${last}` });
+  });
 
 /** An instant with its offset (ISO 8601), its calendar day inside MIN_YEAR..MAX_YEAR. */
 export const isoInstant = z.iso

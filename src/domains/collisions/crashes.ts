@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_YEAR, MIN_YEAR } from '../../platform/params.ts';
+import { queryYear } from '../../platform/params.ts';
 import type { Store } from '../../platform/db.ts';
 import { parseArea, pointInArea, type AreaGeometry } from '../../platform/geo.ts';
 import type { Severity } from './profiles.ts';
@@ -32,8 +32,8 @@ export const CrashFilterSchema = z.strictObject({
   severity: list(SEVERITIES).describe(
     'comma-separated KABCO letters (I = injury of unknown level, NYC)',
   ),
-  from: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe('first year'),
-  to: z.coerce.number().int().min(MIN_YEAR).max(MAX_YEAR).optional().describe('last year'),
+  from: queryYear.optional().describe('first year'),
+  to: queryYear.optional().describe('last year'),
   hours: z
     .string()
     .regex(/^([01]?\d|2[0-3])-([01]?\d|2[0-3])$/, 'hours are FROM-TO, whole hours 0–23, e.g. 22-5')

@@ -192,11 +192,15 @@ export class LiveModel {
     const rows = [...kept.values()].sort((a, b) => a.event.seq - b.event.seq);
     const changed = rows.filter((r) => this.events.get(r.event.id)?.raw !== r.event.raw);
     const touched = new Set(changed.map((r) => r.event.incident));
-    for (const id of touched)
-      this.mergeFields(
-        id,
-        rows.filter((r) => r.event.incident === id),
-      );
+    // each touched incident's rows, gathered in one pass (a filter per incident was quadratic in the batch)
+    const rowsOf = new Map<string, Row[]>();
+    for (const r of rows)
+      if (touched.has(r.event.incident)) {
+        const list = rowsOf.get(r.event.incident);
+        if (list) list.push(r);
+        else rowsOf.set(r.event.incident, [r]);
+      }
+    for (const [id, list] of rowsOf) this.mergeFields(id, list);
     const refold = new Map<ModelUnit, [incident: string, unit: string]>();
     for (const { event: e } of changed) {
       const old = this.events.get(e.id);

@@ -46,13 +46,15 @@ export class LiveHub {
     private readonly store: Store,
     private seq: number,
     private readonly retention: number,
+    /** when the last update was sent (UTC seconds), null before the first */
+    private sentAt: number | null,
   ) {}
 
   static async open(store: Store, retention = liveRetentionSeconds()): Promise<LiveHub> {
-    const last = (await store.one<{ s: number }>(
-      'SELECT coalesce(max(seq), 0) AS s FROM live_events',
-    ))!.s;
-    return new LiveHub(store, last, retention);
+    const last = (await store.one<{ s: number; at: number | null }>(
+      'SELECT coalesce(max(seq), 0) AS s, epoch(max(sent_at)) AS at FROM live_events',
+    ))!;
+    return new LiveHub(store, last.s, retention, last.at);
   }
 
   /**
@@ -79,6 +81,7 @@ export class LiveHub {
   /** Sends a committed update. Called in the ingest's session, so updates go out in id order. */
   broadcast(update: Update): void {
     this.seq = update.seq;
+    this.sentAt = now();
     this.ring.push(update);
     if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
     for (const l of this.listeners) l(update.seq, update.payload);
@@ -109,6 +112,11 @@ export class LiveHub {
 
   get lastSeq(): number {
     return this.seq;
+  }
+
+  /** When the last live update was sent (UTC seconds), null when none is on record. */
+  get lastSentAt(): number | null {
+    return this.sentAt;
   }
 }
 
@@ -188,6 +196,13 @@ export class LiveService {
       this.hub.broadcast(update);
       return { ...summary, liveSeq: update.seq };
     });
+  }
+
+  /** Events posted and waiting for the next group commit. */
+  get queuedEvents(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.waitingItems;
+    return n;
   }
 
   async ingest(events: LiveEvent[], by: string, source?: string) {

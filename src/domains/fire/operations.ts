@@ -1,5 +1,5 @@
 import { summarize } from '../../platform/stats.ts';
-import { localFields, offsetAt } from '../../platform/time.ts';
+import { addDays, localDateStart, localFields, offsetAt } from '../../platform/time.ts';
 import type { FireConfig } from './config.ts';
 import { text, type Frame } from './frame.ts';
 import { arrivalTime, incidentFacts, isCounted, responsesByIncident } from './metrics.ts';
@@ -18,29 +18,32 @@ export interface Period {
   basis: 'filter' | 'data';
 }
 
-/** The filter's dates, else the whole local days that the incidents' received times span. */
-export function periodOf(f: Frame): Period | null {
-  if (f.window.start !== null && f.window.end !== null) {
-    return {
-      start: f.window.start,
-      end: f.window.end,
-      hours: (f.window.end - f.window.start) / 3600,
-      basis: 'filter',
-    };
-  }
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const t of f.incidents.received)
-    if (t === t) {
-      lo = Math.min(lo, t);
-      hi = Math.max(hi, t);
-    }
-  if (lo === Infinity) return null;
-  const a = localFields(lo, f.timeZone),
-    b = localFields(hi, f.timeZone);
-  const start = f.window.start ?? lo - a.secondOfDay;
-  const end = f.window.end ?? hi - b.secondOfDay + 86400;
-  return { start, end, hours: (end - start) / 3600, basis: 'data' };
+/** The first and last call received (UTC seconds) of the data on record, the demo replay left out. */
+export interface DataExtent {
+  first: number;
+  last: number;
+}
+
+/** The local midnight starting the day `days` after the one holding instant t (exact on DST days). */
+function localMidnight(t: number, tz: string, days: number): number {
+  const { year, month, day } = localFields(t, tz);
+  const date = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return localDateStart(addDays(date, days), tz);
+}
+
+/**
+ * The period staffed time is counted over: the whole local days from the first to the last call on
+ * record, narrowed to the filter's dates (docs/fire-metrics.md §5.1). A unit's staffing is known only
+ * where there is data, and so a range typed wider than the data reads as, and costs no more than,
+ * the data's own. Null when no day of the data falls in the filter.
+ */
+export function periodOf(f: Frame, data: DataExtent | null): Period | null {
+  if (!data) return null;
+  const start = Math.max(f.window.start ?? -Infinity, localMidnight(data.first, f.timeZone, 0));
+  const end = Math.min(f.window.end ?? Infinity, localMidnight(data.last, f.timeZone, 1));
+  if (end <= start) return null;
+  const basis = start === f.window.start && end === f.window.end ? 'filter' : 'data';
+  return { start, end, hours: (end - start) / 3600, basis };
 }
 
 /** Merges intervals (sorted by start) into their union. */
@@ -96,8 +99,12 @@ export interface UtilizationResult {
  * Unit hour utilization. Busy time is dispatched → cleared of each own-agency response to an
  * incident in the frame, the union per unit (a unit is not twice busy), clipped to the period.
  */
-export function unitHourUtilization(f: Frame, config: FireConfig): UtilizationResult | null {
-  const period = periodOf(f);
+export function unitHourUtilization(
+  f: Frame,
+  config: FireConfig,
+  data: DataExtent | null,
+): UtilizationResult | null {
+  const period = periodOf(f, data);
   if (!period) return null;
   const Rs = f.responses;
   const excluded = { missing_stamp: 0, over_cap: 0, other_agency: 0 };
@@ -215,7 +222,11 @@ export interface ConcurrencyResult {
 
 const level = (k: number, top: number) => (k >= top ? `${top}+` : String(k));
 
-export function concurrency(f: Frame, config: FireConfig): ConcurrencyResult {
+export function concurrency(
+  f: Frame,
+  config: FireConfig,
+  data: DataExtent | null,
+): ConcurrencyResult {
   const { start, end } = incidentSpans(f, config);
   const n = f.incidents.n;
   const ok: number[] = [];
@@ -246,7 +257,7 @@ export function concurrency(f: Frame, config: FireConfig): ConcurrencyResult {
     activeByArea.set(area, list);
   }
   // time-weighted: sweep starts (+1) and ends (−1) over the period
-  const period = periodOf(f);
+  const period = periodOf(f, data);
   const events: [number, number][] = [];
   for (const i of ok) {
     events.push([start[i]!, 1]);

@@ -5,7 +5,13 @@ import type { Store } from '../../platform/db.ts';
 import { resolveStandard, type FireConfig } from './config.ts';
 import { loadFrame, type Filters, type Frame } from './frame.ts';
 import { computeMetrics, erfCurve, GROUP_KEYS, SEGMENT_DEFINITIONS } from './metrics.ts';
-import { callVolume, concurrency, firstDueReliability, unitHourUtilization } from './operations.ts';
+import {
+  callVolume,
+  concurrency,
+  firstDueReliability,
+  unitHourUtilization,
+  type DataExtent,
+} from './operations.ts';
 import { qualityReport } from './quality.ts';
 import { STANDARDS } from './standards.ts';
 
@@ -180,12 +186,22 @@ export class FireService {
     return { ...this.describe(q), ...(await qualityReport(this.store, this.config, filtersOf(q))) };
   }
 
+  /** The first and last call received on record (UTC seconds), the demo replay left out. */
+  private async dataExtent(): Promise<DataExtent | null> {
+    const r = await this.store.one<{ first: number | null; last: number | null }>(
+      `SELECT epoch(min(call_received)) AS first, epoch(max(call_received)) AS last FROM analytic_incidents`,
+    );
+    return r?.first != null && r.last != null ? { first: r.first, last: r.last } : null;
+  }
+
   async utilization(q: FireQuery) {
-    return { ...this.describe(q), ...unitHourUtilization(await this.frame(q), this.config) };
+    const [frame, data] = [await this.frame(q), await this.dataExtent()];
+    return { ...this.describe(q), ...unitHourUtilization(frame, this.config, data) };
   }
 
   async concurrency(q: FireQuery) {
-    return { ...this.describe(q), ...concurrency(await this.frame(q), this.config) };
+    const [frame, data] = [await this.frame(q), await this.dataExtent()];
+    return { ...this.describe(q), ...concurrency(frame, this.config, data) };
   }
 
   async reliability(q: FireQuery) {

@@ -151,10 +151,12 @@ export function registerServe(program: Command): void {
         const config = loadConfig(
           opts.config ?? (opts.demo ? sampleCityConfig('san-francisco') : undefined),
         );
-        const [{ buildApp }, { LiveService }] = await Promise.all([
-          import('../http/app.ts'),
-          import('../../domains/fire/index.ts'),
-        ]);
+        const [{ buildApp }, { LiveService }, { stopServing, SHUTDOWN_LIMIT_MS }] =
+          await Promise.all([
+            import('../http/app.ts'),
+            import('../../domains/fire/index.ts'),
+            import('../http/shutdown.ts'),
+          ]);
         const store = await Store.open(resolveDbPath(opts.db));
         if (opts.demo) {
           if ((await incidentCount(store)) === 0) {
@@ -175,14 +177,31 @@ export function registerServe(program: Command): void {
           trustProxy: opts.trustProxy ?? false,
         });
         const stopReplay = new AbortController();
-        const close = async () => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) return;
+          stopping = true;
+          process.stdout.write(`${signal}: stopping (streams end, the work under way finishes)…\n`);
+          setTimeout(() => {
+            process.stderr.write(
+              `cityops: still stopping after ${SHUTDOWN_LIMIT_MS / 1000} s: exiting now (an unfinished transaction is not kept)\n`,
+            );
+            process.exit(1);
+          }, SHUTDOWN_LIMIT_MS).unref();
           stopReplay.abort();
-          await app.close();
-          store.close();
-          process.exit(0);
+          stopServing(app, store).then(
+            () => {
+              process.stdout.write('Stopped: the database is checkpointed and closed.\n');
+              process.exit(0);
+            },
+            (e: Error) => {
+              process.stderr.write(`cityops: stopping failed: ${e.message}\n`);
+              process.exit(1);
+            },
+          );
         };
-        process.on('SIGINT', close);
-        process.on('SIGTERM', close);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         const address = await app.listen({ port: Number(opts.port), host: opts.host });
         process.stdout.write(`CityOps is serving ${store.path} at ${address}/\n`);
         if (opts.demo) {

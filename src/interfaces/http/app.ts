@@ -8,7 +8,7 @@ import { SignInGuard } from '../../domains/accounts/index.ts';
 import { CoverageService } from '../../domains/coverage/index.ts';
 import { type FireConfig, FireService, LiveService } from '../../domains/fire/index.ts';
 import type { Store } from '../../platform/db.ts';
-import { UserError } from '../../platform/errors.ts';
+import { Unavailable, UserError } from '../../platform/errors.ts';
 import { Gate } from '../../platform/gate.ts';
 import { registerAuth } from './auth.ts';
 import { PublicAnswers, type PublicAnswersOptions } from './public-cache.ts';
@@ -71,6 +71,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         .code(err.status)
         .headers(err.headers)
         .send({ error: err.message, ...err.details });
+    if (err instanceof Unavailable)
+      return reply.code(503).header('Retry-After', 5).send({ error: err.message });
     if (err instanceof UserError) return reply.code(400).send({ error: err.message });
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) req.log.error(err);
@@ -82,6 +84,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Anonymous answers are computed once per data version, a few at a time, and only for clients still there.
   const answers = new PublicAnswers(() => opts.store.dataVersion, opts.publicAnswers);
   app.decorate('publicAnswers', answers);
+  // app.close() first ends what never ends by itself (the live streams), then waits for the rest
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
   const context: RouteContext = {
     fire,
     store: opts.store,
@@ -93,6 +98,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     signIns: new SignInGuard(),
     secureCookies: opts.secureCookies ?? false,
     version: opts.version ?? '0.1.0',
+    closing: closing.signal,
   };
   registerRoutes(app, ROUTES, context, {
     publicRate: { max: opts.publicRateLimit ?? 60, timeWindow: '1 minute' },

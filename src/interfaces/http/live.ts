@@ -65,7 +65,7 @@ export const LIVE_ROUTES = [
     query: StreamQuery,
     reply: 'stream',
     summary: 'Server-Sent Events: a snapshot, then updates (resume with Last-Event-ID)',
-    handle: async ({ live }, { query, req, reply }) => {
+    handle: async ({ live, closing }, { query, req, reply }) => {
       const header = req.headers['last-event-id'];
       const last = Number(Array.isArray(header) ? header[0] : (header ?? query.lastEventId));
       reply.hijack();
@@ -103,9 +103,14 @@ export const LIVE_ROUTES = [
           caughtUpTo = seq;
         }
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15000);
+      // a server closing ends the stream and its connection (the board reconnects to the next one)
+      const end = () => res.end(() => res.socket?.destroy());
+      closing.addEventListener('abort', end, { once: true });
+      if (closing.aborted) end();
       req.raw.on('close', () => {
         unsubscribe();
         clearInterval(heartbeat);
+        closing.removeEventListener('abort', end);
       });
     },
   }),

@@ -46,6 +46,11 @@ export class PublicAnswers {
     this.maxEntries = opts.entries ?? 256;
   }
 
+  /** The computations running and waiting, for /api/health. */
+  get depth() {
+    return this.gate.depth;
+  }
+
   /** The answer for `key`; `gone` says whether this client has left. Throws GateFull when busy, ClientsGone when nobody is left. */
   answer<T>(key: string, gone: () => boolean, compute: () => Promise<T>): Promise<T> {
     const version = this.dataVersion();

@@ -24,6 +24,8 @@ export interface RouteContext {
   signIns: SignInGuard;
   secureCookies: boolean;
   version: string;
+  /** aborted when the server begins to close: endless answers (the live stream) end then */
+  closing: AbortSignal;
 }
 
 /** How a route answers: the content type it sends, and what the API document says it returns. */

@@ -18,11 +18,27 @@ export const SYSTEM_ROUTES = [
     url: '/api/health',
     tag: 'system',
     access: 'public',
-    summary: 'Liveness, schema version, and problems that would make writes fail (503 then)',
-    handle: async ({ store, version }, { reply }) => {
+    summary:
+      'Readiness, schema version, the last live update, queue depths, and problems that would make writes fail (503 then)',
+    // cheap by design: counters in memory and one statfs, no query
+    handle: async ({ store, version, closing, live, answers, renders }, { reply }) => {
       const problems = healthProblems(store.path);
+      if (closing.aborted) problems.push('The server is shutting down.');
       reply.code(problems.length ? 503 : 200);
-      return { ok: problems.length === 0, schemaVersion: SCHEMA_VERSION, version, problems };
+      const sent = live.hub.lastSentAt;
+      return {
+        ok: problems.length === 0,
+        ready: !closing.aborted,
+        schemaVersion: SCHEMA_VERSION,
+        version,
+        lastLiveUpdate: sent === null ? null : new Date(sent * 1000).toISOString(),
+        queues: {
+          publicAnswers: answers.depth,
+          pdfRenders: renders.depth,
+          liveIngest: { waitingEvents: live.queuedEvents },
+        },
+        problems,
+      };
     },
   }),
   // public facts, drawn without tiles: the city's own layers as imported (boundary, tracts, stations…)
