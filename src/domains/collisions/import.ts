@@ -210,7 +210,7 @@ function collisionSource(
           `"${dateText}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`,
         );
       const time = get('time');
-      // a date-time's time is h:mm (as CCRS writes it) whatever the time column's format
+      // a date-time column's time may be h:mm (08:15:00) even where a time column would be hhmm
       const timeText = time ?? datetime?.replace(/^\S+[ T]/, '').trim() ?? null;
       let minute: number | null = null;
       if (whole) minute = whole.minute;
