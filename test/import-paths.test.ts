@@ -1,7 +1,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importFireFile } from '../src/domains/fire/import.ts';
+import { importFireFile, type ImportOptions } from '../src/domains/fire/import.ts';
 import type { Store } from '../src/platform/db.ts';
 import { FIXTURES, openTemp, SF_2017, SF_2020, tempDir } from './helpers.ts';
 
@@ -25,7 +25,7 @@ async function everything(store: Store) {
   };
 }
 
-async function both(files: string[]) {
+async function both(files: string[], opts: ImportOptions = { profile: 'sf-fire-calls' }) {
   const out: Record<string, { summaries: unknown[]; db: Awaited<ReturnType<typeof everything>> }> =
     {};
   for (const path of ['rows', 'sql'] as const) {
@@ -33,8 +33,7 @@ async function both(files: string[]) {
     else delete process.env.CITYOPS_IMPORT_PATH;
     const { store } = await openTemp();
     const summaries = [];
-    for (const f of files)
-      summaries.push(await importFireFile(store, f, { profile: 'sf-fire-calls' }));
+    for (const f of files) summaries.push(await importFireFile(store, f, opts));
     out[path] = { summaries, db: await everything(store) };
     store.close();
   }
@@ -145,5 +144,26 @@ describe('the SQL path and the row path agree', () => {
         `${name}: the failed attempt left no batch`,
       ).toBe(1);
     }
+  });
+
+  it('null tokens and fractional seconds: the SQL path reads them as the row path does', async () => {
+    // 911-centre.csv: NULL, #Missing, N/A, - and a per-column 0000-00-00 00:00:00 mean "no stamp"
+    const nulls = await both([join(FIXTURES, 'mappings/911-centre.csv')], {
+      mappingFile: join(FIXTURES, 'mappings/911-centre.yaml'),
+    });
+    expect((nulls.sql!.summaries[0] as { path: string }).path).toBe('sql');
+    expect(nulls.sql!.db).toEqual(nulls.rows!.db);
+    // fractional.csv: six and seven digits of a second (DuckDB's %g read three at most)
+    const mapping = join(tempDir(), 'fractional.yaml');
+    writeFileSync(
+      mapping,
+      `name: fractional\ntimeZone: America/New_York\ntimeFormat: YYYY-MM-DD HH:mm:ss.SSS\ncolumns: { row_id: RowID, incident_id: Inc, unit_id: Unit, call_received: Call, dispatched: Disp }\n`,
+    );
+    const frac = await both([join(FIXTURES, 'mappings/fractional.csv')], { mappingFile: mapping });
+    expect((frac.sql!.summaries[0] as { path: string }).path).toBe('sql');
+    expect(frac.sql!.db).toEqual(frac.rows!.db);
+    // S2's dispatch has no fraction, so the pattern's SSS does not match it: quarantined on both paths
+    expect(frac.sql!.db.quarantine).toHaveLength(1);
+    expect(frac.sql!.db.responses).toHaveLength(1);
   });
 });

@@ -160,6 +160,11 @@ export interface RowSink {
   warn: Warn;
   /** This record stands for n rows read (a NERIS incident, for its unit responses). */
   counts(n: number): void;
+  /**
+   * The row is left out on purpose (a mapping's `filter`): counted under `kind` beside the warnings,
+   * neither quarantined nor stored.
+   */
+  leaveOut(kind: string): void;
   /** the stage seq the next accepted row gets */
   readonly nextSeq: number;
 }
@@ -388,6 +393,9 @@ async function stageRows<R>(
     warn: (kind, field, message) => warnAt(line, kind, field, message),
     counts(n) {
       rowsRead += n - 1;
+    },
+    leaveOut(kind) {
+      warningCounts[kind] = (warningCounts[kind] ?? 0) + 1;
     },
     get nextSeq() {
       return stage?.rows ?? 0;

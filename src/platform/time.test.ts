@@ -62,3 +62,20 @@ describe('local times in the agency zone', () => {
     expect(a.ok && b.ok && c.ok && [a.utc, b.utc]).toEqual([c.ok && c.utc, c.ok && c.utc]);
   });
 });
+
+describe('pattern tokens added for real exports (issue 15)', () => {
+  it('MMMM reads a full English month name, YY pivots as strptime %y, excel counts from 1899-12-30', () => {
+    const utc = (f: string, t: string) => {
+      const r = timestampParser(f, 'UTC')(t);
+      return r.ok ? r.utc : r.reason;
+    };
+    // Date.UTC values, computed by hand: 2009-09-01, 2068-12-31, 1969-01-01
+    expect(utc('DD MMMM YYYY', '01 September 2009')).toBe(Date.UTC(2009, 8, 1) / 1000);
+    expect(utc('MM/DD/YY', '12/31/68')).toBe(Date.UTC(2068, 11, 31) / 1000);
+    expect(utc('MM/DD/YY', '01/01/69')).toBe(Date.UTC(1969, 0, 1) / 1000);
+    // serial 61 is 1900-03-01 (Excel's 29 February 1900, serial 60, never was); 59 is 1900-02-28
+    expect(utc('excel', '61')).toBe(Date.UTC(1900, 2, 1) / 1000);
+    expect(utc('excel', '59')).toBe(Date.UTC(1900, 1, 28) / 1000);
+    expect(utc('excel', '60')).toMatch(/never was/);
+  });
+});

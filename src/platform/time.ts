@@ -180,11 +180,147 @@ export type TimestampResult =
 
 export type TimestampParser = (text: string) => TimestampResult;
 
-const TOKEN = /YYYY|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g;
+const TOKEN = /YYYY|YY|MMMM|MMM|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g;
+
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 
 /**
- * Builds a parser for a format such as `MM/DD/YYYY hh:mm:ss A` (tokens YYYY MM M DD D HH H hh h
- * mm ss SSS A), or one of `iso` (ISO 8601; read in `tz` when it has no offset), `epoch_s`, `epoch_ms`.
+ * Two-digit years (`YY`) follow POSIX strptime's `%y`: 69-99 are 1969-1999, 00-68 are 2000-2068
+ * (`1/1/10` is 2010).
+ */
+export const twoDigitYear = (yy: number): number => (yy >= 69 ? 1900 + yy : 2000 + yy);
+
+/**
+ * Days from Excel's day 0 to 1970-01-01 in the 1900 date system: serial 25569 is 1970-01-01. Excel
+ * counts a 29 February 1900 that never was (serial 60), so from serial 61 on the days run from
+ * 1899-12-30; serials 1-59 (January and February 1900) from 1899-12-31.
+ */
+const EXCEL_EPOCH_DAYS = 25569;
+
+/** The wall time (seconds as if UTC) of an Excel serial day number, rounded to the second (`43549.61319` → 2019-03-26 14:43:00). */
+function excelWallTime(text: string): WallTime {
+  const t = text.trim();
+  const serial = /^\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
+  if (!(serial >= 1))
+    return {
+      ok: false,
+      reason: `"${text}" is not an Excel serial date (days since 1900, such as 43549.61319)`,
+    };
+  if (serial >= 60 && serial < 61)
+    return {
+      ok: false,
+      reason: `"${text}" is 29 February 1900, a day Excel counts that never was`,
+    };
+  const days = serial - EXCEL_EPOCH_DAYS + (serial < 60 ? 1 : 0);
+  const local = Math.round(days * 86400);
+  return { ok: true, local, midnight: local % 86400 === 0 };
+}
+
+/** A wall-clock time read from text: seconds since 1970-01-01 as if the wall time were UTC. */
+export type WallTime =
+  { ok: true; local: number; midnight: boolean } | { ok: false; reason: string };
+
+/**
+ * Reads wall-clock times written in a pattern such as `MM/DD/YYYY hh:mm:ss A` (tokens below), or as
+ * Excel serial days (`excel`). Tokens: `YYYY`, `YY` (see twoDigitYear), `MM` `M` (month number),
+ * `MMM` `MMMM` (English month name, abbreviated or full, any case), `DD` `D`, `HH` `H` (24-hour),
+ * `hh` `h` (12-hour, with `A` for AM/PM), `mm`, `ss`, `SSS` (a fraction of a second, 1 to 9 digits,
+ * kept to the microsecond as stamps are stored).
+ */
+export function wallTimeParser(format: string): (text: string) => WallTime {
+  if (format === 'excel') return excelWallTime;
+  const tokens: string[] = [];
+  const source = format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(TOKEN, (t) => {
+    tokens.push(t);
+    if (t === 'A') return '([AaPp][Mm])';
+    if (t === 'SSS') return '(\\d{1,9})';
+    if (t === 'YYYY') return '(\\d{4})';
+    if (t === 'MMM') return '([A-Za-z]{3})';
+    if (t === 'MMMM') return '([A-Za-z]{3,9})';
+    return t.length === 2 ? '(\\d{2})' : '(\\d{1,2})';
+  });
+  const re = new RegExp(`^\\s*${source}\\s*$`);
+  return (text) => {
+    const m = re.exec(text);
+    if (!m) return { ok: false, reason: `"${text}" does not match the time format "${format}"` };
+    let y = 1970,
+      mo = 1,
+      d = 1,
+      h = 0,
+      mi = 0,
+      s = 0,
+      frac = 0,
+      ampm = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const v = m[i + 1]!;
+      switch (tokens[i]) {
+        case 'YYYY':
+          y = Number(v);
+          break;
+        case 'YY':
+          y = twoDigitYear(Number(v));
+          break;
+        case 'MMM':
+        case 'MMMM': {
+          const name = v.toLowerCase();
+          const k = MONTHS.findIndex((n) => (tokens[i] === 'MMM' ? n.slice(0, 3) : n) === name);
+          if (k < 0) return { ok: false, reason: `"${text}": "${v}" is not a month name` };
+          mo = k + 1;
+          break;
+        }
+        case 'MM':
+        case 'M':
+          mo = Number(v);
+          break;
+        case 'DD':
+        case 'D':
+          d = Number(v);
+          break;
+        case 'HH':
+        case 'H':
+        case 'hh':
+        case 'h':
+          h = Number(v);
+          break;
+        case 'mm':
+          mi = Number(v);
+          break;
+        case 'ss':
+          s = Number(v);
+          break;
+        case 'SSS':
+          frac = Number(`0.${v.slice(0, 6)}`);
+          break;
+        case 'A':
+          ampm = v.toUpperCase();
+          break;
+      }
+    }
+    if (ampm) {
+      if (h < 1 || h > 12)
+        return { ok: false, reason: `"${text}": hour ${h} is not valid with AM/PM` };
+      h = (h % 12) + (ampm === 'PM' ? 12 : 0);
+    }
+    return wallSeconds(text, y, mo, d, h, mi, s + frac);
+  };
+}
+
+/**
+ * Builds a parser for a format such as `MM/DD/YYYY hh:mm:ss A` (see wallTimeParser), `excel`, or
+ * one of `iso` (ISO 8601; read in `tz` when it has no offset), `epoch_s`, `epoch_ms`.
  */
 export function timestampParser(format: string, tz: string): TimestampParser {
   const parse = uncachedParser(format, tz);
@@ -215,67 +351,10 @@ function uncachedParser(format: string, tz: string): TimestampParser {
     };
   }
   if (format === 'iso') return isoParser(tz);
-
-  const tokens: string[] = [];
-  const source = format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(TOKEN, (t) => {
-    tokens.push(t);
-    if (t === 'A') return '([AaPp][Mm])';
-    if (t === 'SSS') return '(\\d{1,9})';
-    if (t === 'YYYY') return '(\\d{4})';
-    return t.length === 2 ? '(\\d{2})' : '(\\d{1,2})';
-  });
-  const re = new RegExp(`^\\s*${source}\\s*$`);
+  const wall = wallTimeParser(format);
   return (text) => {
-    const m = re.exec(text);
-    if (!m) return { ok: false, reason: `"${text}" does not match the time format "${format}"` };
-    let y = 1970,
-      mo = 1,
-      d = 1,
-      h = 0,
-      mi = 0,
-      s = 0,
-      frac = 0,
-      ampm = '';
-    for (let i = 0; i < tokens.length; i++) {
-      const v = m[i + 1]!;
-      switch (tokens[i]) {
-        case 'YYYY':
-          y = Number(v);
-          break;
-        case 'MM':
-        case 'M':
-          mo = Number(v);
-          break;
-        case 'DD':
-        case 'D':
-          d = Number(v);
-          break;
-        case 'HH':
-        case 'H':
-        case 'hh':
-        case 'h':
-          h = Number(v);
-          break;
-        case 'mm':
-          mi = Number(v);
-          break;
-        case 'ss':
-          s = Number(v);
-          break;
-        case 'SSS':
-          frac = Number(`0.${v}`);
-          break;
-        case 'A':
-          ampm = v.toUpperCase();
-          break;
-      }
-    }
-    if (ampm) {
-      if (h < 1 || h > 12)
-        return { ok: false, reason: `"${text}": hour ${h} is not valid with AM/PM` };
-      h = (h % 12) + (ampm === 'PM' ? 12 : 0);
-    }
-    return fromFields(text, y, mo, d, h, mi, s + frac, tz);
+    const w = wall(text);
+    return w.ok ? inZone(w, tz) : w;
   };
 }
 
@@ -298,7 +377,8 @@ function utcSeconds(y: number, mo: number, d: number, h: number, mi: number): nu
   return t.getTime() / 1000;
 }
 
-function fromFields(
+/** A wall time from its fields, checked (a field out of range, a day the month lacks). */
+function wallSeconds(
   text: string,
   y: number,
   mo: number,
@@ -306,14 +386,22 @@ function fromFields(
   h: number,
   mi: number,
   s: number,
-  tz: string,
-): TimestampResult {
+): WallTime {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s >= 61) {
     return { ok: false, reason: `"${text}" has a field out of range` };
   }
   if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!))
     return { ok: false, reason: `"${text}" is not a real calendar date` };
-  const asUtc = utcSeconds(y, mo, d, h, mi) + s;
+  return {
+    ok: true,
+    local: utcSeconds(y, mo, d, h, mi) + s,
+    midnight: h === 0 && mi === 0 && s === 0,
+  };
+}
+
+/** The instant of a wall time in a zone. */
+function inZone(w: { local: number; midnight: boolean }, tz: string): TimestampResult {
+  const asUtc = w.local;
   let memo = byLocalHour.get(tz);
   if (!memo) byLocalHour.set(tz, (memo = new Map()));
   const hourKey = Math.floor(asUtc / 3600);
@@ -332,7 +420,7 @@ function fromFields(
     utc: asUtc - r.offset,
     ambiguous: r.ambiguous,
     nonexistent: r.nonexistent,
-    localMidnight: h === 0 && mi === 0 && s === 0,
+    localMidnight: w.midnight,
   };
 }
 
@@ -353,7 +441,10 @@ function isoParser(tz: string): TimestampParser {
     ];
     const sec = s + (m[7] ? Number(`0.${m[7]}`) : 0);
     const zone = m[8];
-    if (!zone) return fromFields(text, y, mo, d, h, mi, sec, tz);
+    if (!zone) {
+      const w = wallSeconds(text, y, mo, d, h, mi, sec);
+      return w.ok ? inZone(w, tz) : w;
+    }
     const asUtc = utcSeconds(y, mo, d, h, mi) + sec;
     if (Number.isNaN(asUtc) || mo < 1 || mo > 12)
       return { ok: false, reason: `"${text}" has a field out of range` };

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../../platform/errors.ts';
-import { normaliseHeader } from '../../platform/validation.ts';
+import {
+  fieldText,
+  FILTERED_OUT,
+  lookedFor,
+  resolveHeader,
+  rowFilter,
+  type FieldColumns,
+} from '../../platform/columns.ts';
 import type { Store } from '../../platform/db.ts';
 import { runImport, type ImportOptions, type ImportSource } from '../../platform/ingest.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
@@ -80,7 +87,8 @@ export async function importBudgetFile(
 
 /** How a budget file is read: one line per row, keyed by fiscal year, phase, direction and its chart-of-accounts segments. */
 function budgetSource(file: string, mapping: BudgetMapping): ImportSource {
-  let index = new Map<string, number>();
+  let fields = new Map<string, FieldColumns>();
+  let kept: (values: string[]) => boolean = () => true;
   const seen = new Map<string, number>();
   const source = mapping.source ?? mapping.name;
   return {
@@ -91,30 +99,29 @@ function budgetSource(file: string, mapping: BudgetMapping): ImportSource {
     stage: { columns: STAGE, types: TYPES, key: 'line_id' },
     table: { name: 'budget_lines', key: 'line_id' },
     header(h) {
-      const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
-      index = new Map();
-      for (const [field, ref] of Object.entries(mapping.columns)) {
-        if (!ref) continue;
-        const hit = (Array.isArray(ref) ? ref : [ref])
-          .map((n) => byNorm.get(normaliseHeader(n)))
-          .find((i) => i !== undefined);
-        if (hit !== undefined) index.set(field, hit);
-      }
-      const missing = ['fiscal_year', 'fund', 'amount'].filter((f) => !index.has(f));
-      if (!mapping.phase && !index.has('phase'))
+      const res = resolveHeader(mapping.columns, mapping, h);
+      fields = res.fields;
+      kept = rowFilter(mapping, res.filterColumn);
+      const required = ['fiscal_year', 'fund', 'amount'];
+      const missing = required.filter((f) => !fields.has(f));
+      if (!mapping.phase && !fields.has('phase'))
         missing.push('phase (or a fixed "phase" in the mapping)');
-      if (!mapping.direction && !index.has('direction'))
+      if (!mapping.direction && !fields.has('direction'))
         missing.push('direction (or a fixed "direction" in the mapping)');
+      if (res.filterColumn === null && mapping.filter)
+        missing.push(
+          `the filter's column (looked for: ${lookedFor(mapping.filter.column).join(', ')})`,
+        );
       if (missing.length)
         throw new UserError(
           `${file}: no column for ${missing.join(', ')}. Columns in the file: ${h.join(', ')}`,
         );
     },
     row(v, _line, out) {
+      if (!kept(v)) return out.leaveOut(FILTERED_OUT);
       const get = (f: string) => {
-        const i = index.get(f);
-        const t = i === undefined ? '' : (v[i] ?? '').trim();
-        return t === '' ? null : t;
+        const c = fields.get(f);
+        return c === undefined ? null : fieldText(c, v);
       };
       const fyText = get('fiscal_year');
       const fy = fyText === null ? null : fiscalYearEnd(fyText);

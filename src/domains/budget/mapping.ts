@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { UserError } from '../../platform/errors.ts';
 import { describeZodError } from '../../platform/validation.ts';
+import { codesKey, columnRef, filterKey, nullValuesKey } from '../../platform/columns.ts';
 import { PHASES } from './fiscal.ts';
 
 /**
  * How to read one budget export: which column holds which field, and the publisher's conventions.
  * Built-in profiles are mappings too; a user's own is a JSON or YAML file (--mapping).
  */
-const columnRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 export const BUDGET_FIELDS = [
   'fiscal_year',
   'phase',
@@ -26,6 +26,9 @@ export const BudgetMappingSchema = z.strictObject({
   name: z.string().min(1),
   source: z.string().min(1).optional(),
   delimiter: z.string().length(1).optional(),
+  nullValues: nullValuesKey,
+  codes: codesKey,
+  filter: filterKey.optional(),
   columns: z
     .strictObject(
       Object.fromEntries(BUDGET_FIELDS.map((f) => [f, columnRef.optional()])) as Record<

@@ -1,13 +1,24 @@
 import { UserError } from '../../platform/errors.ts';
 import { isPlausibleDay, MAX_YEAR, MIN_YEAR } from '../../platform/params.ts';
-import { normaliseHeader } from '../../platform/validation.ts';
+import {
+  fieldText,
+  FILTERED_OUT,
+  lookedFor,
+  resolveHeader,
+  rowFilter,
+  type FieldColumns,
+  type SharedKeys,
+} from '../../platform/columns.ts';
 import type { Store } from '../../platform/db.ts';
 import { runImport, type ImportOptions, type ImportSource } from '../../platform/ingest.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
 import { haversineM } from '../../platform/geo.ts';
 import {
+  detectProfile,
   loadCollisionMapping,
   parseDate,
+  parseDateTime,
+  profileFit,
   parseTime,
   PROFILES,
   type CollisionProfile,
@@ -86,73 +97,107 @@ export async function importCollisionsFile(
 ): Promise<BatchSummary> {
   if (opts.profile && opts.mapping)
     throw new UserError('Give either --profile or --mapping, not both.');
-  const profile: CollisionProfile = opts.mapping
+  // without either, the profile is told from the header (detectProfile)
+  const profile: CollisionProfile | null = opts.mapping
     ? loadCollisionMapping(opts.mapping)
-    : PROFILES[opts.profile ?? 'tims']!;
-  if (!profile)
+    : opts.profile
+      ? (PROFILES[opts.profile] ?? null)
+      : null;
+  if (opts.profile && !profile)
     throw new UserError(
       `Unknown collision profile "${opts.profile}". Known profiles: ${COLLISION_PROFILES.join(', ')}`,
     );
   let injured: Map<string, InjuredSummary> | null = null;
-  if (profile.severityFrom === 'injured-people') {
-    if (!opts.injured)
-      throw new UserError(
-        `The ${profile.name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`,
-      );
-    injured = await readInjuredPeople(opts.injured);
-  }
+  if (profile?.severityFrom === 'injured-people' && !opts.injured)
+    throw new UserError(needsInjured(profile.name));
+  if (opts.injured) injured = await readInjuredPeople(opts.injured);
   return runImport(store, file, collisionSource(file, profile, injured, opts.bounds), opts);
+}
+
+const needsInjured = (name: string) =>
+  `The ${name} profile needs the injured-people table (--injured FILE): CCRS crashes carry no severity column.`;
+
+/** The profile a header fits, or a UserError naming the closest and what it lacks. */
+function profileForHeader(file: string, header: string[]): CollisionProfile {
+  const d = detectProfile(header);
+  if ('fits' in d) return d.fits;
+  throw new UserError(
+    `${file}: no collision profile fits its columns. The closest is ${d.closest.name}, which needs ${d.missing.join(', ')}: ` +
+      `did you mean \`--profile ${d.closest.name}\`? Otherwise describe the export in a mapping file (--mapping FILE).`,
+  );
 }
 
 /** How a collision file is read: one crash per row, keyed by its case id within the profile's source. */
 function collisionSource(
   file: string,
-  profile: CollisionProfile,
+  given: CollisionProfile | null,
   injured: Map<string, InjuredSummary> | null,
   bounds?: [number, number, number, number],
 ): ImportSource {
-  let index = new Map<CrashField, number>();
+  let profile = given ?? PROFILES.tims!; // replaced by the detected one at the header
+  let fields = new Map<string, FieldColumns>();
+  let kept: (values: string[]) => boolean = () => true;
   const located: { seq: number; lat: number; lon: number; geocoded: boolean }[] = [];
-  const yes = new Set(profile.yes.map((y) => y.toUpperCase()));
+  let yes = new Set<string>();
+  const keys = (): SharedKeys => ({
+    nullValues: profile.nullValues ?? [],
+    codes: profile.codes ?? {},
+    filter: profile.filter,
+  });
   return {
     domain: 'streets',
-    profile: profile.name,
-    source: profile.name,
+    get profile() {
+      return profile.name;
+    },
+    get source() {
+      return profile.name;
+    },
     stage: { columns: STAGE, types: TYPES, key: 'case_id' },
     table: { name: 'collisions', key: 'case_id' },
     header(h) {
-      const byNorm = new Map(h.map((x, i) => [normaliseHeader(x), i]));
-      index = new Map(
-        Object.entries(profile.columns).flatMap(([k, names]) => {
-          const i = names!.map((n) => byNorm.get(normaliseHeader(n))).find((x) => x !== undefined);
-          return i === undefined ? [] : [[k as CrashField, i] as [CrashField, number]];
-        }),
-      );
-      const required: CrashField[] = [
-        ...profile.required,
-        ...(profile.severityCodes ? ['severity' as const] : []),
-      ];
-      const missing = required.filter((f) => !index.has(f)).map((f) => profile.columns[f]![0]);
-      if (missing.length)
+      if (!given) profile = profileForHeader(file, h);
+      if (profile.severityFrom === 'injured-people' && !injured)
+        throw new UserError(`${file} looks like ${profile.name}. ${needsInjured(profile.name)}`);
+      yes = new Set(profile.yes.map((y) => y.toUpperCase()));
+      const res = resolveHeader(profile.columns, keys(), h);
+      fields = res.fields;
+      kept = rowFilter(keys(), res.filterColumn);
+      const { missing } = profileFit(profile, h);
+      if (profile.filter && res.filterColumn === null)
+        missing.push(...lookedFor(profile.filter.column));
+      if (missing.length) {
+        const other = given ? detectProfile(h) : null;
         throw new UserError(
-          `${file}: no column ${missing.join(', ')} (the ${profile.name} profile reads ${profile.description})`,
+          `${file}: no column ${missing.join(', ')} (the ${profile.name} profile reads ${profile.description})` +
+            (other && 'fits' in other ? `. Did you mean \`--profile ${other.fits.name}\`?` : ''),
         );
+      }
     },
     row(v, _line, out) {
+      if (!kept(v)) return out.leaveOut(FILTERED_OUT);
       const get = (f: CrashField) => {
-        const i = index.get(f);
-        const t = i === undefined ? '' : (v[i] ?? '').trim();
-        return t === '' || t === '-' ? null : t;
+        const c = fields.get(f);
+        const t = c === undefined ? null : fieldText(c, v);
+        return t === '-' ? null : t;
       };
-      const col = (f: CrashField) => profile.columns[f]?.[0] ?? f;
+      const col = (f: CrashField) => {
+        const ref = profile.columns[f];
+        return ref ? lookedFor(ref)[0]! : f;
+      };
       const reject = (field: string, reason: string) => out.reject(field, reason);
       const warn = (kind: string) => out.warn(kind);
       const caseId = get('case_id');
       if (caseId === null) return reject(col('case_id'), 'missing case id');
-      // date and time: separate columns, or one date-time column (CCRS)
-      const dateText = get('date') ?? get('datetime')?.split(/[ T]/)[0] ?? null;
-      const date = dateText === null ? null : parseDate(dateText, profile.dateFormats);
-      const dateCol = index.has('date') ? col('date') : col('datetime');
+      // date and time: separate columns, or one date-time column (CCRS), read whole when its format can
+      const datetime = get('datetime');
+      const whole =
+        get('date') === null && datetime !== null
+          ? parseDateTime(datetime, profile.dateFormats)
+          : null;
+      const dateText = get('date') ?? datetime?.split(/[ T]/)[0] ?? null;
+      const date =
+        whole?.date ?? (dateText === null ? null : parseDate(dateText, profile.dateFormats));
+      const dateCol = fields.has('date') ? col('date') : col('datetime');
       if (date === null)
         return reject(
           dateCol,
@@ -163,17 +208,17 @@ function collisionSource(
           dateCol,
           `"${dateText}" is not between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`,
         );
-      const timeText =
-        get('time') ??
-        get('datetime')
-          ?.replace(/^\S+[ T]/, '')
-          .trim() ??
-        null;
+      const time = get('time');
+      // a date-time column's time may be h:mm (08:15:00) even where a time column would be hhmm
+      const timeText = time ?? datetime?.replace(/^\S+[ T]/, '').trim() ?? null;
       let minute: number | null = null;
-      if (timeText === null || timeText === profile.unknownTime || timeText === get('datetime'))
+      if (whole) minute = whole.minute;
+      else if (timeText === null || timeText === profile.unknownTime || timeText === datetime)
         warn('unknown_time');
       else {
-        const m = parseTime(timeText, profile.timeFormat);
+        const m =
+          parseTime(timeText, profile.timeFormat) ??
+          (time === null ? parseTime(timeText, 'h:mm') : undefined);
         if (m === undefined) warn('bad_time');
         else minute = m;
       }

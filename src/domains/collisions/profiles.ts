@@ -3,6 +3,17 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../../platform/errors.ts';
 import { describeZodError } from '../../platform/validation.ts';
+import {
+  codesKey,
+  columnRef,
+  filterKey,
+  lookedFor,
+  nullValuesKey,
+  resolveHeader,
+  type ColumnRef,
+  type SharedKeys,
+} from '../../platform/columns.ts';
+import { civilFromDays, wallTimeParser } from '../../platform/time.ts';
 
 /**
  * How each collision source is read into the canonical crash (docs/collisions.md §10). A profile names the
@@ -44,15 +55,17 @@ export const CRASH_FIELDS = [
 ] as const;
 export type CrashField = (typeof CRASH_FIELDS)[number];
 
-export type DateFormat = 'iso' | 'yyyymmdd' | 'mdy';
-export type TimeFormat = 'hhmm' | 'h:mm';
+/** A named date format, `excel` (serial days, 1900 system) or a pattern such as `DD MMM YYYY` (platform/time.ts). */
+export type DateFormat = 'iso' | 'yyyymmdd' | 'mdy' | 'excel' | (string & {});
+export const TIME_FORMATS = ['hhmm', 'h:mm', 'excel'] as const;
+export type TimeFormat = (typeof TIME_FORMATS)[number];
 
-export interface CollisionProfile {
+export interface CollisionProfile extends Partial<SharedKeys> {
   name: string;
   description: string;
   /** who publishes such files, for the source line of public pages */
   publisher?: string;
-  columns: Partial<Record<CrashField, string[]>>;
+  columns: Partial<Record<CrashField, ColumnRef>>;
   required: CrashField[];
   dateFormats: DateFormat[];
   timeFormat: TimeFormat;
@@ -179,15 +192,22 @@ export const PROFILES: Record<string, CollisionProfile> = {
   },
 };
 
+const NAMED_DATE_FORMATS = ['iso', 'yyyymmdd', 'mdy', 'excel'];
+
 const MappingSchema = z
   .strictObject({
     description: z.string().optional(),
-    columns: z.partialRecord(
-      z.enum(CRASH_FIELDS),
-      z.union([z.string(), z.array(z.string()).min(1)]),
-    ),
-    dateFormat: z.enum(['iso', 'yyyymmdd', 'mdy']).default('iso'),
-    timeFormat: z.enum(['hhmm', 'h:mm']).default('hhmm'),
+    columns: z.partialRecord(z.enum(CRASH_FIELDS), columnRef),
+    dateFormat: z
+      .string()
+      .refine((f) => NAMED_DATE_FORMATS.includes(f) || /YY|M|D/.test(f), {
+        message: `is not ${NAMED_DATE_FORMATS.join(', ')} or a pattern such as DD MMM YYYY`,
+      })
+      .default('iso'),
+    timeFormat: z.enum(TIME_FORMATS).default('hhmm'),
+    nullValues: nullValuesKey,
+    codes: codesKey,
+    filter: filterKey.optional(),
     unknownTime: z.string().optional(),
     severityCodes: z.record(z.string(), z.enum(['K', 'A', 'B', 'C', 'O'])).optional(),
     yes: z.array(z.string()).default(['Y', 'YES', 'TRUE', '1']),
@@ -217,13 +237,13 @@ export function loadCollisionMapping(path: string): CollisionProfile {
   if (!r.success)
     throw new UserError(`The mapping file ${path} is not valid:\n${describeZodError(r.error)}`);
   const m = r.data;
-  const columns = Object.fromEntries(
-    Object.entries(m.columns).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
-  );
   return {
     name: 'mapping',
     description: m.description ?? path,
-    columns,
+    columns: m.columns,
+    nullValues: m.nullValues,
+    codes: m.codes,
+    filter: m.filter,
     required: ['case_id', m.columns.date ? 'date' : 'datetime'],
     dateFormats: [m.dateFormat],
     timeFormat: m.timeFormat,
@@ -233,6 +253,30 @@ export function loadCollisionMapping(path: string): CollisionProfile {
     yes: m.yes,
     positiveWestLongitude: m.positiveWestLongitude,
   };
+}
+
+/** Whether a date format reads the cell whole (Excel serial days, a pattern) rather than by name. */
+const isWhole = (f: DateFormat) => f === 'excel' || !NAMED_DATE_FORMATS.includes(f);
+const dayOf = (local: number) => {
+  const { y, m, d } = civilFromDays(Math.floor(local / 86400));
+  return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+};
+const minuteOf = (local: number) => Math.floor((((local % 86400) + 86400) % 86400) / 60);
+
+/**
+ * A date-time cell read whole by a format that can (Excel serial days; a pattern with hours): its
+ * date and minute, or null.
+ */
+export function parseDateTime(
+  text: string,
+  formats: DateFormat[],
+): { date: string; minute: number } | null {
+  for (const f of formats) {
+    if (!isWhole(f) || !(f === 'excel' || /[Hh]/.test(f))) continue;
+    const w = wallTimeParser(f)(text);
+    if (w.ok) return { date: dayOf(w.local), minute: minuteOf(w.local) };
+  }
+  return null;
 }
 
 /** YYYY-MM-DD from one of the allowed formats, or null. */
@@ -246,6 +290,10 @@ export function parseDate(text: string, formats: DateFormat[]): string | null {
       iso = `${m[1]}-${m[2]}-${m[3]}`;
     if (f === 'mdy' && (m = text.match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s.*)?$/)))
       iso = `${m[3]}-${m[1]!.padStart(2, '0')}-${m[2]!.padStart(2, '0')}`;
+    if (isWhole(f)) {
+      const w = wallTimeParser(f)(text);
+      if (w.ok) iso = dayOf(w.local);
+    }
     if (iso) {
       const d = new Date(`${iso}T00:00:00Z`);
       if (!Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === iso) return iso;
@@ -256,6 +304,12 @@ export function parseDate(text: string, formats: DateFormat[]): string | null {
 
 /** Minutes after midnight; `undefined` when the text is not a time of the format. */
 export function parseTime(text: string, format: TimeFormat): number | undefined {
+  if (format === 'excel') {
+    // a fraction of a day (0.6131944 is 14:43), or a whole serial date-time whose fraction is the time
+    if (!/^\d*\.?\d+$/.test(text)) return undefined;
+    const n = Number(text);
+    return minuteOf(Math.round((n - Math.floor(n)) * 86400));
+  }
   if (format === 'hhmm') {
     if (!/^\d{1,4}$/.test(text)) return undefined;
     const n = Number(text);
@@ -270,4 +324,38 @@ export function parseTime(text: string, format: TimeFormat): number | undefined 
     h = (h % 12) + (m[3].toUpperCase() === 'PM' ? 12 : 0);
   }
   return h < 24 && min < 60 ? h * 60 + min : undefined;
+}
+
+/** How well a profile fits a header: the columns it finds, and the required ones it lacks (each once). */
+export function profileFit(
+  profile: CollisionProfile,
+  header: string[],
+): { found: number; missing: string[] } {
+  const res = resolveHeader(profile.columns, { nullValues: [], codes: {} }, header);
+  const required = new Set<CrashField>([
+    ...profile.required,
+    ...(profile.severityCodes ? ['severity' as const] : []),
+  ]);
+  const missing = [...required]
+    .filter((f) => !res.fields.has(f))
+    .map((f) => lookedFor(profile.columns[f]!)[0]!);
+  return { found: res.fields.size, missing };
+}
+
+/**
+ * The built-in profile a header fits (every required column found; the most columns found, then
+ * the profile with fewer columns, so a SWITRS table without TIMS's POINT_X/POINT_Y is `switrs`), or
+ * the closest one with what it lacks.
+ */
+export function detectProfile(
+  header: string[],
+): { fits: CollisionProfile } | { closest: CollisionProfile; missing: string[] } {
+  const fits = Object.values(PROFILES).map((p) => ({ p, ...profileFit(p, header) }));
+  const size = (p: CollisionProfile) => Object.keys(p.columns).length;
+  const fitting = fits
+    .filter((f) => f.missing.length === 0)
+    .sort((a, b) => b.found - a.found || size(a.p) - size(b.p));
+  if (fitting.length) return { fits: fitting[0]!.p };
+  const near = fits.sort((a, b) => a.missing.length - b.missing.length || b.found - a.found)[0]!;
+  return { closest: near.p, missing: near.missing };
 }

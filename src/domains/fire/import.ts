@@ -11,6 +11,7 @@ import {
   type ImportSource,
   type RowSink,
 } from '../../platform/ingest.ts';
+import { fieldText, FILTERED_OUT, rowFilter, type FieldColumns } from '../../platform/columns.ts';
 import { inspectFile, readJsonRecords, TextDecoding } from '../../platform/sources.ts';
 import type { Store } from '../../platform/db.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
@@ -20,6 +21,7 @@ import { STATUS_TO_STAMP, UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser,
   recordGetter,
+  recordKept,
   requiredFields,
   resolveColumns,
   wideNormaliser,
@@ -186,11 +188,12 @@ function fireSource(label: string, opts: ImportOptions): ImportSource<CadRecord>
   const name = basename(label);
   let mapping = chooseMapping(opts);
   let stager: Stager | null = null;
-  let index = new Map<string, number>();
+  let fields = new Map<string, FieldColumns>();
+  let kept: (values: string[]) => boolean = () => true;
   let values: string[] = [];
   const fromRow: FieldGetter = (f) => {
-    const i = index.get(f);
-    return i === undefined ? null : (values[i] ?? null);
+    const c = fields.get(f);
+    return c === undefined ? null : fieldText(c, values);
   };
   const use = (m: Mapping) => {
     mapping = m;
@@ -239,7 +242,9 @@ function fireSource(label: string, opts: ImportOptions): ImportSource<CadRecord>
         );
       const res = resolveColumns(m, h);
       const required = requiredFields(m);
-      const missingRequired = res.missing.filter((x) => required.includes(x.field));
+      const missingRequired = res.missing.filter(
+        (x) => required.includes(x.field) || x.field === 'filter',
+      );
       if (missingRequired.length) {
         throw new UserError(
           `${name}: no column for ${missingRequired.map((x) => `${x.field} (looked for: ${x.looked.join(', ')})`).join('; ')}. ` +
@@ -258,17 +263,22 @@ function fireSource(label: string, opts: ImportOptions): ImportSource<CadRecord>
           u,
           `column "${u}" is not mapped to a field; kept in the raw row only`,
         );
-      index = res.index;
+      fields = res.fields;
+      kept = rowFilter(m, res.filterColumn);
     },
     row(record, line, sink) {
       if (Array.isArray(record)) {
+        if (!kept(record)) return sink.leaveOut(FILTERED_OUT);
         values = record; // kept as received: the values in header order
         return stager!(fromRow, sink);
       }
       refuseDeepNesting(record, name, line);
       if (!mapping)
         use('unit_responses' in record || 'dispatch' in record ? neris : cadStatusEvents);
-      if (mapping !== neris) return stager!(recordGetter(mapping!, record), sink);
+      if (mapping !== neris) {
+        if (!recordKept(mapping!, record)) return sink.leaveOut(FILTERED_OUT);
+        return stager!(recordGetter(mapping!, record), sink);
+      }
       const flat = flattenNeris(record);
       if ('error' in flat) return sink.reject(flat.error.field, flat.error.reason);
       sink.counts(flat.rows.length);

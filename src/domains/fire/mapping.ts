@@ -4,14 +4,15 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../../platform/errors.ts';
 import { isValidTimeZone } from '../../platform/time.ts';
+import { codesKey, columnRef, filterKey, nullValuesKey } from '../../platform/columns.ts';
 import { CATEGORIES, STATUSES, UNIT_TYPES } from './model.ts';
 
 /**
  * A mapping tells CityOps how to read one CAD export: which column holds which canonical field,
  * how times are written, and how the agency's codes translate. Built-in profiles are mappings too.
- * Column references are header names or lists of aliases, matched ignoring case, spaces and punctuation.
+ * Column references, null tokens, code maps and row filters are the keys every domain's mapping
+ * shares (platform/columns.ts).
  */
-const columnRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const WIDE_FIELDS = [
   'row_id',
@@ -79,8 +80,11 @@ const common = {
     .string()
     .refine(isValidTimeZone, { message: 'is not an IANA time zone such as America/Los_Angeles' })
     .default('America/Los_Angeles'),
-  /** `iso`, `epoch_s`, `epoch_ms`, or a pattern such as `MM/DD/YYYY hh:mm:ss A`. */
+  /** `iso`, `epoch_s`, `epoch_ms`, `excel`, or a pattern such as `MM/DD/YYYY hh:mm:ss A` (platform/time.ts). */
   timeFormat: z.string().min(1).default('iso'),
+  nullValues: nullValuesKey,
+  codes: codesKey,
+  filter: filterKey.optional(),
   delimiter: z.string().length(1).optional(),
   /** Source priority codes that mean lights-and-sirens. */
   emergencyPriorities: z.array(z.string()).default([]),

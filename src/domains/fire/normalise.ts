@@ -3,6 +3,15 @@ import { timestampParser, type TimestampParser } from '../../platform/time.ts';
 import type { EventMapping, Mapping, WideMapping } from './mapping.ts';
 import { normaliseHeader } from '../../platform/validation.ts';
 import {
+  columnParts,
+  fieldColumns,
+  fieldText,
+  resolveHeader,
+  rowFilter,
+  type FieldColumns,
+  type HeaderResolution,
+} from '../../platform/columns.ts';
+import {
   STATUS_TO_STAMP,
   UNIT_STAMPS,
   type Category,
@@ -49,29 +58,14 @@ export type EventResult =
     }
   | { ok: false; field: string; reason: string };
 
-/** How a file's headers line up with a mapping's fields. */
-export interface ColumnResolution {
+/** How a file's headers line up with a mapping's fields (platform/columns.ts), with each field's first column. */
+export interface ColumnResolution extends HeaderResolution {
   index: Map<string, number>;
-  missing: { field: string; looked: string[] }[];
-  unmapped: string[];
 }
 
 export function resolveColumns(mapping: Mapping, headers: string[]): ColumnResolution {
-  const byNorm = new Map<string, number>();
-  headers.forEach((h, i) => {
-    if (!byNorm.has(normaliseHeader(h))) byNorm.set(normaliseHeader(h), i);
-  });
-  const index = new Map<string, number>();
-  const missing: ColumnResolution['missing'] = [];
-  for (const [field, ref] of Object.entries(mapping.columns)) {
-    if (!ref) continue;
-    const names = Array.isArray(ref) ? ref : [ref];
-    const hit = names.map((n) => byNorm.get(normaliseHeader(n))).find((i) => i !== undefined);
-    if (hit === undefined) missing.push({ field, looked: names });
-    else index.set(field, hit);
-  }
-  const used = new Set(index.values());
-  return { index, missing, unmapped: headers.filter((_, i) => !used.has(i)) };
+  const r = resolveHeader(mapping.columns, mapping, headers);
+  return { ...r, index: new Map([...r.fields].map(([f, c]) => [f, c.parts[0]!])) };
 }
 
 /** Fields a file must have for a mapping to make sense of it. */
@@ -81,25 +75,65 @@ export function requiredFields(mapping: Mapping): string[] {
     : ['incident_id', 'unit_id'];
 }
 
+/** A JSON record's fields as a file's would be: each part of each field one "column". */
+const recordFields = new WeakMap<Mapping, Map<string, { names: string[][]; f: FieldColumns }>>();
+function fieldsOfRecords(mapping: Mapping) {
+  let fields = recordFields.get(mapping);
+  if (!fields) {
+    fields = new Map();
+    for (const [field, ref] of Object.entries(mapping.columns)) {
+      if (!ref) continue;
+      const names = columnParts(ref);
+      const f = fieldColumns(
+        field,
+        ref,
+        mapping,
+        names.map((_, i) => i),
+      );
+      fields.set(field, { names, f });
+    }
+    recordFields.set(mapping, fields);
+  }
+  return fields;
+}
+
+/** The value of a JSON record's key (matched as a header is), as text. */
+function recordValue(rec: Record<string, unknown>, keys: Map<string, string>, names: string[]) {
+  for (const name of names) {
+    const key = keys.get(normaliseHeader(name));
+    if (key !== undefined) {
+      const v = rec[key];
+      return v === null || v === undefined
+        ? null
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+    }
+  }
+  return null;
+}
+
 /** The field getter of a JSON record (a posted event, a line of a JSON file): keys match the mapping's column names case-insensitively. */
 export function recordGetter(mapping: Mapping, rec: Record<string, unknown>): FieldGetter {
   const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
+  const fields = fieldsOfRecords(mapping);
   return (field) => {
-    const ref = (mapping.columns as Record<string, string | string[] | undefined>)[field];
-    if (!ref) return null;
-    for (const name of Array.isArray(ref) ? ref : [ref]) {
-      const key = keys.get(normaliseHeader(name));
-      if (key !== undefined) {
-        const v = rec[key];
-        return v === null || v === undefined
-          ? null
-          : typeof v === 'object'
-            ? JSON.stringify(v)
-            : String(v);
-      }
-    }
-    return null;
+    const x = fields.get(field);
+    return x
+      ? fieldText(
+          x.f,
+          x.names.map((n) => recordValue(rec, keys, n)),
+        )
+      : null;
   };
+}
+
+/** Whether a JSON record passes the mapping's filter. */
+export function recordKept(mapping: Mapping, rec: Record<string, unknown>): boolean {
+  if (!mapping.filter) return true;
+  const keys = new Map(Object.keys(rec).map((k) => [normaliseHeader(k), k]));
+  const value = recordValue(rec, keys, columnParts(mapping.filter.column)[0]!);
+  return rowFilter(mapping, 0)([value]);
 }
 
 /** A case-insensitive code lookup (source codes vary in case between exports). */

@@ -28,13 +28,20 @@ const TOKENS: Record<string, string> = {
   h: '%-I',
   mm: '%M',
   ss: '%S',
-  SSS: '%g',
+  // a fraction of 1 to 9 digits (%g reads 3 at most); both paths keep it to the microsecond
+  SSS: '%n',
   A: '%p',
 };
 
-/** strptime format for a mapping's pattern, or null when the fast path cannot read it. */
+/**
+ * strptime format for a mapping's pattern, or null when the fast path cannot read it: the named
+ * formats, and the tokens whose strptime reading is not the row path's (`YY`'s pivot, month names).
+ */
 function strptimeFormat(pattern: string): string | null {
-  if (pattern === 'iso' || pattern === 'epoch_s' || pattern === 'epoch_ms' || /%/.test(pattern))
+  if (
+    ['iso', 'epoch_s', 'epoch_ms', 'excel'].includes(pattern) ||
+    /%|(?<!Y)YY(?!Y)|MMM/.test(pattern)
+  )
     return null;
   return pattern.replace(/YYYY|MM|M|DD|D|HH|H|hh|h|mm|ss|SSS|A/g, (t) => TOKENS[t]!);
 }
@@ -45,6 +52,9 @@ export function fastPathBlocker(mapping: WideMapping, header: string[]): string 
   if (!strptimeFormat(mapping.timeFormat)) return `time format ${mapping.timeFormat}`;
   const res = resolveColumns(mapping, header);
   if (!res.index.has('row_id')) return 'no row id column';
+  if ([...res.fields.values()].some((f) => f.parts.length > 1))
+    return 'a field over several columns';
+  if (mapping.filter) return 'a row filter';
   if (res.index.has('location') && (res.index.has('lat') || res.index.has('lon')))
     return 'both location and lat/lon columns';
   return null;
@@ -149,11 +159,21 @@ export async function stageWithSql(
   // '' reads as null and spaces are trimmed, as in the row path; trim() only where there is a space to trim, as it copies
   const trimmed = (x: string) =>
     `nullif(CASE WHEN prefix(${x}, ' ') OR suffix(${x}, ' ') THEN trim(${x}) ELSE ${x} END, '')`;
-  const col = (f: string) => (res.index.has(f) ? trimmed(`c${res.index.get(f)}`) : 'NULL::VARCHAR');
+  // then, as fieldText (platform/columns.ts): a null token reads as null, a code as its value
+  const cell = (f: string, x: string) => {
+    const { nulls, codes } = res.fields.get(f)!;
+    let t = trimmed(x);
+    if (nulls.size)
+      t = `CASE WHEN ${t} IN (${[...nulls].map(q).join(', ')}) THEN NULL ELSE ${t} END`;
+    if (codes.size)
+      t = `CASE ${t} ${[...codes].map(([k, v]) => `WHEN ${q(k)} THEN ${q(v)}`).join(' ')} ELSE ${t} END`;
+    return t;
+  };
+  const col = (f: string) => (res.index.has(f) ? cell(f, `c${res.index.get(f)}`) : 'NULL::VARCHAR');
   // a field's text again from the raw row, for the few messages that quote it (not kept for every row)
   const textOf = (f: string) =>
     res.index.has(f)
-      ? trimmed(`json_extract_string(raw, '$[${res.index.get(f)}]')`)
+      ? cell(f, `json_extract_string(raw, '$[${res.index.get(f)}]')`)
       : 'NULL::VARCHAR';
   const names = header.map((_, k) => `'c${k}'`).join(', ');
   const naive = (f: string) => `epoch(try_strptime(${col(f)}, ${q(fmt)}))`;
