@@ -210,7 +210,8 @@ describe('bytes that are not UTF-8', () => {
     );
     expect(printed).toContain('invalid_utf8 2');
     expect(printed).toContain(
-      `note: ${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1)`,
+      // the shared import summary's note line
+      `  note         ${file}: 2 lines (the first is line 1001) held bytes that are not UTF-8; they were read as Windows-1252 (Latin-1)`,
     );
   });
 
