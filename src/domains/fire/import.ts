@@ -17,7 +17,7 @@ import type { Store } from '../../platform/db.ts';
 import type { BatchSummary } from '../../platform/staging.ts';
 import { loadMappingFile, type EventMapping, type Mapping, type WideMapping } from './mapping.ts';
 import { fastPathBlocker, stageWithSql } from './sql-stage.ts';
-import { STATUS_TO_STAMP, UNIT_STAMPS, type Category } from './model.ts';
+import { INCIDENT_PLACE_FIELDS, STATUS_TO_STAMP, UNIT_STAMPS, type Category } from './model.ts';
 import {
   eventNormaliser,
   recordGetter,
@@ -98,12 +98,7 @@ const INCIDENT_COLS = [
   'emergency',
   'lat',
   'lon',
-  'address',
-  'station_area',
-  'battalion',
-  'zone',
-  'risk_class',
-  'neighborhood',
+  ...INCIDENT_PLACE_FIELDS,
 ] as const;
 const UNIT_COLS = [
   'unit_id',
@@ -422,20 +417,9 @@ async function upsertIncidents(
   // The new values of each touched incident: the latest row's value of each field (arg_max skips
   // a NULL argument, so a row without the field leaves the earlier value standing). An incident on
   // one row only (four in ten in the SF file) is taken as it is, without the aggregate.
-  const INCIDENT_VALUES = [
-    'incident_type',
-    'category',
-    'priority',
-    'emergency',
-    'lat',
-    'lon',
-    'address',
-    'station_area',
-    'battalion',
-    'zone',
-    'risk_class',
-    'neighborhood',
-  ];
+  const INCIDENT_VALUES = INCIDENT_COLS.filter(
+    (c) => !['incident_id', 'call_received', 'call_created', 'closed_at'].includes(c),
+  );
   const touched = `WITH r AS NOT MATERIALIZED (SELECT * FROM ${rows}), multi AS (SELECT incident_id FROM r GROUP BY incident_id HAVING count(*) > 1)
     SELECT incident_id, call_received, call_created, closed_at, ${INCIDENT_VALUES.join(', ')} FROM r ANTI JOIN multi USING (incident_id)
     UNION ALL

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../../platform/errors.ts';
 import { isValidTimeZone } from '../../platform/time.ts';
 import { codesKey, columnRef, filterKey, nullValuesKey } from '../../platform/columns.ts';
-import { CATEGORIES, STATUSES, UNIT_TYPES } from './model.ts';
+import { CATEGORIES, INCIDENT_PLACE_FIELDS, STATUSES, UNIT_STAMPS, UNIT_TYPES } from './model.ts';
 
 /**
  * A mapping tells CityOps how to read one CAD export: which column holds which canonical field,
@@ -21,25 +21,13 @@ export const WIDE_FIELDS = [
   'call_received',
   'call_created',
   'closed_at',
-  'dispatched',
-  'enroute',
-  'staging',
-  'on_scene',
-  'transport_started',
-  'at_hospital',
-  'cleared',
-  'in_quarters',
+  ...UNIT_STAMPS,
   'incident_type',
   'priority',
   'lat',
   'lon',
   'location',
-  'address',
-  'station_area',
-  'battalion',
-  'zone',
-  'risk_class',
-  'neighborhood',
+  ...INCIDENT_PLACE_FIELDS,
   'unit_type',
   'home_station',
   'dispatch_order',

@@ -32,7 +32,31 @@ export const UNIT_STAMPS = [
 export type UnitStamp = (typeof UNIT_STAMPS)[number];
 
 export const INCIDENT_STAMPS = ['call_received', 'call_created', 'closed_at'] as const;
+
+/** Where an incident is, as CAD files describe it: text fields kept as given. */
+export const INCIDENT_PLACE_FIELDS = [
+  'address',
+  'station_area',
+  'battalion',
+  'zone',
+  'risk_class',
+  'neighborhood',
+] as const;
 export type IncidentStamp = (typeof INCIDENT_STAMPS)[number];
+
+/**
+ * Stamp pairs that must not run backwards: b before a is an out_of_order warning. Checked on every
+ * wide row by both import paths (normalise.ts in JS, sql-stage.ts in SQL) from this one list.
+ */
+export const STAMP_ORDER: readonly (readonly ['call_received' | UnitStamp, UnitStamp])[] = [
+  ['call_received', 'dispatched'],
+  ['dispatched', 'enroute'],
+  ['enroute', 'on_scene'],
+  ['on_scene', 'transport_started'],
+  ['transport_started', 'at_hospital'],
+  ['dispatched', 'cleared'],
+  ['on_scene', 'cleared'],
+];
 
 export interface IncidentRecord {
   incident_id: string;

@@ -19,6 +19,7 @@ import {
   type ResponseRecord,
   type UnitStamp,
   type UnitType,
+  STAMP_ORDER,
 } from './model.ts';
 
 /** Reads one canonical field of the current source row ('' and missing both read as null). */
@@ -340,17 +341,6 @@ class RowProblem extends Error {
   }
 }
 
-/** Stamp pairs that must not run backwards, checked on every wide row. */
-const ORDER: [string, string][] = [
-  ['call_received', 'dispatched'],
-  ['dispatched', 'enroute'],
-  ['enroute', 'on_scene'],
-  ['on_scene', 'transport_started'],
-  ['transport_started', 'at_hospital'],
-  ['dispatched', 'cleared'],
-  ['on_scene', 'cleared'],
-];
-
 /** The incident and unit ids every row needs, or the problem that rejects the row. */
 function ids(
   r: RowReader,
@@ -374,7 +364,7 @@ export function wideNormaliser(mapping: WideMapping): (get: FieldGetter) => Wide
       const incident = r.incident(incidentId);
       const stamps = {} as Record<(typeof UNIT_STAMPS)[number], number | null>;
       for (const s of UNIT_STAMPS) stamps[s] = r.time(s);
-      for (const [a, b] of ORDER) {
+      for (const [a, b] of STAMP_ORDER) {
         const ta = a === 'call_received' ? incident.call_received : stamps[a as UnitStamp];
         const tb = stamps[b as UnitStamp];
         if (ta != null && tb != null && tb < ta) {

@@ -4,7 +4,7 @@ import { localToUtc } from '../../platform/time.ts';
 import { DEFAULT_MEMORY_LIMIT, type Store } from '../../platform/db.ts';
 import { UserError } from '../../platform/errors.ts';
 import type { WideMapping } from './mapping.ts';
-import { UNIT_STAMPS } from './model.ts';
+import { INCIDENT_PLACE_FIELDS, STAMP_ORDER, UNIT_STAMPS } from './model.ts';
 import { implausibleTimeReason, MAX_INT, PLAUSIBLE_SECONDS, resolveColumns } from './normalise.ts';
 
 /**
@@ -71,26 +71,11 @@ const TIME_FIELDS = ['call_received', 'call_created', 'closed_at', ...UNIT_STAMP
 const TEXT_FIELDS = [
   'incident_type',
   'priority',
-  'address',
-  'station_area',
-  'battalion',
-  'zone',
-  'risk_class',
-  'neighborhood',
+  ...INCIDENT_PLACE_FIELDS,
   'unit_type',
   'home_station',
   'cancelled',
 ] as const;
-/** The row path's order checks (normalise.ts ORDER): stamp b must not be before stamp a. */
-const ORDER: [string, string][] = [
-  ['call_received', 'dispatched'],
-  ['dispatched', 'enroute'],
-  ['enroute', 'on_scene'],
-  ['on_scene', 'transport_started'],
-  ['transport_started', 'at_hospital'],
-  ['dispatched', 'cleared'],
-  ['on_scene', 'cleared'],
-];
 const WARNINGS_KEPT_PER_KIND = 1000;
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** JS number text of a double: integers without ".0". */
@@ -336,7 +321,7 @@ export async function stageWithSql(
       `${textOf(f)} || ' is exactly midnight, often a placeholder for a missing time'`,
     );
   }
-  for (const [a, b] of ORDER) {
+  for (const [a, b] of STAMP_ORDER) {
     add(
       'out_of_order',
       b,
